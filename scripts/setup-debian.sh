@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# System packages momentum-lab uses on Debian: the real Fashion-MNIST files and headless Chromium (report tests).
+# Idempotent: installs only what is missing. Fixture regeneration also needs python3-torch (see scripts/README).
+set -euo pipefail
+pkgs=(dataset-fashion-mnist chromium)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "setup-debian: apt-get not found; install ${missing[*]} with your package manager (tests that need them are skipped)" >&2
+  exit 0
+fi
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

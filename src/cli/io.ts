@@ -1,0 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { UserError } from '../util/errors.js';
+
+/** Reads and parses a JSON file, naming the file in any error. */
+export function readJsonFile(path: string, what = 'file'): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? String(e)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${what} ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}

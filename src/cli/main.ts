@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+import { isUserError } from '../util/errors.js';
+import { flagHelp, parseArgs } from './args.js';
+import { COMMANDS } from './commands/index.js';
+import type { Command } from './command.js';
+
+function usage(): string {
+  const lines = COMMANDS.map((c) => `  momentum-lab ${c.path.join(' ').padEnd(18)} ${c.summary}`);
+  return `momentum-lab — does momentum matter for this training run?\n\nCommands:\n${lines.join('\n')}\n\nRun 'momentum-lab <command> --help' for its flags.`;
+}
+
+function findCommand(argv: string[]): { cmd: Command; rest: string[] } | null {
+  let best: Command | null = null;
+  for (const c of COMMANDS) {
+    if (c.path.every((w, i) => argv[i] === w) && (best === null || c.path.length > best.path.length)) best = c;
+  }
+  return best === null ? null : { cmd: best, rest: argv.slice(best.path.length) };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
+    process.stdout.write(usage() + '\n');
+    return 0;
+  }
+  const found = findCommand(argv);
+  if (found === null) {
+    process.stderr.write(`error: unknown command '${argv.join(' ')}'\n${usage()}\n`);
+    return 2;
+  }
+  const { cmd, rest } = found;
+  if (rest.includes('--help')) {
+    process.stdout.write(`${cmd.usage ?? `momentum-lab ${cmd.path.join(' ')}`}\n${cmd.summary}\n\n${flagHelp(cmd.flags)}\n`);
+    return 0;
+  }
+  try {
+    const { flags, positionals } = parseArgs(rest, cmd.flags, cmd.path.join(' '));
+    const code = await cmd.run(flags, positionals);
+    return typeof code === 'number' ? code : 0;
+  } catch (e) {
+    if (isUserError(e)) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`momentum-lab: internal error (a bug, please report it):\n${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
