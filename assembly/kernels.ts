@@ -1,0 +1,314 @@
+// momentum-lab compute kernels, AssemblyScript → WebAssembly (f32x4 SIMD).
+//
+// Built twice (package.json "build:wasm"): build/kernels.wasm (SIMD) and build/kernels-relaxed.wasm
+// (--enable relaxed-simd, which turns `madd` into f32x4.relaxed_madd, a fused multiply-add on x86 with FMA).
+// Memory is imported (env.memory, shared) so that worker threads instantiate this same module over the same
+// linear memory; all pointers are byte offsets into it, handed out by the JS side (src/engine/kernels/wasm.ts).
+//
+// GEMM follows the BLIS/Goto structure: op(B) is packed into KC×NR column panels, op(A) into MR×KC row panels,
+// and an MR×NR register tile of v128 accumulators does the work. Transposition only changes the packing, so
+// all four forms share one micro-kernel. Each element of C is computed the same way whatever sub-rectangle a
+// thread is given: C[i,j] (+)= Σ_{kc block} (Σ_{p in block, in order} a·b), blocks added in order of p. That makes
+// results independent of the thread count (Issue #3: same seed and thread count ⇒ bit-identical).
+
+const MR: i32 = 4;
+const NR: i32 = 8;
+const KC: i32 = 256;
+const MC: i32 = 64;
+const NC: i32 = 512;
+
+/** Bytes of scratch one GEMM caller needs (packed A block, packed B block, one edge tile). */
+export const GEMM_SCRATCH_BYTES: i32 = (MC * KC + KC * NC + MR * NR) * 4;
+
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+export function gemmScratchBytes(): i32 {
+  return GEMM_SCRATCH_BYTES;
+}
+
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(a, b, c);
+  } else {
+    return f32x4.add(c, f32x4.mul(a, b));
+  }
+}
+
+export function isRelaxed(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
+
+/** Packs op(A)[i0 .. i0+mc, p0 .. p0+kc] as ⌈mc/MR⌉ panels of kc×MR floats (rows past mc are zero). */
+function packA(transA: bool, M: i32, K: i32, A: usize, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize): void {
+  for (let r = 0; r < mc; r += MR) {
+    const rows = min(MR, mc - r);
+    const panel = dst + <usize>(r * kc) * 4;
+    if (transA) {
+      // A stored K×M: op(A)[i,p] = A[p*M + i]; the MR rows of one p are contiguous.
+      const src = A + <usize>(p0 * M + i0 + r) * 4;
+      const ld = <usize>M * 4;
+      if (rows == MR) {
+        for (let p = 0; p < kc; p++) v128.store(panel + <usize>p * 16, v128.load(src + <usize>p * ld));
+      } else {
+        for (let p = 0; p < kc; p++) {
+          const d = panel + <usize>p * 16;
+          const s = src + <usize>p * ld;
+          for (let ii = 0; ii < MR; ii++) store<f32>(d + <usize>ii * 4, ii < rows ? load<f32>(s + <usize>ii * 4) : 0);
+        }
+      }
+    } else {
+      // A stored M×K: op(A)[i,p] = A[i*K + p].
+      const src = A + (<usize>(i0 + r) * K + p0) * 4;
+      const ld = <usize>K * 4;
+      if (rows == MR) {
+        let p = 0;
+        // 4×4 transposes: four rows' p..p+3 become four packed columns.
+        for (; p + 4 <= kc; p += 4) {
+          const r0 = v128.load(src + <usize>p * 4);
+          const r1 = v128.load(src + ld + <usize>p * 4);
+          const r2 = v128.load(src + 2 * ld + <usize>p * 4);
+          const r3 = v128.load(src + 3 * ld + <usize>p * 4);
+          const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+          const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+          const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+          const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+          const d = panel + <usize>p * 16;
+          v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+          v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+          v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+          v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+        }
+        for (; p < kc; p++) {
+          const d = panel + <usize>p * 16;
+          for (let ii = 0; ii < MR; ii++) store<f32>(d + <usize>ii * 4, load<f32>(src + <usize>ii * ld + <usize>p * 4));
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          const d = panel + <usize>p * 16;
+          for (let ii = 0; ii < MR; ii++) store<f32>(d + <usize>ii * 4, ii < rows ? load<f32>(src + <usize>ii * ld + <usize>p * 4) : 0);
+        }
+      }
+    }
+  }
+}
+
+/** Packs op(B)[p0 .. p0+kc, j0 .. j0+nc] as ⌈nc/NR⌉ panels of kc×NR floats (columns past nc are zero). */
+function packB(transB: bool, N: i32, K: i32, B: usize, j0: i32, nc: i32, p0: i32, kc: i32, dst: usize): void {
+  for (let c = 0; c < nc; c += NR) {
+    const cols = min(NR, nc - c);
+    const panel = dst + <usize>(c * kc) * 4;
+    if (!transB) {
+      // B stored K×N: op(B)[p,j] = B[p*N + j]; NR columns of one p are contiguous.
+      const src = B + (<usize>p0 * N + j0 + c) * 4;
+      const ld = <usize>N * 4;
+      if (cols == NR) {
+        for (let p = 0; p < kc; p++) {
+          const s = src + <usize>p * ld;
+          const d = panel + <usize>p * 32;
+          v128.store(d, v128.load(s));
+          v128.store(d, v128.load(s, 16), 16);
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          const s = src + <usize>p * ld;
+          const d = panel + <usize>p * 32;
+          for (let jj = 0; jj < NR; jj++) store<f32>(d + <usize>jj * 4, jj < cols ? load<f32>(s + <usize>jj * 4) : 0);
+        }
+      }
+    } else {
+      // B stored N×K: op(B)[p,j] = B[j*K + p].
+      const src = B + (<usize>(j0 + c) * K + p0) * 4;
+      const ld = <usize>K * 4;
+      if (cols == NR) {
+        let p = 0;
+        for (; p + 4 <= kc; p += 4) {
+          // two 4×4 transposes (columns 0..3 and 4..7)
+          for (let h = 0; h < 2; h++) {
+            const s = src + <usize>(h * 4) * ld + <usize>p * 4;
+            const r0 = v128.load(s);
+            const r1 = v128.load(s + ld);
+            const r2 = v128.load(s + 2 * ld);
+            const r3 = v128.load(s + 3 * ld);
+            const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+            const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+            const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+            const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+            const d = panel + <usize>p * 32 + <usize>h * 16;
+            v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+            v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 32);
+            v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 64);
+            v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 96);
+          }
+        }
+        for (; p < kc; p++) {
+          const d = panel + <usize>p * 32;
+          for (let jj = 0; jj < NR; jj++) store<f32>(d + <usize>jj * 4, load<f32>(src + <usize>jj * ld + <usize>p * 4));
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          const d = panel + <usize>p * 32;
+          for (let jj = 0; jj < NR; jj++) store<f32>(d + <usize>jj * 4, jj < cols ? load<f32>(src + <usize>jj * ld + <usize>p * 4) : 0);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The MR×NR register tile: acc = Σ_p a[p,:]ᵀ b[p,:] over one kc block (in order of p), then C = acc (add = false)
+ * or C = C + acc (add = true). ldc in bytes.
+ */
+// @ts-ignore: decorator
+@inline function microKernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, add: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(ap, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(ap, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(ap, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    ap += 16;
+    bp += 32;
+  }
+  if (add) {
+    c00 = f32x4.add(v128.load(c), c00); c01 = f32x4.add(v128.load(c, 16), c01); c += ldc;
+    c10 = f32x4.add(v128.load(c), c10); c11 = f32x4.add(v128.load(c, 16), c11); c += ldc;
+    c20 = f32x4.add(v128.load(c), c20); c21 = f32x4.add(v128.load(c, 16), c21); c += ldc;
+    c30 = f32x4.add(v128.load(c), c30); c31 = f32x4.add(v128.load(c, 16), c31);
+    c -= 3 * ldc;
+  }
+  v128.store(c, c00); v128.store(c, c01, 16); c += ldc;
+  v128.store(c, c10); v128.store(c, c11, 16); c += ldc;
+  v128.store(c, c20); v128.store(c, c21, 16); c += ldc;
+  v128.store(c, c30); v128.store(c, c31, 16);
+}
+
+/**
+ * C[M×N] = op(A)·op(B) (+ C when accumulate) restricted to rows [i0, i1) and columns [j0, j1) of C.
+ * A, B, C, scratch are byte offsets; scratch holds GEMM_SCRATCH_BYTES private to the caller.
+ */
+export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32, A: usize, B: usize, C: usize,
+  accumulate: i32, i0: i32, i1: i32, j0: i32, j1: i32, scratch: usize): void {
+  if (i1 <= i0 || j1 <= j0) return;
+  const ldc = <usize>N * 4;
+  if (K == 0) {
+    if (!accumulate) for (let i = i0; i < i1; i++) memory.fill(C + <usize>i * ldc + <usize>j0 * 4, 0, <usize>(j1 - j0) * 4);
+    return;
+  }
+  const apack = scratch;
+  const bpack = scratch + <usize>(MC * KC) * 4;
+  const tile = bpack + <usize>(KC * NC) * 4;
+  for (let jc = j0; jc < j1; jc += NC) {
+    const nc = min(NC, j1 - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      const add = pc > 0 || accumulate != 0;
+      packB(transB != 0, N, K, B, jc, nc, pc, kc, bpack);
+      for (let ic = i0; ic < i1; ic += MC) {
+        const mc = min(MC, i1 - ic);
+        packA(transA != 0, M, K, A, ic, mc, pc, kc, apack);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const bp = bpack + <usize>(jr * kc) * 4;
+          const cols = min(NR, nc - jr);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const ap = apack + <usize>(ir * kc) * 4;
+            const rows = min(MR, mc - ir);
+            const c = C + <usize>(ic + ir) * ldc + <usize>(jc + jr) * 4;
+            if (rows == MR && cols == NR) {
+              if (add) microKernel(kc, ap, bp, c, ldc, true);
+              else microKernel(kc, ap, bp, c, ldc, false);
+            } else {
+              microKernel(kc, ap, bp, tile, <usize>NR * 4, false);
+              for (let ii = 0; ii < rows; ii++) {
+                for (let jj = 0; jj < cols; jj++) {
+                  const d = c + <usize>ii * ldc + <usize>jj * 4;
+                  const t = load<f32>(tile + <usize>(ii * NR + jj) * 4);
+                  store<f32>(d, add ? load<f32>(d) + t : t);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** im2col for one image x[C×H×W] → cols[(C·kh·kw) × (oh·ow)] (see api.ts). */
+export function im2col(x: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride: i32, pad: i32, cols: usize): void {
+  const oh = (H + 2 * pad - kh) / stride + 1;
+  const ow = (W + 2 * pad - kw) / stride + 1;
+  let dst = cols;
+  for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) for (let kj = 0; kj < kw; kj++) {
+    // Valid z: 0 ≤ z·stride − pad + kj < W.
+    let zlo = 0;
+    while (zlo < ow && zlo * stride - pad + kj < 0) zlo++;
+    let zhi = ow;
+    while (zhi > zlo && (zhi - 1) * stride - pad + kj >= W) zhi--;
+    for (let y = 0; y < oh; y++) {
+      const iy = y * stride - pad + ki;
+      if (iy < 0 || iy >= H) {
+        memory.fill(dst, 0, <usize>ow * 4);
+      } else {
+        const row = x + <usize>((c * H + iy) * W) * 4;
+        if (zlo > 0) memory.fill(dst, 0, <usize>zlo * 4);
+        if (stride == 1) {
+          if (zhi > zlo) memory.copy(dst + <usize>zlo * 4, row + <usize>(zlo - pad + kj) * 4, <usize>(zhi - zlo) * 4);
+        } else {
+          for (let z = zlo; z < zhi; z++) store<f32>(dst + <usize>z * 4, load<f32>(row + <usize>(z * stride - pad + kj) * 4));
+        }
+        if (zhi < ow) memory.fill(dst + <usize>zhi * 4, 0, <usize>(ow - zhi) * 4);
+      }
+      dst += <usize>ow * 4;
+    }
+  }
+}
+
+/** Adjoint of im2col: dx[C×H×W] = Σ of cols entries that im2col read from each pixel (dx overwritten). */
+export function col2im(cols: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride: i32, pad: i32, dx: usize): void {
+  const oh = (H + 2 * pad - kh) / stride + 1;
+  const ow = (W + 2 * pad - kw) / stride + 1;
+  memory.fill(dx, 0, <usize>(C * H * W) * 4);
+  let src = cols;
+  for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) for (let kj = 0; kj < kw; kj++) {
+    let zlo = 0;
+    while (zlo < ow && zlo * stride - pad + kj < 0) zlo++;
+    let zhi = ow;
+    while (zhi > zlo && (zhi - 1) * stride - pad + kj >= W) zhi--;
+    for (let y = 0; y < oh; y++) {
+      const iy = y * stride - pad + ki;
+      if (iy >= 0 && iy < H) {
+        const row = dx + <usize>((c * H + iy) * W) * 4;
+        if (stride == 1) {
+          const d = row + <usize>(kj - pad) * 4;
+          let z = zlo;
+          for (; z + 4 <= zhi; z += 4) {
+            const q = d + <usize>z * 4;
+            v128.store(q, f32x4.add(v128.load(q), v128.load(src + <usize>z * 4)));
+          }
+          for (; z < zhi; z++) {
+            const q = d + <usize>z * 4;
+            store<f32>(q, load<f32>(q) + load<f32>(src + <usize>z * 4));
+          }
+        } else {
+          for (let z = zlo; z < zhi; z++) {
+            const q = row + <usize>(z * stride - pad + kj) * 4;
+            store<f32>(q, load<f32>(q) + load<f32>(src + <usize>z * 4));
+          }
+        }
+      }
+      src += <usize>ow * 4;
+    }
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * The WebAssembly SIMD kernels (assembly/kernels.ts, built to build/kernels*.wasm by `npm run build`).
+ *
+ * Memory: one shared WebAssembly.Memory (maximum 4 GiB, grown on demand). `alloc` is a bump allocator over it
+ * and returns Float32Array views; growing a shared memory never detaches existing views, so views stay valid.
+ * Layout: [control block | per-thread GEMM scratch | allocations…].
+ *
+ * Threads: `threads − 1` worker_threads instantiate the same module over the same memory. A GEMM is split into
+ * disjoint row (or column) ranges of C; the main thread writes the job into the control block, bumps a generation
+ * counter and wakes the workers with Atomics.notify, computes its own range, then waits (Atomics.wait) for the done
+ * counter. No postMessage per call. Each element of C is computed identically whatever range holds it (see
+ * assembly/kernels.ts), so results do not depend on the thread count. Small GEMMs run on the main thread alone.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Kernels } from './api.js';
+import { convOutputSize } from './api.js';
+
+export type WasmVariant = 'simd' | 'relaxed';
+
+export interface WasmKernelOptions {
+  /** Threads for GEMM, main thread included. Default: os.availableParallelism(). */
+  threads?: number;
+  /** 'auto' (default) loads the relaxed-SIMD build when WebAssembly.validate accepts it. */
+  variant?: 'auto' | WasmVariant;
+  /** GEMMs with M·N·K below this run on one thread (wake-up costs ~10–50 µs). */
+  minThreadedWork?: number;
+  /** Busy-wait iterations before a thread sleeps in Atomics.wait (lower latency, burns CPU while idle). */
+  spin?: number;
+}
+
+const PAGE = 65536;
+const MAX_PAGES = 65536;
+const INITIAL_PAGES = 256;
+const MR = 4;
+const NR = 8;
+
+// Control block (Int32 slots).
+const GEN = 0; // job generation, bumped by the main thread
+const DONE = 1; // workers finished with the current generation
+const OP = 2; // 0 exit, 1 gemm
+const FAILED = 3; // a worker threw
+const ARGS = 8; // transA, transB, M, N, K, A, B, C, accumulate
+const RECTS = 32; // per thread: i0, i1, j0, j1
+const CTRL_BYTES = 4096;
+export const MAX_THREADS = (CTRL_BYTES / 4 - RECTS) / 4;
+
+interface KernelExports {
+  heapBase(): number;
+  gemmScratchBytes(): number;
+  isRelaxed(): number;
+  gemm(transA: number, transB: number, M: number, N: number, K: number, A: number, B: number, C: number,
+    accumulate: number, i0: number, i1: number, j0: number, j1: number, scratch: number): void;
+  im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, cols: number): void;
+  col2im(cols: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, dx: number): void;
+}
+
+/** The repository root: the nearest folder above this file holding package.json (works from src/ and dist/src/). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`momentum-lab: package.json not found above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+}
+
+export function wasmPath(variant: WasmVariant): string {
+  return join(packageRoot(), 'build', variant === 'relaxed' ? 'kernels-relaxed.wasm' : 'kernels.wasm');
+}
+
+/** Whether this runtime accepts relaxed-SIMD (Node 20 needs --experimental-wasm-relaxed-simd). */
+export function relaxedSimdSupported(): boolean {
+  const p = wasmPath('relaxed');
+  return existsSync(p) && WebAssembly.validate(readFileSync(p));
+}
+
+function loadModule(variant: 'auto' | WasmVariant): { module: WebAssembly.Module; variant: WasmVariant } {
+  if (variant !== 'simd') {
+    const p = wasmPath('relaxed');
+    if (existsSync(p)) {
+      const bytes = readFileSync(p);
+      if (WebAssembly.validate(bytes)) return { module: new WebAssembly.Module(bytes), variant: 'relaxed' };
+    }
+    if (variant === 'relaxed') throw new Error('relaxed-SIMD kernels unavailable (Node 20: run with --experimental-wasm-relaxed-simd; or run `npm run build`)');
+  }
+  const p = wasmPath('simd');
+  if (!existsSync(p)) throw new Error(`WebAssembly kernels not built: ${p} missing (run \`npm run build\`)`);
+  return { module: new WebAssembly.Module(readFileSync(p)), variant: 'simd' };
+}
+
+// Runs inside each worker (CommonJS eval). Kept as a string so it survives any TS transpiler unchanged.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, ctrlPtr, tid, scratch, spin } = workerData;
+let k = null;
+try { k = new WebAssembly.Instance(module, { env: { memory } }).exports; } catch (e) { k = null; }
+const ctrl = new Int32Array(memory.buffer, ctrlPtr, ${CTRL_BYTES / 4});
+const u = new Uint32Array(memory.buffer, ctrlPtr, ${CTRL_BYTES / 4});
+let seen = 0;
+for (;;) {
+  let n = 0;
+  while (Atomics.load(ctrl, ${GEN}) === seen) if (++n > spin) Atomics.wait(ctrl, ${GEN}, seen);
+  seen = Atomics.load(ctrl, ${GEN});
+  const op = ctrl[${OP}];
+  if (op === 0) break;
+  try {
+    if (k === null) throw new Error('instantiate failed');
+    const r = ${RECTS} + 4 * tid;
+    if (op === 1 && u[r + 1] > u[r] && u[r + 3] > u[r + 2]) {
+      const a = ${ARGS};
+      k.gemm(u[a], u[a + 1], u[a + 2], u[a + 3], u[a + 4], u[a + 5], u[a + 6], u[a + 7], u[a + 8],
+        u[r], u[r + 1], u[r + 2], u[r + 3], scratch);
+    }
+  } catch (e) {
+    Atomics.store(ctrl, ${FAILED}, 1);
+  }
+  Atomics.add(ctrl, ${DONE}, 1);
+  Atomics.notify(ctrl, ${DONE});
+}
+`;
+
+class WasmKernels implements Kernels {
+  readonly name: string;
+  readonly threads: number;
+  readonly variant: WasmVariant;
+  private readonly memory: WebAssembly.Memory;
+  private readonly k: KernelExports;
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+  private readonly ctrl: Int32Array;
+  private readonly args: Uint32Array;
+  private readonly scratch: number[] = [];
+  private readonly workers: Worker[] = [];
+  private readonly minThreadedWork: number;
+  private readonly spin: number;
+  private top: number;
+  private disposed = false;
+  /** Resolves when every worker has instantiated the module. */
+  readonly ready: Promise<void>;
+
+  constructor(opts: WasmKernelOptions = {}) {
+    const threads = opts.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+      throw new RangeError(`threads must be an integer in 1..${MAX_THREADS}, got ${threads}`);
+    }
+    this.threads = threads;
+    this.minThreadedWork = opts.minThreadedWork ?? 64 * 64 * 64;
+    this.spin = opts.spin ?? 2000;
+    const { module, variant } = loadModule(opts.variant ?? 'auto');
+    this.variant = variant;
+    this.memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
+    this.buffers.add(this.memory.buffer);
+    this.k = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
+    const base = align(this.k.heapBase(), 64);
+    this.ctrl = new Int32Array(this.memory.buffer, base, CTRL_BYTES / 4);
+    this.args = new Uint32Array(this.memory.buffer, base, CTRL_BYTES / 4);
+    this.top = base + CTRL_BYTES;
+    const scratchBytes = align(this.k.gemmScratchBytes(), 64);
+    for (let t = 0; t < threads; t++) this.scratch.push(this.reserve(scratchBytes));
+    const ready: Promise<void>[] = [];
+    for (let t = 1; t < threads; t++) {
+      const w = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { module, memory: this.memory, ctrlPtr: base, tid: t, scratch: this.scratch[t], spin: this.spin },
+      });
+      // Referenced until it is up (so awaiting `ready` keeps the process alive), then unref'd so an
+      // undisposed kernel set never keeps a process from exiting.
+      ready.push(new Promise((resolve, reject) => {
+        w.once('online', () => { w.unref(); resolve(); });
+        w.once('error', (e) => { w.unref(); reject(e); });
+      }));
+      this.workers.push(w);
+    }
+    this.ready = Promise.all(ready).then(() => undefined);
+    this.name = `wasm-${variant === 'relaxed' ? 'relaxed-simd' : 'simd'}-${threads}t`;
+  }
+
+  /** Reserves `bytes` (64-byte aligned) of linear memory, growing it if needed. */
+  private reserve(bytes: number): number {
+    const ptr = align(this.top, 64);
+    const end = ptr + bytes;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / PAGE);
+      const want = Math.max(pages, Math.ceil(have / PAGE / 2)); // grow geometrically
+      const total = have / PAGE;
+      this.memory.grow(Math.min(Math.max(want, pages), MAX_PAGES - total));
+      this.buffers.add(this.memory.buffer);
+    }
+    this.top = end;
+    return ptr;
+  }
+
+  alloc(n: number): Float32Array {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`alloc: n must be a non-negative integer, got ${n}`);
+    const ptr = this.reserve(n * 4);
+    return new Float32Array(this.memory.buffer, ptr, n);
+  }
+
+  /** The byte offset of `a` in linear memory, after checking it came from alloc and holds n floats. */
+  ptr(a: Float32Array, n: number, what: string): number {
+    if (!this.buffers.has(a.buffer)) throw new Error(`${what}: array does not live in this kernel memory (use kernels.alloc)`);
+    if (a.length < n) throw new Error(`${what}: needs ${n} elements, has ${a.length}`);
+    return a.byteOffset;
+  }
+
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number,
+    A: Float32Array, B: Float32Array, C: Float32Array, accumulate: boolean): void {
+    const pa = this.ptr(A, M * K, 'gemm A');
+    const pb = this.ptr(B, K * N, 'gemm B');
+    const pc = this.ptr(C, M * N, 'gemm C');
+    const ta = transA ? 1 : 0, tb = transB ? 1 : 0, acc = accumulate ? 1 : 0;
+    const parts = this.threads > 1 && M * N * K >= this.minThreadedWork ? this.partition(M, N) : null;
+    if (parts === null) {
+      this.k.gemm(ta, tb, M, N, K, pa, pb, pc, acc, 0, M, 0, N, this.scratch[0]!);
+      return;
+    }
+    const a = this.args;
+    a[ARGS] = ta; a[ARGS + 1] = tb; a[ARGS + 2] = M; a[ARGS + 3] = N; a[ARGS + 4] = K;
+    a[ARGS + 5] = pa; a[ARGS + 6] = pb; a[ARGS + 7] = pc; a[ARGS + 8] = acc;
+    for (let t = 0; t < this.threads; t++) {
+      const r = parts[t] ?? [0, 0, 0, 0];
+      a.set(r, RECTS + 4 * t);
+    }
+    this.run(1);
+    const r = parts[0]!;
+    this.k.gemm(ta, tb, M, N, K, pa, pb, pc, acc, r[0], r[1], r[2], r[3], this.scratch[0]!);
+    this.join();
+  }
+
+  /**
+   * Disjoint rectangles of C, one per thread. Splitting rows makes every thread pack all of op(B) (K·N each);
+   * splitting columns makes every thread pack all of op(A) (M·K): split whichever duplicates less.
+   */
+  private partition(M: number, N: number): Array<[number, number, number, number]> | null {
+    const T = this.threads;
+    const byRows = M >= N ? M >= 2 * MR : N < 2 * NR;
+    const [len, unit] = byRows ? [M, MR] : [N, NR];
+    if (len < 2 * unit) return null;
+    const chunk = Math.ceil(len / unit / T) * unit;
+    const out: Array<[number, number, number, number]> = [];
+    for (let t = 0; t < T; t++) {
+      const lo = Math.min(len, t * chunk), hi = Math.min(len, lo + chunk);
+      out.push(byRows ? [lo, hi, 0, N] : [0, M, lo, hi]);
+    }
+    return out;
+  }
+
+  private run(op: number): void {
+    const c = this.ctrl;
+    c[OP] = op;
+    Atomics.store(c, DONE, 0);
+    Atomics.store(c, FAILED, 0);
+    Atomics.add(c, GEN, 1);
+    Atomics.notify(c, GEN);
+  }
+
+  private join(): void {
+    const c = this.ctrl, want = this.workers.length;
+    let n = 0, d: number;
+    while ((d = Atomics.load(c, DONE)) < want) if (++n > this.spin) Atomics.wait(c, DONE, d);
+    if (Atomics.load(c, FAILED) !== 0) throw new Error('a kernel worker thread failed');
+  }
+
+  im2col(x: Float32Array, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number,
+    cols: Float32Array): void {
+    const n = C * kh * kw * convOutputSize(H, kh, stride, pad) * convOutputSize(W, kw, stride, pad);
+    this.k.im2col(this.ptr(x, C * H * W, 'im2col x'), C, H, W, kh, kw, stride, pad, this.ptr(cols, n, 'im2col cols'));
+  }
+
+  col2im(cols: Float32Array, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number,
+    dx: Float32Array): void {
+    const n = C * kh * kw * convOutputSize(H, kh, stride, pad) * convOutputSize(W, kw, stride, pad);
+    this.k.col2im(this.ptr(cols, n, 'col2im cols'), C, H, W, kh, kw, stride, pad, this.ptr(dx, C * H * W, 'col2im dx'));
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.workers.length > 0) {
+      this.run(0);
+      for (const w of this.workers) void w.terminate();
+    }
+  }
+}
+
+function align(x: number, a: number): number {
+  return Math.ceil(x / a) * a;
+}
+
+/** WebAssembly kernels; throws if the .wasm files are not built. Resolves once worker threads are up. */
+export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<Kernels & { readonly threads: number; readonly variant: WasmVariant }> {
+  const k = new WasmKernels(opts);
+  await k.ready;
+  return k;
+}
+
+/** Synchronous variant (workers finish starting in the background; the first threaded GEMM waits for them). */
+export function createWasmKernelsSync(opts: WasmKernelOptions = {}): Kernels & { readonly threads: number; readonly variant: WasmVariant } {
+  return new WasmKernels(opts);
+}
