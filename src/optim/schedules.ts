@@ -9,13 +9,13 @@ import { UserError, check } from '../util/errors.js';
 export type ScheduleSpec =
   | { kind: 'constant' }
   /** ×gamma for each milestone ≤ k (PyTorch MultiStepLR, milestones in steps). */
-  | { kind: 'multistep'; milestones: number[]; gamma: number }
+  | { kind: 'multistep'; milestones: readonly number[]; gamma: number }
   /** min + (lr − min)(1 + cos(π·min(k,total)/total))/2; `min` is an absolute lr, not a factor. */
   | { kind: 'cosine'; total: number; min: number }
   /** lr·min(1, (k+1)/warmup), then `after` (default constant) shifted by `warmup` steps. */
   | { kind: 'warmup-linear'; warmup: number; after?: ScheduleSpec }
   /** Arbitrary per-step multipliers; asking past the end is an error. */
-  | { kind: 'array'; values: number[] };
+  | { kind: 'array'; values: readonly number[] };
 
 export const SCHEDULE_KINDS = ['constant', 'multistep', 'cosine', 'warmup-linear', 'array'] as const;
 

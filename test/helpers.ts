@@ -1,0 +1,31 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (the folder holding package.json), from either test/ (tsx) or dist/test/ (npm test). */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+}
+
+export function readFixture<T = unknown>(...parts: string[]): T {
+  return JSON.parse(readFileSync(join(repoRoot(), 'test', 'fixtures', ...parts), 'utf8')) as T;
+}
+
+/** Largest |a−b| over two equally shaped nested arrays. */
+export function maxAbsDiff(a: number[][], b: number[][]): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const ai = a[i]!;
+    const bi = b[i]!;
+    if (ai.length !== bi.length) return Infinity;
+    for (let j = 0; j < ai.length; j++) m = Math.max(m, Math.abs(ai[j]! - bi[j]!));
+  }
+  return m;
+}
