@@ -1,0 +1,49 @@
+/** Losses with their gradients, mean-reduced over the batch as PyTorch's defaults. */
+import type { Buf } from './backend.js';
+
+/**
+ * Softmax cross-entropy of logits [n × C] against integer labels: returns mean_i −log softmax(z_i)[y_i] and writes
+ * dL/dz = (softmax(z) − onehot(y))/n into `dlogits` (which may alias nothing else). Uses the max-shifted log-sum-exp.
+ */
+export function softmaxCrossEntropy(logits: Buf, labels: Int32Array, n: number, C: number, dlogits: Buf | null): number {
+  let total = 0;
+  const invN = 1 / n;
+  for (let i = 0; i < n; i++) {
+    const o = i * C;
+    let max = -Infinity;
+    for (let j = 0; j < C; j++) if (logits[o + j]! > max) max = logits[o + j]!;
+    let sum = 0;
+    for (let j = 0; j < C; j++) sum += Math.exp(logits[o + j]! - max);
+    const y = labels[i]!;
+    total += Math.log(sum) + max - logits[o + y]!;
+    if (dlogits !== null) {
+      const inv = 1 / sum;
+      for (let j = 0; j < C; j++) dlogits[o + j] = (Math.exp(logits[o + j]! - max) * inv - (j === y ? 1 : 0)) * invN;
+    }
+  }
+  return total * invN;
+}
+
+/** Number of rows whose arg-max (first maximum) equals the label. */
+export function countCorrect(logits: Buf, labels: Int32Array, n: number, C: number): number {
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * C;
+    let best = 0;
+    for (let j = 1; j < C; j++) if (logits[o + j]! > logits[o + best]!) best = j;
+    if (best === labels[i]) correct++;
+  }
+  return correct;
+}
+
+/** Mean squared error over all n·d elements (torch.nn.MSELoss()): L = Σ(y−t)²/(n·d), dL/dy = 2(y−t)/(n·d). */
+export function meanSquaredError(y: Buf, target: ArrayLike<number>, n: number, d: number, dy: Buf | null): number {
+  const m = n * d;
+  let s = 0;
+  for (let i = 0; i < m; i++) {
+    const e = y[i]! - target[i]!;
+    s += e * e;
+    if (dy !== null) dy[i] = (2 * e) / m;
+  }
+  return s / m;
+}
