@@ -1,0 +1,5 @@
+export * from './registry.js';
+export * from './files.js';
+export * from './idx.js';
+export * from './cifar.js';
+export * from './dataset.js';
