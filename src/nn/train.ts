@@ -1,0 +1,253 @@
+/**
+ * The training loop: seeded data order, an optimizer from `src/optim` applied to the whole parameter store in
+ * one pass, optional SVAG (ℓ), evaluation on the test split after every epoch, clean stop on divergence.
+ *
+ * Seeds: `seed` feeds one root generator whose first two draws seed the model initialisation and the data order,
+ * so the same seed, data and kernel thread count give bit-identical losses.
+ *
+ * SVAG (the paper's Def. 5.1): each step draws two independent minibatches, ĝ = r₁g¹ + r₂g² (`svagCombine`), runs at
+ * lr/ℓ for ℓ× the steps with the schedule stretched ×ℓ (`svagPlan`). With ℓ = 1 a step uses one batch (r₂ = 0).
+ * One "epoch" of history is stepsPerEpoch·ℓ steps, so curves for different ℓ line up in continuous time.
+ */
+import { float32Backend, type Backend, type Buf } from '../engine/backend.js';
+import {
+  initOptimizer, learningRateAt, optimizerRecord, optimizerStep, stateBytes, svagCombine, svagPlan,
+  validateOptimizerConfig, type OptimizerConfig,
+} from '../optim/index.js';
+import { check } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { buildModel, parseModelSpec, type Model, type ModelSpec } from './models.js';
+
+/** The part of a dataset split training needs (structurally `Split` from src/data). */
+export interface SplitLike {
+  /** n·c·h·w values in [0, 1]. */
+  images: Float32Array;
+  labels: Int32Array | Uint8Array;
+  n: number;
+}
+export interface DatasetLike {
+  name: string;
+  shape: readonly number[];
+  classes: number;
+  train: SplitLike;
+  test: SplitLike;
+}
+
+export interface TrainConfig {
+  model: ModelSpec | string;
+  optimizer: OptimizerConfig;
+  batch: number;
+  epochs: number;
+  seed: number;
+  /** SVAG level ℓ ≥ 1 (integer); 1 = the plain optimizer. */
+  svag?: number;
+  /** Stop after this many optimizer steps (after SVAG scaling); for smoke tests and benchmarks. */
+  maxSteps?: number;
+  /** Evaluate on the test split after every epoch (default true); the final evaluation always runs. */
+  evalEveryEpoch?: boolean;
+  /** Limit the test split to its first n samples (default: all). */
+  testLimit?: number;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  step: number;
+  /** Mean of the minibatch training losses of this epoch (train mode, before each step's update). */
+  trainLoss: number;
+  testLoss: number | null;
+  testAccuracy: number | null;
+  seconds: number;
+}
+
+export interface StepInfo { step: number; epoch: number; loss: number; lr: number }
+
+export interface TrainHooks {
+  onStep?(info: StepInfo): void;
+  onEpoch?(metrics: EpochMetrics): void;
+}
+
+export interface TrainResult {
+  dataset: string;
+  model: ModelSpec;
+  parameters: number;
+  kernels: string;
+  seed: number;
+  batch: number;
+  epochs: number;
+  svag: number;
+  steps: number;
+  stepsPerEpoch: number;
+  testAccuracy: number;
+  testLoss: number;
+  trainLoss: number;
+  samplesPerSec: number;
+  trainSeconds: number;
+  diverged: boolean;
+  divergedAtStep: number | null;
+  history: EpochMetrics[];
+  optimizerRecord: Record<string, unknown>;
+  optimizerStateBytes: number;
+  /** Inputs are the dataset's [0, 1] pixels, unnormalised; the last partial batch of each pass is dropped. */
+  dataOrder: string;
+}
+
+/** Seeded minibatch order: a fresh permutation per pass, batches of exactly `batch` (the remainder is dropped). */
+export class BatchStream {
+  private perm: Int32Array;
+  private pos: number;
+  private readonly sampleSize: number;
+  constructor(private readonly split: SplitLike, readonly batch: number, private readonly rng: Rng) {
+    check(split.n >= batch, 'batch', `batch ${batch} is larger than the training split (${split.n} samples)`);
+    this.sampleSize = split.images.length / split.n;
+    this.perm = rng.permutation(split.n);
+    this.pos = 0;
+  }
+  next(x: Buf, labels: Int32Array): void {
+    if (this.pos + this.batch > this.split.n) {
+      this.perm = this.rng.permutation(this.split.n);
+      this.pos = 0;
+    }
+    const S = this.sampleSize, imgs = this.split.images, lab = this.split.labels;
+    for (let i = 0; i < this.batch; i++) {
+      const j = this.perm[this.pos + i]!;
+      x.set(imgs.subarray(j * S, (j + 1) * S), i * S);
+      labels[i] = lab[j]!;
+    }
+    this.pos += this.batch;
+  }
+}
+
+/** Mean loss and accuracy of `model` (eval mode) on the first `limit` samples of a split. */
+export function evaluate(model: Model, split: SplitLike, x: Buf, labels: Int32Array, limit = split.n): { loss: number; accuracy: number } {
+  const cap = model.capacity, S = model.inputSize, n = Math.min(limit, split.n);
+  let lossSum = 0, correct = 0;
+  for (let s = 0; s < n; s += cap) {
+    const m = Math.min(cap, n - s);
+    x.set(split.images.subarray(s * S, (s + m) * S));
+    for (let i = 0; i < m; i++) labels[i] = split.labels[s + i]!;
+    const r = model.evaluate(x, labels, m);
+    lossSum += r.lossSum;
+    correct += r.correct;
+  }
+  return { loss: lossSum / n, accuracy: correct / n };
+}
+
+export interface TrainOptions {
+  backend?: Backend;
+  hooks?: TrainHooks;
+}
+
+export function validateTrainConfig(c: TrainConfig): void {
+  check(Number.isInteger(c.batch) && c.batch >= 1, 'batch', `must be a positive integer, got ${c.batch}`);
+  check(Number.isInteger(c.epochs) && c.epochs >= 1, 'epochs', `must be a positive integer, got ${c.epochs}`);
+  check(Number.isInteger(c.seed) && c.seed >= 0, 'seed', `must be an integer ≥ 0, got ${c.seed}`);
+  const l = c.svag ?? 1;
+  check(Number.isInteger(l) && l >= 1, 'svag', `SVAG level ℓ must be an integer ≥ 1, got ${l}`);
+  if (c.maxSteps !== undefined) check(Number.isInteger(c.maxSteps) && c.maxSteps >= 1, 'maxSteps', `must be a positive integer, got ${c.maxSteps}`);
+  validateOptimizerConfig(c.optimizer);
+}
+
+/** Trains `config.model` on `data` and evaluates it; never throws on divergence (reports it instead). */
+export function train(config: TrainConfig, data: DatasetLike, opts: TrainOptions = {}): TrainResult {
+  validateTrainConfig(config);
+  const backend = opts.backend ?? float32Backend();
+  const hooks = opts.hooks ?? {};
+  const spec = typeof config.model === 'string' ? parseModelSpec(config.model) : config.model;
+  const l = config.svag ?? 1;
+  const root = new Rng(config.seed);
+  const model = buildModel(spec, { inShape: data.shape, classes: data.classes, seed: root.nextU32(), backend });
+  const stream = new BatchStream(data.train, config.batch, new Rng(root.nextU32()));
+  const B = config.batch;
+  model.setup(B);
+  const x = backend.alloc(B * model.inputSize);
+  const labels = new Int32Array(B);
+
+  const stepsPerEpoch = Math.floor(data.train.n / B);
+  const plan = svagPlan({ lr: config.optimizer.lr, steps: config.epochs * stepsPerEpoch, schedule: config.optimizer.schedule }, l);
+  const opt = validateOptimizerConfig({ ...config.optimizer, lr: plan.lr, schedule: plan.schedule });
+  const totalSteps = Math.min(plan.steps, config.maxSteps ?? Infinity);
+  const epochSteps = stepsPerEpoch * l;
+  const state = initOptimizer(opt, model.store.size, 'float32');
+  const params = model.store.params, grads = model.store.grads;
+  const g1 = l > 1 ? new Float32Array(grads.length) : null;
+
+  const history: EpochMetrics[] = [];
+  let diverged = false, divergedAtStep: number | null = null;
+  let trainSeconds = 0, samples = 0, epochLossSum = 0, epochLossCount = 0, lastTrainLoss = NaN;
+  let epochStart = performance.now();
+  const evalEvery = config.evalEveryEpoch ?? true;
+
+  for (let k = 0; k < totalSteps; k++) {
+    const t0 = performance.now();
+    stream.next(x, labels);
+    let loss = model.lossAndGrad(x, labels, B);
+    if (g1 !== null) {
+      g1.set(grads);
+      stream.next(x, labels);
+      loss = 0.5 * (loss + model.lossAndGrad(x, labels, B));
+      svagCombine(g1, grads, l, grads);
+      samples += B;
+    }
+    samples += B;
+    if (!Number.isFinite(loss)) {
+      trainSeconds += (performance.now() - t0) / 1000;
+      diverged = true;
+      divergedAtStep = k;
+      break;
+    }
+    optimizerStep(opt, params, grads, state);
+    trainSeconds += (performance.now() - t0) / 1000;
+    epochLossSum += loss;
+    epochLossCount++;
+    if (hooks.onStep !== undefined) hooks.onStep({ step: k, epoch: Math.floor(k / epochSteps), loss, lr: learningRateAt(opt.lr, opt.schedule, k) });
+    const endOfEpoch = (k + 1) % epochSteps === 0 || k + 1 === totalSteps;
+    if (endOfEpoch) {
+      lastTrainLoss = epochLossSum / epochLossCount;
+      const last = k + 1 === totalSteps;
+      const ev = evalEvery || last ? evaluate(model, data.test, x, labels, config.testLimit) : null;
+      const m: EpochMetrics = {
+        epoch: Math.ceil((k + 1) / epochSteps), step: k + 1, trainLoss: lastTrainLoss,
+        testLoss: ev?.loss ?? null, testAccuracy: ev?.accuracy ?? null, seconds: (performance.now() - epochStart) / 1000,
+      };
+      history.push(m);
+      hooks.onEpoch?.(m);
+      epochLossSum = 0; epochLossCount = 0; epochStart = performance.now();
+    }
+  }
+  let testLoss = NaN, testAccuracy = NaN;
+  if (!diverged) {
+    const lastEval = history[history.length - 1];
+    testLoss = lastEval?.testLoss ?? NaN;
+    testAccuracy = lastEval?.testAccuracy ?? NaN;
+  } else if (epochLossCount > 0) {
+    lastTrainLoss = epochLossSum / epochLossCount;
+  }
+  return {
+    dataset: data.name, model: spec, parameters: model.store.size, kernels: backend.name, seed: config.seed,
+    batch: B, epochs: config.epochs, svag: l, steps: diverged ? divergedAtStep! : totalSteps, stepsPerEpoch,
+    testAccuracy, testLoss, trainLoss: lastTrainLoss,
+    samplesPerSec: trainSeconds > 0 ? samples / trainSeconds : 0, trainSeconds,
+    diverged, divergedAtStep, history,
+    optimizerRecord: { ...optimizerRecord(opt), svag: l, baseLr: config.optimizer.lr },
+    optimizerStateBytes: stateBytes(state),
+    dataOrder: 'seeded permutation per pass, last partial batch dropped; inputs are [0, 1] pixels, unnormalised',
+  };
+}
+
+/** A synthetic classification set (Gaussian class prototypes + noise, clipped to [0, 1]) for tests and offline use. */
+export function syntheticDataset(opts: { shape: readonly number[]; classes: number; train: number; test: number; seed: number; noise?: number }): DatasetLike {
+  const rng = new Rng(opts.seed);
+  const S = opts.shape.reduce((a, b) => a * b, 1);
+  const protos = Array.from({ length: opts.classes }, () => Float32Array.from({ length: S }, () => rng.uniform()));
+  const noise = opts.noise ?? 0.3;
+  const make = (n: number): SplitLike => {
+    const images = new Float32Array(n * S), labels = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = rng.int(opts.classes);
+      labels[i] = c;
+      for (let j = 0; j < S; j++) images[i * S + j] = Math.min(1, Math.max(0, protos[c]![j]! + noise * rng.normal()));
+    }
+    return { images, labels, n };
+  };
+  return { name: 'synthetic', shape: [...opts.shape], classes: opts.classes, train: make(opts.train), test: make(opts.test) };
+}
