@@ -1,0 +1,48 @@
+/**
+ * Exports of the results store for re-analysis (Crowded Valley: publish raw per-run results):
+ * CSV — one row per scalar with the run's grid coordinates (AlgoPerf-style `split/metric` tags);
+ * JSONL — one JSON object per run (DeepOBS-style: config, optimizer record, status, summary, per-tag series).
+ */
+import type { ResultsStore, RunRow } from './store.js';
+import { runEffectiveLr } from './config.js';
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'number' ? String(v) : typeof v === 'string' ? v : JSON.stringify(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function runColumns(r: RunRow): unknown[] {
+  const o = r.config.optimizer;
+  return [r.hash, r.task, r.status, r.divergedAtStep, o.form, o.lr, o.momentum, runEffectiveLr(o), o.dampening, o.nesterov,
+    o.weightDecay, o.weightDecayMode, r.config.batchSize, r.config.svag, r.config.seed, r.config.steps];
+}
+const RUN_HEADER = ['hash', 'task', 'status', 'diverged_at_step', 'form', 'lr', 'momentum', 'effective_lr', 'dampening', 'nesterov',
+  'weight_decay', 'weight_decay_mode', 'batch_size', 'svag', 'seed', 'steps'];
+
+/** Writes the export chunk by chunk through `write`. */
+export function exportRuns(store: ResultsStore, format: 'csv' | 'jsonl', write: (s: string) => void, opts: { sweep?: string } = {}): number {
+  const runs = store.listRuns(opts);
+  if (format === 'csv') {
+    write([...RUN_HEADER, 'tag', 'step', 'epoch', 'value'].join(',') + '\n');
+    for (const r of runs) {
+      const head = runColumns(r).map(csvCell).join(',');
+      const ms = store.metrics(r.hash);
+      if (ms.length === 0) write(`${head},,,,\n`);
+      for (const m of ms) write(`${head},${csvCell(m.tag)},${m.step},${csvCell(m.epoch)},${csvCell(m.value)}\n`);
+    }
+  } else {
+    for (const r of runs) {
+      const series = store.metricSeries(r.hash);
+      const metrics: Record<string, { steps: number[]; epochs: (number | null)[]; values: (number | null)[] }> = {};
+      for (const [tag, pts] of Object.entries(series)) {
+        metrics[tag] = { steps: pts.map((p) => p.step), epochs: pts.map((p) => p.epoch), values: pts.map((p) => p.value) };
+      }
+      write(JSON.stringify({
+        hash: r.hash, task: r.task, status: r.status, divergedAtStep: r.divergedAtStep, error: r.error,
+        config: r.config, record: r.record, summary: r.summary, metrics,
+      }) + '\n');
+    }
+  }
+  return runs.length;
+}

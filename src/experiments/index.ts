@@ -1,0 +1,11 @@
+/** Experiment runner: configs, sweeps, results store, checkpoints (public API). */
+export * from './config.js';
+export * from './checkpoint.js';
+export * from './task.js';
+export * from './run.js';
+export * from './store.js';
+export * from './grid.js';
+export * from './sweep.js';
+export * from './progress.js';
+export * from './export.js';
+export { syntheticTask, syntheticParamsSchema, type SyntheticParams } from './tasks/synthetic.js';

@@ -1,0 +1,185 @@
+/**
+ * `runSweep`: expands a sweep config, skips runs the store already finished, and executes the rest on a pool of
+ * worker threads (whole runs per worker; the main thread owns every database write). With `protocol.tune`, it then
+ * picks the best lr per setting (DeepOBS: by final or best validation metric) and re-runs it with the final seeds.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { parseSweepConfig, runRecord, type SweepConfig, type SweepConfigInput } from './config.js';
+import { expandGrid, selectBest, type GridLabels, type PlannedRun, type Selection } from './grid.js';
+import { executeRun, type RunOutcome } from './run.js';
+import { ResultsStore, type RunStatus } from './store.js';
+import type { WorkerJob, WorkerMessage } from './worker.js';
+
+export type SweepProgress =
+  | { type: 'phase'; phase: string; runs: number; finished: number; workers: number }
+  | { type: 'start'; worker: number; hash: string; label: string }
+  | { type: 'step'; worker: number; hash: string; label: string; step: number; total: number; note?: string }
+  | { type: 'finish'; worker: number; hash: string; label: string; status: RunStatus; error: string | null; summary: Record<string, number> };
+
+export interface SweepOptions {
+  /** Path of the SQLite results store, or an open store. */
+  db: string | ResultsStore;
+  /** Worker threads (default: number of cores); 0 runs everything in the calling thread. */
+  workers?: number;
+  /** Checkpoint folder (default `<db>.ckpt`). */
+  checkpointDir?: string;
+  onProgress?: (e: SweepProgress) => void;
+  /** Test hook: sleep per step (default: env MOMENTUM_LAB_STEP_DELAY_MS or 0). */
+  stepDelayMs?: number;
+}
+
+export interface SweepRunResult { hash: string; phase: string; status: RunStatus | 'busy'; labels: GridLabels }
+export interface SweepResult {
+  name: string;
+  runs: SweepRunResult[];
+  /** Best grid lr per setting (protocol.tune only). */
+  selections: Selection[];
+  /** Runs executed by this call (the rest were finished before or owned by another live process). */
+  executed: number;
+}
+
+export function runLabel(l: GridLabels): string {
+  const beta = l.form === 'sgd' ? '' : ` β=${l.momentum}`;
+  return `${l.form}${beta} η=${l.effectiveLr.toPrecision(3)} B=${l.batchSize}${l.svag > 1 ? ` ℓ=${l.svag}` : ''} seed=${l.seed}`;
+}
+
+function workerFactory(): () => Worker {
+  const self = import.meta.url;
+  if (self.endsWith('.ts')) {
+    // Running from sources under tsx (tests, development): register tsx inside the worker first.
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const target = new URL('./worker.ts', self).href;
+    const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
+    return () => new Worker(code, { eval: true });
+  }
+  return () => new Worker(new URL('./worker.js', self));
+}
+
+interface Pool {
+  run(jobs: PlannedRun[], phase: string): Promise<Map<string, RunStatus | 'busy'>>;
+  close(): Promise<void>;
+}
+
+function makePool(store: ResultsStore, workers: number, ckptDir: string, delay: number, onProgress: ((e: SweepProgress) => void) | undefined): Pool & { executed: number } {
+  const emit = onProgress ?? ((): void => {});
+  const created: Worker[] = [];
+  const make = workers > 0 ? workerFactory() : null;
+  const pool = {
+    executed: 0,
+    async run(jobs: PlannedRun[], phase: string): Promise<Map<string, RunStatus | 'busy'>> {
+      const result = new Map<string, RunStatus | 'busy'>();
+      const queue = [...jobs];
+      let finished = 0;
+      for (const j of jobs) {
+        const r = store.getRun(j.hash);
+        if (r !== undefined && (r.status === 'done' || r.status === 'diverged')) finished++;
+      }
+      emit({ type: 'phase', phase, runs: jobs.length, finished, workers: Math.min(workers, Math.max(1, jobs.length - finished)) });
+      const store1 = (o: RunOutcome, w: number, label: string): void => {
+        store.finishRun(o);
+        pool.executed++;
+        result.set(o.hash, o.status);
+        emit({ type: 'finish', worker: w, hash: o.hash, label, status: o.status, error: o.error, summary: o.summary });
+      };
+      /** The next job this process may run (claimed), or null when the queue is empty. */
+      const next = (): PlannedRun | null => {
+        for (;;) {
+          const j = queue.shift();
+          if (j === undefined) return null;
+          const c = store.claim(j.hash);
+          if (c === 'claimed') return j;
+          result.set(j.hash, c === 'busy' ? 'busy' : store.getRun(j.hash)!.status);
+        }
+      };
+      if (make === null) {
+        for (let j = next(); j !== null; j = next()) {
+          const label = runLabel(j.labels);
+          emit({ type: 'start', worker: 0, hash: j.hash, label });
+          const o = await executeRun(j.config, j.hash, {
+            label, checkpointDir: ckptDir, stepDelayMs: delay,
+            onProgress: (e) => emit({ type: 'step', worker: 0, hash: j.hash, label, step: e.step, total: e.total, ...(e.note === undefined ? {} : { note: e.note }) }),
+          });
+          store1(o, 0, label);
+        }
+        return result;
+      }
+      const lanes = Math.min(workers, queue.length);
+      while (created.length < lanes) created.push(make());
+      await Promise.all(created.slice(0, lanes).map((w, wi) => (async () => {
+        for (let j = next(); j !== null; j = next()) {
+          const label = runLabel(j.labels);
+          const job: WorkerJob = { hash: j.hash, config: j.config, label, checkpointDir: ckptDir, stepDelayMs: delay };
+          emit({ type: 'start', worker: wi, hash: j.hash, label });
+          const outcome = await new Promise<RunOutcome | Error>((resolve) => {
+            const onMsg = (m: WorkerMessage): void => {
+              if (m.type === 'progress') emit({ type: 'step', worker: wi, hash: m.hash, label, step: m.step, total: m.total, ...(m.note === undefined ? {} : { note: m.note }) });
+              else { cleanup(); resolve(m.outcome); }
+            };
+            const onErr = (e: Error): void => { cleanup(); resolve(e); };
+            const onExit = (code: number): void => { cleanup(); resolve(new Error(`worker exited with code ${code}`)); };
+            const cleanup = (): void => { w.off('message', onMsg); w.off('error', onErr); w.off('exit', onExit); };
+            w.on('message', onMsg);
+            w.on('error', onErr);
+            w.on('exit', onExit);
+            w.postMessage(job);
+          });
+          if (outcome instanceof Error) {
+            store.failRun(j.hash, outcome.message);
+            result.set(j.hash, 'failed');
+            emit({ type: 'finish', worker: wi, hash: j.hash, label, status: 'failed', error: outcome.message, summary: {} });
+            // A crashed worker cannot take more jobs; replace it.
+            created[wi] = make();
+            w = created[wi]!;
+          } else {
+            store1(outcome, wi, label);
+          }
+        }
+      })()));
+      return result;
+    },
+    async close(): Promise<void> {
+      await Promise.all(created.map((w) => w.terminate()));
+      created.length = 0;
+    },
+  };
+  return pool;
+}
+
+/** Runs (or resumes) a sweep; idempotent by config hash. */
+export async function runSweep(input: SweepConfigInput | SweepConfig, opts: SweepOptions): Promise<SweepResult> {
+  const s = parseSweepConfig(input);
+  const store = typeof opts.db === 'string' ? new ResultsStore(opts.db) : opts.db;
+  const workers = opts.workers ?? s.workers ?? availableParallelism();
+  const ckptDir = opts.checkpointDir ?? `${store.path}.ckpt`;
+  const envDelay = Number(process.env.MOMENTUM_LAB_STEP_DELAY_MS ?? 0);
+  const delay = opts.stepDelayMs ?? (Number.isFinite(envDelay) ? envDelay : 0);
+  const pool = makePool(store, workers, ckptDir, delay, opts.onProgress);
+  const runs: SweepRunResult[] = [];
+  let selections: Selection[] = [];
+  try {
+    const phase1 = s.protocol.tune ? 'tune' : 'grid';
+    const planned = expandGrid(s);
+    const register = (ps: PlannedRun[], phase: string): void => {
+      for (const p of ps) store.ensureRun(p.hash, p.config, runRecord(p.config));
+      store.recordSweep(s.name, s, ps.map((p) => ({ hash: p.hash, phase, labels: p.labels as unknown as Record<string, unknown> })));
+    };
+    register(planned, phase1);
+    const st1 = await pool.run(planned, phase1);
+    for (const p of planned) runs.push({ hash: p.hash, phase: phase1, status: st1.get(p.hash) ?? 'queued', labels: p.labels });
+    if (s.protocol.tune) {
+      const rows = new Map(planned.map((p) => [p.hash, store.getRun(p.hash)!]));
+      selections = selectBest(planned, rows, s);
+      const seeds = typeof s.protocol.finalSeeds === 'number' ? Array.from({ length: s.protocol.finalSeeds }, (_, i) => i) : s.protocol.finalSeeds;
+      const bestLr = new Map(selections.map((x) => [x.setting, x.gridLr]));
+      const finals = expandGrid(s, seeds).filter((p) => bestLr.get(p.labels.setting) === p.labels.gridLr);
+      register(finals, 'final');
+      const st2 = await pool.run(finals, 'final');
+      for (const p of finals) runs.push({ hash: p.hash, phase: 'final', status: st2.get(p.hash) ?? 'queued', labels: p.labels });
+    }
+  } finally {
+    await pool.close();
+    if (typeof opts.db === 'string') store.close();
+  }
+  return { name: s.name, runs, selections, executed: pool.executed };
+}
