@@ -14,6 +14,8 @@ import {
   initOptimizer, learningRateAt, optimizerRecord, optimizerStep, stateBytes, svagCombine, svagPlan,
   validateOptimizerConfig, type OptimizerConfig,
 } from '../optim/index.js';
+import { getKernels, createWasmKernels, type Kernels } from '../engine/kernels/index.js';
+import { loadDataset } from '../data/index.js';
 import { check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { buildModel, parseModelSpec, type Model, type ModelSpec } from './models.js';
@@ -34,6 +36,12 @@ export interface DatasetLike {
 }
 
 export interface TrainConfig {
+  /** A dataset name for `loadDataset` (fashion-mnist, mnist, cifar10) or an already loaded dataset. */
+  dataset?: string | DatasetLike;
+  dataDir?: string;
+  cacheDir?: string;
+  /** Kernel threads (default: all cores via the shared `getKernels()`). Same threads ⇒ bit-identical runs. */
+  threads?: number;
   model: ModelSpec | string;
   optimizer: OptimizerConfig;
   batch: number;
@@ -147,8 +155,8 @@ export function validateTrainConfig(c: TrainConfig): void {
   validateOptimizerConfig(c.optimizer);
 }
 
-/** Trains `config.model` on `data` and evaluates it; never throws on divergence (reports it instead). */
-export function train(config: TrainConfig, data: DatasetLike, opts: TrainOptions = {}): TrainResult {
+/** Trains `config.model` on `data` with the given backend and evaluates it; never throws on divergence (reports it). */
+export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainOptions = {}): TrainResult {
   validateTrainConfig(config);
   const backend = opts.backend ?? float32Backend();
   const hooks = opts.hooks ?? {};
@@ -250,4 +258,33 @@ export function syntheticDataset(opts: { shape: readonly number[]; classes: numb
     return { images, labels, n };
   };
   return { name: 'synthetic', shape: [...opts.shape], classes: opts.classes, train: make(opts.train), test: make(opts.test) };
+}
+
+/**
+ * The programmatic entry point (used by the CLI and the experiment runner): loads `config.dataset`, picks the fast
+ * kernels (WebAssembly SIMD, reference TypeScript if not built), trains, evaluates, and returns the metrics.
+ */
+export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+  validateTrainConfig(config);
+  const ds = config.dataset ?? 'fashion-mnist';
+  const data: DatasetLike = typeof ds === 'string'
+    ? await loadDataset(ds, { ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}), ...(config.cacheDir !== undefined ? { cacheDir: config.cacheDir } : {}) })
+    : ds;
+  const { kernels, owned } = await kernelsFor(config.threads);
+  try {
+    return trainOnData(config, data, { backend: float32Backend(kernels), hooks });
+  } finally {
+    if (owned) kernels.dispose();
+  }
+}
+
+/** The shared kernels, or a private set when a specific thread count is asked for (disposed by the caller). */
+export async function kernelsFor(threads?: number): Promise<{ kernels: Kernels; owned: boolean }> {
+  if (threads === undefined) return { kernels: await getKernels(), owned: false };
+  check(Number.isInteger(threads) && threads >= 1, 'threads', `must be a positive integer, got ${threads}`);
+  try {
+    return { kernels: await createWasmKernels({ threads }), owned: true };
+  } catch {
+    return { kernels: await getKernels(), owned: false };
+  }
 }

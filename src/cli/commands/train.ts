@@ -1,0 +1,146 @@
+import { float32Backend } from '../../engine/backend.js';
+import { benchTrain } from '../../nn/bench.js';
+import { kernelsFor, train, type EpochMetrics, type TrainConfig, type TrainResult } from '../../nn/train.js';
+import { syntheticDataset } from '../../nn/train.js';
+import { parseModelSpec } from '../../nn/models.js';
+import { optimizerConfig, parseSchedule, type OptimizerForm } from '../../optim/index.js';
+import { UserError, check } from '../../util/errors.js';
+import type { Command } from '../command.js';
+
+function parseJsonFlag(raw: string, flag: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new UserError(`--${flag} must be JSON, e.g. '{"kind":"multistep","milestones":[900],"gamma":0.1}', got '${raw}'`);
+  }
+}
+
+function modelArg(raw: string): unknown {
+  return raw.trim().startsWith('{') ? parseJsonFlag(raw, 'model') : raw;
+}
+
+export const trainCommand: Command = {
+  path: ['train'],
+  summary: 'train a model (mlp, cnn, resnet20/32, transformer) with SGD or SGDM and report test accuracy',
+  usage: 'momentum-lab train --dataset fashion-mnist --model mlp --optimizer sgdm --lr 0.05 --momentum 0.9 --batch 128 --epochs 3 --seed 0 [--json]',
+  flags: {
+    dataset: { kind: 'string', help: 'fashion-mnist, mnist, cifar10, or synthetic (random prototypes, for smoke tests)', default: 'fashion-mnist' },
+    'data-dir': { kind: 'string', help: 'folder holding the dataset files' },
+    'cache-dir': { kind: 'string', help: 'folder for downloads and the decoded cache' },
+    model: { kind: 'string', help: 'mlp, cnn, resnet20, resnet32, transformer, or a JSON spec like {"kind":"mlp","hidden":[512]}', default: 'mlp' },
+    optimizer: { kind: 'string', help: 'sgd (no momentum) or sgdm', choices: ['sgd', 'sgdm'], default: 'sgdm' },
+    form: { kind: 'string', help: 'SGDM form: pytorch (lr = γ) or normalized (lr = η, EMA momentum) or keras', choices: ['pytorch', 'normalized', 'keras'], default: 'pytorch' },
+    lr: { kind: 'number', help: 'learning rate (γ, or η with --form normalized)' },
+    momentum: { kind: 'number', help: 'β for sgdm (default 0.9)' },
+    nesterov: { kind: 'boolean', help: 'Nesterov momentum' },
+    'weight-decay': { kind: 'number', help: 'coupled L2 weight decay', default: 0 },
+    schedule: { kind: 'string', help: 'JSON learning-rate schedule in steps, e.g. {"kind":"cosine","total":1400}' },
+    svag: { kind: 'int', help: 'SVAG level ℓ: two batches per step, lr/ℓ, steps ×ℓ', default: 1 },
+    batch: { kind: 'int', help: 'minibatch size', default: 128 },
+    epochs: { kind: 'int', help: 'passes over the training set (×ℓ steps under SVAG)', default: 3 },
+    seed: { kind: 'int', help: 'seed for initialisation and data order', default: 0 },
+    threads: { kind: 'int', help: 'kernel threads (default: all cores)' },
+    'max-steps': { kind: 'int', help: 'stop after this many steps (smoke tests)' },
+    json: { kind: 'boolean', help: 'print one JSON object with the results at the end' },
+  },
+  async run(flags) {
+    if (flags.lr === undefined) throw new UserError('--lr is required (e.g. --lr 0.05)');
+    const sgd = flags.optimizer === 'sgd';
+    if (sgd) check(flags.momentum === undefined || flags.momentum === 0, '--momentum', 'plain SGD has no momentum; use --optimizer sgdm');
+    const schedule = flags.schedule === undefined ? undefined : parseSchedule(parseJsonFlag(flags.schedule as string, 'schedule'), '--schedule');
+    const optimizer = optimizerConfig({
+      form: sgd ? 'sgd' : (flags.form as OptimizerForm),
+      lr: flags.lr as number,
+      momentum: sgd ? 0 : ((flags.momentum as number | undefined) ?? 0.9),
+      nesterov: flags.nesterov === true,
+      weightDecay: flags['weight-decay'] as number,
+      ...(schedule !== undefined ? { schedule } : {}),
+    });
+    const dataset = flags.dataset as string;
+    const config: TrainConfig = {
+      dataset: dataset === 'synthetic' ? syntheticDataset({ shape: [1, 28, 28], classes: 10, train: 6000, test: 1000, seed: 0 }) : dataset,
+      // parsed before the dataset loads, so a bad model name is a one-line error at once
+      model: parseModelSpec(modelArg(flags.model as string), '--model'),
+      optimizer,
+      batch: flags.batch as number,
+      epochs: flags.epochs as number,
+      seed: flags.seed as number,
+      svag: flags.svag as number,
+      ...(flags['data-dir'] !== undefined ? { dataDir: flags['data-dir'] as string } : {}),
+      ...(flags['cache-dir'] !== undefined ? { cacheDir: flags['cache-dir'] as string } : {}),
+      ...(flags.threads !== undefined ? { threads: flags.threads as number } : {}),
+      ...(flags['max-steps'] !== undefined ? { maxSteps: flags['max-steps'] as number } : {}),
+    };
+    const progress = progressReporter(process.stderr.isTTY === true);
+    const t0 = performance.now();
+    const result = await train(config, progress.hooks);
+    progress.done();
+    const wall = (performance.now() - t0) / 1000;
+    if (flags.json === true) {
+      process.stdout.write(JSON.stringify({ ...result, wallSeconds: wall, peakRssBytes: process.resourceUsage().maxRSS * 1024 }) + '\n');
+    } else {
+      process.stdout.write(summary(result, wall) + '\n');
+    }
+    return result.diverged ? 3 : 0;
+  },
+};
+
+function summary(r: TrainResult, wall: number): string {
+  const lines = [
+    `${r.dataset} ${r.model.kind} (${r.parameters} parameters, kernels ${r.kernels}), ${r.steps} steps of batch ${r.batch}${r.svag > 1 ? `, SVAG ℓ=${r.svag}` : ''}`,
+    r.diverged
+      ? `DIVERGED at step ${r.divergedAtStep} (non-finite loss); last train loss ${fmt(r.trainLoss)}`
+      : `test accuracy ${(r.testAccuracy * 100).toFixed(2)}%  test loss ${fmt(r.testLoss)}  train loss ${fmt(r.trainLoss)}`,
+    `${Math.round(r.samplesPerSec)} samples/s (training), ${wall.toFixed(1)} s wall`,
+  ];
+  return lines.join('\n');
+}
+
+const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : String(x));
+
+/** A progress bar on a terminal (redrawn ≤ 10×/s), one plain line per epoch otherwise; both on stderr. */
+function progressReporter(tty: boolean): { hooks: { onStep?: (i: { step: number; epoch: number; loss: number }) => void; onEpoch: (m: EpochMetrics) => void }; done(): void } {
+  let last = 0;
+  let stepsPerEpoch = 0;
+  const onEpoch = (m: EpochMetrics): void => {
+    if (stepsPerEpoch === 0) stepsPerEpoch = m.step;
+    const acc = m.testAccuracy === null ? '' : `  test acc ${(m.testAccuracy * 100).toFixed(2)}%  test loss ${fmt(m.testLoss!)}`;
+    process.stderr.write(`${tty ? '\r\x1b[K' : ''}epoch ${m.epoch}  step ${m.step}  train loss ${fmt(m.trainLoss)}${acc}  (${m.seconds.toFixed(1)} s)\n`);
+  };
+  if (!tty) return { hooks: { onEpoch }, done: () => {} };
+  const onStep = (i: { step: number; epoch: number; loss: number }): void => {
+    const now = performance.now();
+    if (now - last < 100) return;
+    last = now;
+    const within = stepsPerEpoch > 0 ? (i.step % stepsPerEpoch) / stepsPerEpoch : 0;
+    const w = 30, f = Math.round(within * w);
+    process.stderr.write(`\r\x1b[Kepoch ${i.epoch + 1} [${'#'.repeat(f)}${'-'.repeat(w - f)}] step ${i.step + 1}  loss ${fmt(i.loss)}`);
+  };
+  return { hooks: { onStep, onEpoch }, done: () => process.stderr.write('\r\x1b[K') };
+}
+
+export const benchTrainCommand: Command = {
+  path: ['bench', 'train'],
+  summary: 'training throughput (samples/s) of a model on random data of its input shape',
+  usage: 'momentum-lab bench train --model mlp|cnn --batch 128 --steps 50 [--json]',
+  flags: {
+    model: { kind: 'string', help: 'mlp, cnn, resnet20, resnet32, transformer or a JSON spec', default: 'mlp' },
+    batch: { kind: 'int', help: 'minibatch size', default: 128 },
+    steps: { kind: 'int', help: 'timed steps (after 3 warm-up steps)', default: 50 },
+    threads: { kind: 'int', help: 'kernel threads (default: all cores)' },
+    json: { kind: 'boolean', help: 'print {"samplesPerSec": …} as JSON' },
+  },
+  async run(flags) {
+    check((flags.steps as number) >= 1, '--steps', 'must be ≥ 1');
+    check((flags.batch as number) >= 1, '--batch', 'must be ≥ 1');
+    const model = parseModelSpec(modelArg(flags.model as string), '--model');
+    const { kernels, owned } = await kernelsFor(flags.threads as number | undefined);
+    try {
+      const r = benchTrain({ model, batch: flags.batch as number, steps: flags.steps as number }, float32Backend(kernels));
+      const out = { ...r, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+      process.stdout.write(flags.json === true ? JSON.stringify(out) + '\n' : `${model.kind}: ${Math.round(r.samplesPerSec)} samples/s (batch ${r.batch}, ${r.steps} steps, kernels ${r.kernels})\n`);
+    } finally {
+      if (owned) kernels.dispose();
+    }
+  },
+};
