@@ -1,5 +1,7 @@
 import type { Command } from '../command.js';
 import { optimTrace } from './optim.js';
+import { sweepCommands } from './sweep.js';
+import { benchTrainCommand, trainCommand } from './train.js';
 
 /** Every CLI command; add yours here. */
-export const COMMANDS: Command[] = [optimTrace];
+export const COMMANDS: Command[] = [optimTrace, ...sweepCommands, trainCommand, benchTrainCommand];
