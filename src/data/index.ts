@@ -3,3 +3,4 @@ export * from './files.js';
 export * from './idx.js';
 export * from './cifar.js';
 export * from './dataset.js';
+export * from './batches.js';
