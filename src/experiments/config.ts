@@ -57,7 +57,8 @@ function pathString(prefix: string, path: readonly (string | number)[]): string 
 export function parseWith<S extends AnySchema>(schema: S, raw: unknown, prefix = '', source = 'config'): z.output<S> {
   const r = schema.safeParse(raw);
   if (r.success) return r.data as z.output<S>;
-  const issue = r.error.issues[0]!;
+  // A misspelt key is usually the root cause of the other problems (e.g. a "missing" field), so report it first.
+  const issue = r.error.issues.find((i) => i.code === 'unrecognized_keys') ?? r.error.issues[0]!;
   const where = pathString(prefix, issue.path);
   let msg: string;
   switch (issue.code) {
@@ -153,7 +154,7 @@ export interface ResolvedRunConfig {
 }
 
 /** Task parameter validator (a task's zod schema, or pass-through for the engine adapter). */
-export type ParamsResolver = (task: string, params: Record<string, unknown>) => Record<string, unknown>;
+export type ParamsResolver = (task: string, params: Record<string, unknown>, field: string) => Record<string, unknown>;
 
 export function resolveRunConfig(raw: unknown, resolveParams: ParamsResolver, prefix = ''): ResolvedRunConfig {
   const c = parseWith(runConfigSchema, raw, prefix);
@@ -161,7 +162,7 @@ export function resolveRunConfig(raw: unknown, resolveParams: ParamsResolver, pr
   const out: ResolvedRunConfig = {
     task: c.task,
     seed: c.seed,
-    params: resolveParams(c.task, c.params),
+    params: resolveParams(c.task, c.params, prefix === '' ? 'params' : `${prefix}.params`),
     optimizer,
     batchSize: c.batchSize,
     steps: c.steps,

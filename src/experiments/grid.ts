@@ -68,7 +68,7 @@ export function expandGrid(s: SweepConfig, seeds?: number[]): PlannedRun[] {
                 };
                 if (!Number.isNaN(batchSize)) over.batchSize = batchSize;
                 const raw = merge(base, over);
-                const config = resolveRunConfig(raw, resolveTaskParams, `runs[form=${form}, β=${beta}, lr=${gridLr}]`);
+                const config = resolveRunConfig(raw, resolveTaskParams, 'base');
                 const hash = configHash(config);
                 if (seen.has(hash)) continue;
                 seen.add(hash);

@@ -62,7 +62,7 @@ export function taskNames(): string[] {
 }
 
 /** ParamsResolver for resolveRunConfig using the registry. */
-export function resolveTaskParams(task: string, params: Record<string, unknown>): Record<string, unknown> {
+export function resolveTaskParams(task: string, params: Record<string, unknown>, field = 'params'): Record<string, unknown> {
   const t = getTask(task);
-  return typeof t.params === 'function' ? t.params(params) : (parseWith(t.params, params, 'params') as Record<string, unknown>);
+  return typeof t.params === 'function' ? t.params(params) : (parseWith(t.params, params, field) as Record<string, unknown>);
 }

@@ -1,0 +1,69 @@
+import { createWriteStream, existsSync } from 'node:fs';
+import { UserError } from '../../util/errors.js';
+import { exportRuns, parseSweepConfig, progressReporter, readConfigFile, ResultsStore, runSweep } from '../../experiments/index.js';
+import type { Command } from '../command.js';
+
+export const sweepCommand: Command = {
+  path: ['sweep'],
+  summary: 'run (or resume) a sweep from a JSON/YAML config into a SQLite results store',
+  usage: 'momentum-lab sweep CONFIG [--db FILE] [--workers N] [--checkpoint-dir DIR] [--json]',
+  flags: {
+    db: { kind: 'string', help: 'results store (SQLite); finished runs in it are skipped', default: 'results.db' },
+    workers: { kind: 'int', help: 'worker threads (default: number of cores; 0 = run in the main thread)' },
+    'checkpoint-dir': { kind: 'string', help: 'checkpoint folder (default: <db>.ckpt)' },
+    json: { kind: 'boolean', help: 'print a JSON summary on stdout at the end' },
+    quiet: { kind: 'boolean', help: 'no progress output' },
+  },
+  async run(flags, positionals) {
+    if (positionals.length !== 1) throw new UserError('sweep takes one CONFIG file (JSON or YAML)');
+    const config = parseSweepConfig(readConfigFile(positionals[0]!));
+    const workers = flags.workers as number | undefined;
+    if (workers !== undefined && workers < 0) throw new UserError(`--workers must be ≥ 0, got ${workers}`);
+    const progress = flags.quiet === true ? undefined : progressReporter(process.stderr);
+    const result = await runSweep(config, {
+      db: flags.db as string,
+      ...(workers === undefined ? {} : { workers }),
+      ...(typeof flags['checkpoint-dir'] === 'string' ? { checkpointDir: flags['checkpoint-dir'] } : {}),
+      ...(progress === undefined ? {} : { onProgress: progress.onProgress }),
+    });
+    progress?.done();
+    const counts: Record<string, number> = {};
+    for (const r of result.runs) counts[r.status] = (counts[r.status] ?? 0) + 1;
+    if (flags.json === true) {
+      process.stdout.write(JSON.stringify({ name: result.name, executed: result.executed, counts, selections: result.selections, runs: result.runs }) + '\n');
+    } else {
+      process.stdout.write(`sweep ${result.name}: ${result.runs.length} runs (${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}), ${result.executed} executed now; store ${String(flags.db)}\n`);
+      for (const s of result.selections) process.stdout.write(`best lr for ${s.setting}: ${s.gridLr} (score ${s.score})\n`);
+    }
+    return result.runs.some((r) => r.status === 'failed') ? 1 : 0;
+  },
+};
+
+export const runsExportCommand: Command = {
+  path: ['runs', 'export'],
+  summary: 'export a results store as CSV (one row per scalar) or JSONL (one object per run)',
+  usage: 'momentum-lab runs export DB [--format csv|jsonl] [--out FILE] [--sweep NAME]',
+  flags: {
+    format: { kind: 'string', help: 'output format', choices: ['csv', 'jsonl'], default: 'csv' },
+    out: { kind: 'string', help: 'output file (default: stdout)' },
+    sweep: { kind: 'string', help: 'only the runs of this sweep' },
+  },
+  async run(flags, positionals) {
+    if (positionals.length !== 1) throw new UserError('runs export takes one DB file');
+    const db = positionals[0]!;
+    if (!existsSync(db)) throw new UserError(`cannot read results store ${db}: no such file`);
+    const store = new ResultsStore(db, { readonly: true });
+    try {
+      const out = typeof flags.out === 'string' ? createWriteStream(flags.out) : null;
+      // `| head` closes the pipe early; that is not an error.
+      if (out === null) process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
+      const write = (s: string): void => { if (out === null) process.stdout.write(s); else out.write(s); };
+      exportRuns(store, flags.format as 'csv' | 'jsonl', write, typeof flags.sweep === 'string' ? { sweep: flags.sweep } : {});
+      if (out !== null) await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    } finally {
+      store.close();
+    }
+  },
+};
+
+export const sweepCommands: Command[] = [sweepCommand, runsExportCommand];
