@@ -312,3 +312,182 @@ export function col2im(cols: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, st
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------- element-wise
+
+/** y[o, c, i] += bias[c], y = [outer × channels × inner]. One float32 add per element, as the reference. */
+export function biasAdd(y: usize, bias: usize, outer: i32, channels: i32, inner: i32): void {
+  if (inner == 1) {
+    for (let o = 0; o < outer; o++) {
+      const row = y + <usize>(o * channels) * 4;
+      let c = 0;
+      for (; c + 4 <= channels; c += 4) {
+        const q = row + <usize>c * 4;
+        v128.store(q, f32x4.add(v128.load(q), v128.load(bias + <usize>c * 4)));
+      }
+      for (; c < channels; c++) {
+        const q = row + <usize>c * 4;
+        store<f32>(q, load<f32>(q) + load<f32>(bias + <usize>c * 4));
+      }
+    }
+    return;
+  }
+  let q = y;
+  for (let o = 0; o < outer; o++) for (let c = 0; c < channels; c++) {
+    const bs = load<f32>(bias + <usize>c * 4);
+    const b = f32x4.splat(bs);
+    let i = 0;
+    for (; i + 4 <= inner; i += 4) { v128.store(q, f32x4.add(v128.load(q), b)); q += 16; }
+    for (; i < inner; i++) { store<f32>(q, load<f32>(q) + bs); q += 4; }
+  }
+}
+
+/**
+ * dbias[c] += Σ_{o,i} dy[o, c, i]. inner = 1: one float32 add per row in row order (bit-identical to the
+ * reference); inner > 1: each (o, c) plane is summed in float64 over 8 interleaved partial sums, then added.
+ */
+export function biasGrad(dy: usize, dbias: usize, outer: i32, channels: i32, inner: i32): void {
+  if (inner == 1) {
+    for (let o = 0; o < outer; o++) {
+      const row = dy + <usize>(o * channels) * 4;
+      let c = 0;
+      for (; c + 4 <= channels; c += 4) {
+        const q = dbias + <usize>c * 4;
+        v128.store(q, f32x4.add(v128.load(q), v128.load(row + <usize>c * 4)));
+      }
+      for (; c < channels; c++) {
+        const q = dbias + <usize>c * 4;
+        store<f32>(q, load<f32>(q) + load<f32>(row + <usize>c * 4));
+      }
+    }
+    return;
+  }
+  let p = dy;
+  for (let o = 0; o < outer; o++) for (let c = 0; c < channels; c++) {
+    let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+    let i = 0;
+    for (; i + 8 <= inner; i += 8) {
+      const a = v128.load(p), b = v128.load(p, 16);
+      s0 = f64x2.add(s0, f64x2.promote_low_f32x4(a));
+      s1 = f64x2.add(s1, f64x2.promote_low_f32x4(v128.shuffle<f32>(a, a, 2, 3, 0, 1)));
+      s2 = f64x2.add(s2, f64x2.promote_low_f32x4(b));
+      s3 = f64x2.add(s3, f64x2.promote_low_f32x4(v128.shuffle<f32>(b, b, 2, 3, 0, 1)));
+      p += 32;
+    }
+    const t = f64x2.add(f64x2.add(s0, s1), f64x2.add(s2, s3));
+    let s = f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
+    for (; i < inner; i++) { s += <f64>load<f32>(p); p += 4; }
+    const q = dbias + <usize>c * 4;
+    store<f32>(q, <f32>(<f64>load<f32>(q) + s));
+  }
+}
+
+/** y = x > 0 ? x : 0 (NaN and −0 give +0, as the reference's comparison). */
+export function reluForward(x: usize, y: usize, n: i32): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + <usize>i * 4);
+    v128.store(y + <usize>i * 4, v128.and(v, f32x4.gt(v, z)));
+  }
+  for (; i < n; i++) { const v = load<f32>(x + <usize>i * 4); store<f32>(y + <usize>i * 4, v > 0 ? v : 0); }
+}
+
+/** dx = y > 0 ? dy : 0. */
+export function reluBackward(y: usize, dy: usize, dx: usize, n: i32): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i * 4;
+    v128.store(dx + o, v128.and(v128.load(dy + o), f32x4.gt(v128.load(y + o), z)));
+  }
+  for (; i < n; i++) { const o = <usize>i * 4; store<f32>(dx + o, load<f32>(y + o) > 0 ? load<f32>(dy + o) : 0); }
+}
+
+/**
+ * Max pooling, no padding. The window is scanned in row-major order from best = −∞; an element replaces the best
+ * when it is greater or NaN (so the first maximum wins and NaN propagates), as MaxPool2d in layers.ts.
+ */
+export function maxPoolForward(x: usize, y: usize, arg: usize, planes: i32, H: i32, W: i32, k: i32, stride: i32): void {
+  const OH = (H - k) / stride + 1;
+  const OW = (W - k) / stride + 1;
+  let o: usize = 0;
+  for (let p = 0; p < planes; p++) {
+    const base = p * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      let ox = 0;
+      if (k == 2 && stride == 2) {
+        // Four windows at once: lanes hold windows ox..ox+3; a, b = top row pairs, c, d = bottom row pairs.
+        const r0 = base + 2 * oy * W;
+        const r1 = r0 + W;
+        const lane = i32x4(0, 2, 4, 6);
+        for (; ox + 4 <= OW; ox += 4) {
+          const t0 = v128.load(x + <usize>(r0 + 2 * ox) * 4), t1 = v128.load(x + <usize>(r0 + 2 * ox) * 4, 16);
+          const u0 = v128.load(x + <usize>(r1 + 2 * ox) * 4), u1 = v128.load(x + <usize>(r1 + 2 * ox) * 4, 16);
+          const a = v128.shuffle<f32>(t0, t1, 0, 2, 4, 6), b = v128.shuffle<f32>(t0, t1, 1, 3, 5, 7);
+          const c = v128.shuffle<f32>(u0, u1, 0, 2, 4, 6), d = v128.shuffle<f32>(u0, u1, 1, 3, 5, 7);
+          const ia = i32x4.add(i32x4.splat(r0 + 2 * ox), lane);
+          const ib = i32x4.add(ia, i32x4.splat(1));
+          const ic = i32x4.add(ia, i32x4.splat(W));
+          const id = i32x4.add(ic, i32x4.splat(1));
+          let best = a, bi = ia;
+          let m = v128.or(f32x4.gt(b, best), f32x4.ne(b, b));
+          best = v128.bitselect(b, best, m); bi = v128.bitselect(ib, bi, m);
+          m = v128.or(f32x4.gt(c, best), f32x4.ne(c, c));
+          best = v128.bitselect(c, best, m); bi = v128.bitselect(ic, bi, m);
+          m = v128.or(f32x4.gt(d, best), f32x4.ne(d, d));
+          best = v128.bitselect(d, best, m); bi = v128.bitselect(id, bi, m);
+          v128.store(y + o * 4, best);
+          v128.store(arg + o * 4, bi);
+          o += 4;
+        }
+      }
+      for (; ox < OW; ox++) {
+        let best = -Infinity as f32;
+        let bi = base + oy * stride * W + ox * stride;
+        for (let ky = 0; ky < k; ky++) {
+          const row = base + (oy * stride + ky) * W + ox * stride;
+          for (let kx = 0; kx < k; kx++) {
+            const v = load<f32>(x + <usize>(row + kx) * 4);
+            if (v > best || v != v) { best = v; bi = row + kx; }
+          }
+        }
+        store<f32>(y + o * 4, best);
+        store<i32>(arg + o * 4, bi);
+        o++;
+      }
+    }
+  }
+}
+
+/** dx = 0, then dx[arg[o]] += dy[o]. */
+export function maxPoolBackward(dy: usize, arg: usize, dx: usize, planes: i32, H: i32, W: i32, k: i32, stride: i32): void {
+  const m = planes * ((H - k) / stride + 1) * ((W - k) / stride + 1);
+  memory.fill(dx, 0, <usize>(planes * H * W) * 4);
+  for (let o = 0; o < m; o++) {
+    const q = dx + <usize>load<i32>(arg + <usize>o * 4) * 4;
+    store<f32>(q, load<f32>(q) + load<f32>(dy + <usize>o * 4));
+  }
+}
+
+/** Mean softmax cross-entropy (float64 internally); dlogits (if non-zero pointer) = (softmax − onehot)/n. */
+export function softmaxCrossEntropy(logits: usize, labels: usize, n: i32, C: i32, dlogits: usize, hasGrad: i32): f64 {
+  let total: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const row = logits + <usize>(i * C) * 4;
+    let max: f64 = -Infinity;
+    for (let j = 0; j < C; j++) { const v = <f64>load<f32>(row + <usize>j * 4); if (v > max) max = v; }
+    let sum: f64 = 0;
+    for (let j = 0; j < C; j++) sum += Math.exp(<f64>load<f32>(row + <usize>j * 4) - max);
+    const y = load<i32>(labels + <usize>i * 4);
+    total += Math.log(sum) + max - <f64>load<f32>(row + <usize>y * 4);
+    if (hasGrad) {
+      const g = dlogits + <usize>(i * C) * 4;
+      for (let j = 0; j < C; j++) {
+        const pj = Math.exp(<f64>load<f32>(row + <usize>j * 4) - max) / sum;
+        store<f32>(g + <usize>j * 4, <f32>((pj - (j == y ? 1.0 : 0.0)) / <f64>n));
+      }
+    }
+  }
+  return total / <f64>n;
+}

@@ -1,3 +1,18 @@
+/*
+ * OPTIONAL KERNELS (for part B / layers; both implementations provide them, but check `k.biasAdd !== undefined`
+ * etc. before use if you accept third-party Kernels). Exact signatures:
+ *   allocInt32?(n): Int32Array                                          zero-filled int32 buffer in kernel memory
+ *   biasAdd?(y, bias, outer, channels, inner): void                    y[o,c,i] += bias[c]   (y = [outer×channels×inner])
+ *   biasGrad?(dy, dbias, outer, channels, inner): void                 dbias[c] += Σ_{o,i} dy[o,c,i]  (accumulates)
+ *   reluForward?(x, y, n): void                                        y = x > 0 ? x : 0  (NaN → 0; y may alias x)
+ *   reluBackward?(y, dy, dx, n): void                                  dx = y > 0 ? dy : 0 (dx may alias dy)
+ *   maxPoolForward?(x, y, arg: Int32Array, planes, H, W, k, stride): void   no padding, out = ⌊(H−k)/stride⌋+1;
+ *        y = window max (first maximum; a NaN wins), arg = flat index into x of that element (as MaxPool2d in layers.ts)
+ *   maxPoolBackward?(dy, arg, dx, planes, H, W, k, stride): void       dx = 0 then dx[arg[o]] += dy[o]
+ *   softmaxCrossEntropy?(logits, labels: Int32Array, n, C, dlogits | null): number
+ *        mean_i −log softmax(z_i)[y_i]; writes dlogits = (softmax − onehot)/n (same as engine/loss.ts)
+ * Int32Array arguments must come from allocInt32 of the same Kernels (the wasm kernels read them from memory).
+ */
 /**
  * The contract between the engine's layers and its compute kernels. Two implementations satisfy it:
  * `reference.ts` (plain TypeScript, obviously correct, the oracle for kernel tests) and the WebAssembly SIMD
@@ -28,6 +43,32 @@ export interface Kernels {
     dx: Float32Array): void;
   /** Releases worker threads, if any. */
   dispose(): void;
+
+  // ----- optional kernels (see the block comment at the top of this file) -----
+  /** A zero-filled int32 buffer of n elements living in kernel memory (argmax indices, labels). */
+  allocInt32?(n: number): Int32Array;
+  /** y[o, c, i] += bias[c] for y viewed as [outer × channels × inner] (Linear: inner = 1; conv NCHW: inner = H·W). */
+  biasAdd?(y: Float32Array, bias: Float32Array, outer: number, channels: number, inner: number): void;
+  /** dbias[c] += Σ_{o,i} dy[o, c, i] (accumulates, like parameter gradients). */
+  biasGrad?(dy: Float32Array, dbias: Float32Array, outer: number, channels: number, inner: number): void;
+  /** y[i] = x[i] > 0 ? x[i] : 0 for i < n (NaN → 0). y may be x. */
+  reluForward?(x: Float32Array, y: Float32Array, n: number): void;
+  /** dx[i] = y[i] > 0 ? dy[i] : 0 for i < n, y the ReLU output. dx may be dy. */
+  reluBackward?(y: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void;
+  /**
+   * Max pooling without padding over `planes` planes of H×W: y[p, oy, ox] = max of the k×k window at
+   * (oy·stride, ox·stride) (first maximum in row-major order; a NaN wins), arg = flat index into x of that element.
+   */
+  maxPoolForward?(x: Float32Array, y: Float32Array, arg: Int32Array, planes: number, H: number, W: number,
+    k: number, stride: number): void;
+  /** dx[0 .. planes·H·W) = 0, then dx[arg[o]] += dy[o] for every output o. */
+  maxPoolBackward?(dy: Float32Array, arg: Int32Array, dx: Float32Array, planes: number, H: number, W: number,
+    k: number, stride: number): void;
+  /**
+   * Mean softmax cross-entropy of logits [n × C] against labels (max-shifted log-sum-exp); writes
+   * dL/dz = (softmax(z) − onehot(y))/n into dlogits when not null.
+   */
+  softmaxCrossEntropy?(logits: Float32Array, labels: Int32Array, n: number, C: number, dlogits: Float32Array | null): number;
 }
 
 export function convOutputSize(size: number, k: number, stride: number, pad: number): number {

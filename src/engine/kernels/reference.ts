@@ -45,6 +45,75 @@ export function referenceCol2im(cols: ArrayLike<number>, C: number, H: number, W
   }
 }
 
+type Out = { [i: number]: number };
+
+export function referenceBiasAdd(y: Out, bias: ArrayLike<number>, outer: number, channels: number, inner: number): void {
+  for (let o = 0; o < outer; o++) for (let c = 0; c < channels; c++) {
+    const b = bias[c]!, base = (o * channels + c) * inner;
+    for (let i = 0; i < inner; i++) y[base + i] = y[base + i]! + b;
+  }
+}
+
+export function referenceBiasGrad(dy: ArrayLike<number>, dbias: Out, outer: number, channels: number, inner: number): void {
+  for (let o = 0; o < outer; o++) for (let c = 0; c < channels; c++) {
+    const base = (o * channels + c) * inner;
+    let s = 0;
+    for (let i = 0; i < inner; i++) s += dy[base + i]!;
+    dbias[c] = dbias[c]! + s;
+  }
+}
+
+export function referenceReluForward(x: ArrayLike<number>, y: Out, n: number): void {
+  for (let i = 0; i < n; i++) { const v = x[i]!; y[i] = v > 0 ? v : 0; }
+}
+
+export function referenceReluBackward(y: ArrayLike<number>, dy: ArrayLike<number>, dx: Out, n: number): void {
+  for (let i = 0; i < n; i++) dx[i] = y[i]! > 0 ? dy[i]! : 0;
+}
+
+export function referenceMaxPoolForward(x: ArrayLike<number>, y: Out, arg: Out, planes: number, H: number, W: number,
+  k: number, stride: number): void {
+  const OH = convOutputSize(H, k, stride, 0), OW = convOutputSize(W, k, stride, 0);
+  let o = 0;
+  for (let p = 0; p < planes; p++) {
+    const base = p * H * W;
+    for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
+      let best = -Infinity, bi = base + oy * stride * W + ox * stride;
+      for (let ky = 0; ky < k; ky++) {
+        const row = base + (oy * stride + ky) * W + ox * stride;
+        for (let kx = 0; kx < k; kx++) {
+          const v = x[row + kx]!;
+          if (v > best || v !== v) { best = v; bi = row + kx; }
+        }
+      }
+      y[o] = best; arg[o] = bi; o++;
+    }
+  }
+}
+
+export function referenceMaxPoolBackward(dy: ArrayLike<number>, arg: ArrayLike<number>, dx: Out, planes: number,
+  H: number, W: number, k: number, stride: number): void {
+  const m = planes * convOutputSize(H, k, stride, 0) * convOutputSize(W, k, stride, 0);
+  for (let i = 0; i < planes * H * W; i++) dx[i] = 0;
+  for (let o = 0; o < m; o++) dx[arg[o]!] = dx[arg[o]!]! + dy[o]!;
+}
+
+export function referenceSoftmaxCrossEntropy(logits: ArrayLike<number>, labels: ArrayLike<number>, n: number, C: number,
+  dlogits: Out | null): number {
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * C;
+    let max = -Infinity;
+    for (let j = 0; j < C; j++) if (logits[o + j]! > max) max = logits[o + j]!;
+    let sum = 0;
+    for (let j = 0; j < C; j++) sum += Math.exp(logits[o + j]! - max);
+    const y = labels[i]!;
+    total += Math.log(sum) + max - logits[o + y]!;
+    if (dlogits !== null) for (let j = 0; j < C; j++) dlogits[o + j] = (Math.exp(logits[o + j]! - max) / sum - (j === y ? 1 : 0)) / n;
+  }
+  return total / n;
+}
+
 export function createReferenceKernels(): Kernels {
   return {
     name: 'reference-ts',
@@ -53,5 +122,13 @@ export function createReferenceKernels(): Kernels {
     im2col: referenceIm2col,
     col2im: referenceCol2im,
     dispose: () => {},
+    allocInt32: (n) => new Int32Array(n),
+    biasAdd: referenceBiasAdd,
+    biasGrad: referenceBiasGrad,
+    reluForward: referenceReluForward,
+    reluBackward: referenceReluBackward,
+    maxPoolForward: referenceMaxPoolForward,
+    maxPoolBackward: referenceMaxPoolBackward,
+    softmaxCrossEntropy: referenceSoftmaxCrossEntropy,
   };
 }

@@ -56,6 +56,13 @@ interface KernelExports {
     accumulate: number, i0: number, i1: number, j0: number, j1: number, scratch: number): void;
   im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, cols: number): void;
   col2im(cols: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, dx: number): void;
+  biasAdd(y: number, bias: number, outer: number, channels: number, inner: number): void;
+  biasGrad(dy: number, dbias: number, outer: number, channels: number, inner: number): void;
+  reluForward(x: number, y: number, n: number): void;
+  reluBackward(y: number, dy: number, dx: number, n: number): void;
+  maxPoolForward(x: number, y: number, arg: number, planes: number, H: number, W: number, k: number, stride: number): void;
+  maxPoolBackward(dy: number, arg: number, dx: number, planes: number, H: number, W: number, k: number, stride: number): void;
+  softmaxCrossEntropy(logits: number, labels: number, n: number, C: number, dlogits: number, hasGrad: number): number;
 }
 
 /** The repository root: the nearest folder above this file holding package.json (works from src/ and dist/src/). */
@@ -201,8 +208,14 @@ class WasmKernels implements Kernels {
     return new Float32Array(this.memory.buffer, ptr, n);
   }
 
-  /** The byte offset of `a` in linear memory, after checking it came from alloc and holds n floats. */
-  ptr(a: Float32Array, n: number, what: string): number {
+  allocInt32(n: number): Int32Array {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`allocInt32: n must be a non-negative integer, got ${n}`);
+    const ptr = this.reserve(n * 4);
+    return new Int32Array(this.memory.buffer, ptr, n);
+  }
+
+  /** The byte offset of `a` in linear memory, after checking it came from alloc and holds n elements. */
+  ptr(a: Float32Array | Int32Array, n: number, what: string): number {
     if (!this.buffers.has(a.buffer)) throw new Error(`${what}: array does not live in this kernel memory (use kernels.alloc)`);
     if (a.length < n) throw new Error(`${what}: needs ${n} elements, has ${a.length}`);
     return a.byteOffset;
@@ -276,6 +289,44 @@ class WasmKernels implements Kernels {
     dx: Float32Array): void {
     const n = C * kh * kw * convOutputSize(H, kh, stride, pad) * convOutputSize(W, kw, stride, pad);
     this.k.col2im(this.ptr(cols, n, 'col2im cols'), C, H, W, kh, kw, stride, pad, this.ptr(dx, C * H * W, 'col2im dx'));
+  }
+
+  biasAdd(y: Float32Array, bias: Float32Array, outer: number, channels: number, inner: number): void {
+    this.k.biasAdd(this.ptr(y, outer * channels * inner, 'biasAdd y'), this.ptr(bias, channels, 'biasAdd bias'), outer, channels, inner);
+  }
+
+  biasGrad(dy: Float32Array, dbias: Float32Array, outer: number, channels: number, inner: number): void {
+    this.k.biasGrad(this.ptr(dy, outer * channels * inner, 'biasGrad dy'), this.ptr(dbias, channels, 'biasGrad dbias'), outer, channels, inner);
+  }
+
+  reluForward(x: Float32Array, y: Float32Array, n: number): void {
+    this.k.reluForward(this.ptr(x, n, 'reluForward x'), this.ptr(y, n, 'reluForward y'), n);
+  }
+
+  reluBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void {
+    this.k.reluBackward(this.ptr(y, n, 'reluBackward y'), this.ptr(dy, n, 'reluBackward dy'), this.ptr(dx, n, 'reluBackward dx'), n);
+  }
+
+  maxPoolForward(x: Float32Array, y: Float32Array, arg: Int32Array, planes: number, H: number, W: number, k: number, stride: number): void {
+    const m = planes * convOutputSize(H, k, stride, 0) * convOutputSize(W, k, stride, 0);
+    this.k.maxPoolForward(this.ptr(x, planes * H * W, 'maxPoolForward x'), this.ptr(y, m, 'maxPoolForward y'),
+      this.ptr(arg, m, 'maxPoolForward arg'), planes, H, W, k, stride);
+  }
+
+  maxPoolBackward(dy: Float32Array, arg: Int32Array, dx: Float32Array, planes: number, H: number, W: number, k: number, stride: number): void {
+    const m = planes * convOutputSize(H, k, stride, 0) * convOutputSize(W, k, stride, 0);
+    this.k.maxPoolBackward(this.ptr(dy, m, 'maxPoolBackward dy'), this.ptr(arg, m, 'maxPoolBackward arg'),
+      this.ptr(dx, planes * H * W, 'maxPoolBackward dx'), planes, H, W, k, stride);
+  }
+
+  softmaxCrossEntropy(logits: Float32Array, labels: Int32Array, n: number, C: number, dlogits: Float32Array | null): number {
+    for (let i = 0; i < n; i++) {
+      const y = labels[i]!;
+      if (!(y >= 0 && y < C)) throw new RangeError(`softmaxCrossEntropy: label ${y} at row ${i} outside 0..${C - 1}`);
+    }
+    const g = dlogits === null ? 0 : this.ptr(dlogits, n * C, 'softmaxCrossEntropy dlogits');
+    return this.k.softmaxCrossEntropy(this.ptr(logits, n * C, 'softmaxCrossEntropy logits'),
+      this.ptr(labels, n, 'softmaxCrossEntropy labels'), n, C, g, dlogits === null ? 0 : 1);
   }
 
   dispose(): void {
