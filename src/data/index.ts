@@ -4,3 +4,4 @@ export * from './idx.js';
 export * from './cifar.js';
 export * from './dataset.js';
 export * from './batches.js';
+export * from './synthetic.js';
