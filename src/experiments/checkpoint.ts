@@ -40,8 +40,10 @@ function dtypeOf(b: CheckpointBuffer): DType {
 }
 
 function makeBuffer(dtype: DType, bytes: Uint8Array): CheckpointBuffer {
-  // Copy into a fresh aligned ArrayBuffer so the result owns its memory.
-  const ab = bytes.slice().buffer;
+  // Copy into a fresh aligned ArrayBuffer so the result owns its memory (Buffer#slice would share the file's).
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  const ab = copy.buffer;
   switch (dtype) {
     case 'float32': return new Float32Array(ab);
     case 'float64': return new Float64Array(ab);
@@ -178,6 +180,7 @@ export function restoreOptimizerState(data: CheckpointData, s: OptimizerState, p
     throw new UserError(`checkpoint ${prefix} state ${saved === undefined ? 'has no' : 'has a'} momentum buffer but this optimizer ${s.buffer === null ? 'has none' : 'needs one'}`);
   }
   if (saved !== undefined && s.buffer !== null) {
+    if (saved.constructor !== s.buffer.constructor) throw new UserError(`checkpoint ${prefix} buffer is ${dtypeOf(saved)}, this optimizer keeps ${dtypeOf(s.buffer)}`);
     if (saved.length !== s.buffer.length) throw new UserError(`checkpoint ${prefix} buffer has ${saved.length} entries, expected ${s.buffer.length}`);
     s.buffer.set(saved);
   }

@@ -59,7 +59,8 @@ export function expandGrid(s: SweepConfig, seeds?: number[]): PlannedRun[] {
           for (const schedule of schedules) {
             for (const gridLr of lrs) {
               for (const seed of seedList) {
-                const lr = s.lrAxis === 'effective' && (form === 'pytorch' || form === 'keras') ? gridLr * (1 - beta) : gridLr;
+                // lrAxis applies to grid.lr values only; a base lr without a grid is the optimizer's own lr.
+                const lr = s.grid.lr !== undefined && s.lrAxis === 'effective' && (form === 'pytorch' || form === 'keras') ? gridLr * (1 - beta) : gridLr;
                 const over: Record<string, unknown> = {
                   task: s.task,
                   seed,

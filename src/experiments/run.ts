@@ -46,7 +46,8 @@ export interface ExecuteOptions {
   onProgress?: (e: ProgressEvent) => void;
   /** Test hook: sleep this many ms per step (env MOMENTUM_LAB_STEP_DELAY_MS), so a crash test can kill mid-run. */
   stepDelayMs?: number;
-  /** Delete the checkpoint once the run is stored (the caller does it after its DB commit). */
+  /** Minimum ms between progress callbacks (default 100; 0: every step). */
+  progressIntervalMs?: number;
 }
 
 export function checkpointPath(dir: string, hash: string): string {
@@ -111,7 +112,7 @@ export async function executeRun(config: ResolvedRunConfig, hash: string, opts: 
       if (delay > 0) Atomics.wait(sleepCell, 0, 0, delay);
       if (opts.onProgress === undefined) return;
       const now = Date.now();
-      if (now - lastReport >= 100 || step === total) {
+      if (now - lastReport >= (opts.progressIntervalMs ?? 100) || step === total) {
         lastReport = now;
         opts.onProgress({ hash, label, step, total, ...(note === undefined ? {} : { note }) });
       }
