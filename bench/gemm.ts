@@ -1,0 +1,119 @@
+/**
+ * GEMM throughput of the WebAssembly kernels vs PyTorch's torch.mm on the same shapes, in one run.
+ *
+ *   npm run build && node --experimental-wasm-relaxed-simd dist/bench/gemm.js [--threads N] [--min-ms 40] [--no-torch] [--json]
+ *
+ * Shapes are the MLP's (784-256-256-10, batch 128) three GEMMs of its first layer plus PERFORMANCE.md's
+ * 256×784·784×256, and the CNN's per-image conv GEMMs (conv2: 64 channels over 13×13 → 11×11, k = 32·3·3).
+ * Each figure is the best of 5 timing windows of ≥ min-ms, in GFLOP/s = 2·M·N·K / seconds / 1e9.
+ * PyTorch runs under /usr/bin/python3 (Debian's python3-torch) with OMP_WAIT_POLICY=PASSIVE, at 1 thread
+ * (OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1, torch.set_num_threads(1)) and at N threads; the BLAS library torch
+ * actually loaded is printed, because Debian's torch uses whatever libblas.so.3 points to (reference BLAS unless
+ * libopenblas0 is installed) and that changes its speed several-fold.
+ */
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { createWasmKernels, packageRoot, relaxedSimdSupported, type WasmVariant } from '../src/engine/kernels/wasm.js';
+
+interface Shape { label: string; ta: boolean; tb: boolean; M: number; N: number; K: number }
+
+const SHAPES: Shape[] = [
+  { label: 'mlp fwd  X·Wᵀ', ta: false, tb: true, M: 128, N: 256, K: 784 },
+  { label: 'mlp dW   dYᵀ·X', ta: true, tb: false, M: 256, N: 784, K: 128 },
+  { label: 'mlp dX   dY·W', ta: false, tb: false, M: 128, N: 784, K: 256 },
+  { label: 'square   256×784·784×256', ta: false, tb: false, M: 256, N: 256, K: 784 },
+  { label: 'conv2 fwd W·cols', ta: false, tb: false, M: 64, N: 121, K: 288 },
+  { label: 'conv2 dW  dY·colsᵀ', ta: false, tb: true, M: 64, N: 288, K: 121 },
+  { label: 'conv2 dX  Wᵀ·dY', ta: true, tb: false, M: 288, N: 121, K: 64 },
+  { label: 'conv1 fwd W·cols', ta: false, tb: false, M: 32, N: 676, K: 9 },
+];
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const threads = Number(argValue('--threads') ?? availableParallelism());
+const minMs = Number(argValue('--min-ms') ?? 40);
+const json = process.argv.includes('--json');
+const withTorch = !process.argv.includes('--no-torch');
+
+async function wasmColumn(variant: WasmVariant, t: number): Promise<{ name: string; gflops: number[] }> {
+  const k = await createWasmKernels({ threads: t, variant });
+  try {
+    const gflops: number[] = [];
+    for (const s of SHAPES) {
+      const A = k.alloc(s.M * s.K), B = k.alloc(s.K * s.N), C = k.alloc(s.M * s.N);
+      for (let i = 0; i < A.length; i++) A[i] = Math.sin(i);
+      for (let i = 0; i < B.length; i++) B[i] = Math.cos(i);
+      for (let w = 0; w < 20; w++) k.gemm(s.ta, s.tb, s.M, s.N, s.K, A, B, C, false); // tier-up to TurboFan
+      let best = Infinity;
+      for (let r = 0; r < 5; r++) {
+        let n = 0;
+        const t0 = performance.now();
+        do { k.gemm(s.ta, s.tb, s.M, s.N, s.K, A, B, C, false); n++; } while (performance.now() - t0 < minMs);
+        best = Math.min(best, (performance.now() - t0) / 1e3 / n);
+      }
+      gflops.push((2 * s.M * s.N * s.K) / best / 1e9);
+    }
+    return { name: k.name, gflops };
+  } finally {
+    k.dispose();
+  }
+}
+
+function torchColumn(t: number): { name: string; gflops: number[]; blas: string } | { name: string; error: string } {
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' };
+  if (t === 1) { env['OPENBLAS_NUM_THREADS'] = '1'; env['OMP_NUM_THREADS'] = '1'; }
+  const shapes = JSON.stringify(SHAPES.map((s) => [s.ta, s.tb, s.M, s.N, s.K]));
+  const r = spawnSync('/usr/bin/python3', [join(packageRoot(), 'bench', 'gemm_torch.py'), String(t), shapes, String(minMs / 1e3)],
+    { env, encoding: 'utf8' });
+  const name = `torch-${t}t`;
+  if (r.status !== 0) return { name, error: (r.stderr || String(r.error ?? 'failed')).trim().split('\n').pop() ?? 'failed' };
+  const o = JSON.parse(r.stdout) as { torch: string; blas: string; gflops: number[] };
+  return { name: `torch ${o.torch} ${t}t`, gflops: o.gflops, blas: o.blas };
+}
+
+const columns: Array<{ name: string; gflops: number[] }> = [];
+const notes: string[] = [];
+const variants: WasmVariant[] = relaxedSimdSupported() ? ['simd', 'relaxed'] : ['simd'];
+if (!relaxedSimdSupported()) notes.push('relaxed-SIMD not accepted by this runtime (Node 20: node --experimental-wasm-relaxed-simd)');
+const threadCounts = threads > 1 ? [1, threads] : [1];
+for (const v of variants) for (const t of threadCounts) columns.push(await wasmColumn(v, t));
+const wasmCount = columns.length;
+if (withTorch) {
+  for (const t of threadCounts) {
+    const c = torchColumn(t);
+    if ('error' in c) notes.push(`${c.name}: ${c.error}`);
+    else { columns.push(c); notes.push(`${c.name} BLAS: ${c.blas}`); }
+  }
+}
+
+// Ratios: the best wasm build at 1 thread vs torch at 1 thread, and at N threads vs torch at N threads.
+const ratios: Array<{ name: string; values: number[] }> = [];
+for (const t of threadCounts) {
+  const torch = columns.slice(wasmCount).find((c) => c.name.endsWith(` ${t}t`));
+  const ours = columns.slice(0, wasmCount).filter((c) => c.name.endsWith(`-${t}t`));
+  if (torch === undefined || ours.length === 0) continue;
+  const best = ours[ours.length - 1]!;
+  ratios.push({ name: `${best.name}/torch-${t}t`, values: best.gflops.map((g, i) => g / torch.gflops[i]!) });
+}
+
+if (json) {
+  console.log(JSON.stringify({
+    shapes: SHAPES, columns, ratios, notes, minMs, node: process.version,
+  }));
+} else {
+  const w = 26;
+  const head = ['shape'.padEnd(w), ...columns.map((c) => c.name.padStart(20)), ...ratios.map((r) => r.name.padStart(30))];
+  console.log(`GEMM GFLOP/s (best of 5 × ≥${minMs} ms), node ${process.version}`);
+  console.log(head.join(' '));
+  SHAPES.forEach((s, i) => {
+    const cells = [`${s.label} ${s.M}×${s.N}×${s.K}`.padEnd(w).slice(0, w),
+      ...columns.map((c) => c.gflops[i]!.toFixed(1).padStart(20)),
+      ...ratios.map((r) => `${r.values[i]!.toFixed(2)}×`.padStart(30))];
+    console.log(cells.join(' '));
+  });
+  for (const n of notes) console.log(`note: ${n}`);
+}
