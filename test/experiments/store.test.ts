@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { exportRuns, ResultsStore, runSweep, type SweepConfigInput } from '../../src/experiments/index.js';
+import { tempDir } from './helpers.js';
+
+const sweep: SweepConfigInput = {
+  name: 'small',
+  task: 'synthetic',
+  base: { steps: 60, batchSize: 16, evalEvery: 20, checkpointEvery: 30, params: { train: 512, valid: 128, test: 128 } },
+  // lr 3000 diverges: the loss passes 100× its initial value (divergence.factor) within a few steps.
+  grid: { form: ['sgd', 'pytorch'], momentum: [0.9], lr: [0.1, 3000] },
+};
+
+test('re-running a sweep skips finished runs; a run left running by a dead process is re-done', async () => {
+  const d = tempDir('store');
+  const db = join(d, 'r.db');
+  const first = await runSweep(sweep, { db, workers: 0 });
+  assert.equal(first.runs.length, 4); // sgd × 2 lr + pytorch(β=0.9) × 2 lr
+  assert.equal(first.executed, 4);
+  const again = await runSweep(sweep, { db, workers: 0 });
+  assert.equal(again.executed, 0);
+  assert.deepEqual(again.runs.map((r) => r.status), first.runs.map((r) => r.status));
+
+  // Simulate a run interrupted by a crash: status running, owned by a process that no longer exists.
+  const s = new ResultsStore(db);
+  const victim = first.runs.find((r) => r.status === 'done')!.hash;
+  const before = s.metrics(victim);
+  s.db.prepare(`UPDATE runs SET status = 'running', owner = '999999999@' || ? || '#dead' WHERE hash = ?`).run((await import('node:os')).hostname(), victim);
+  // And one held by a live process (this one, another owner token): it must be left alone.
+  const busy = first.runs.find((r) => r.status === 'done' && r.hash !== victim)!.hash;
+  s.db.prepare(`UPDATE runs SET status = 'running', owner = ? WHERE hash = ?`).run(`${process.ppid}@${(await import('node:os')).hostname()}#live`, busy);
+  const third = await runSweep(sweep, { db: s, workers: 0 });
+  assert.equal(third.executed, 1);
+  assert.equal(third.runs.find((r) => r.hash === busy)!.status, 'busy');
+  const after = s.getRun(victim)!;
+  assert.equal(after.status, 'done');
+  assert.equal(after.attempts, 2);
+  assert.deepEqual(s.metrics(victim), before); // same rows, none duplicated
+  s.close();
+});
+
+test('diverged runs are stored as diverged with their step, never dropped; export keeps them', async () => {
+  const d = tempDir('store');
+  const db = join(d, 'r.db');
+  const r = await runSweep(sweep, { db, workers: 0 });
+  const s = new ResultsStore(db, { readonly: true });
+  const runs = s.listRuns();
+  assert.equal(runs.length, 4);
+  const diverged = runs.filter((x) => x.status === 'diverged');
+  assert.equal(diverged.length, 2); // both lr = 3000 runs
+  for (const x of diverged) {
+    assert.equal(x.config.optimizer.form === 'sgd' ? x.config.optimizer.lr : x.config.optimizer.lr / (1 - 0.9), 3000);
+    assert.ok(typeof x.divergedAtStep === 'number' && x.divergedAtStep > 0 && x.divergedAtStep < 60);
+    assert.ok(s.metrics(x.hash).length > 0); // its initial evaluation is kept
+  }
+  for (const x of runs) assert.equal(x.record.firstStep !== undefined && x.record.weightDecayPlacement !== undefined, true);
+  let csv = '';
+  exportRuns(s, 'csv', (t) => { csv += t; });
+  const lines = csv.trim().split('\n');
+  assert.equal(lines[0], 'hash,task,status,diverged_at_step,form,lr,momentum,effective_lr,dampening,nesterov,weight_decay,weight_decay_mode,batch_size,svag,seed,steps,tag,step,epoch,value');
+  assert.equal(lines.length - 1, s.metrics().length);
+  assert.ok(lines.some((l) => l.includes(',diverged,')));
+  let jsonl = '';
+  exportRuns(s, 'jsonl', (t) => { jsonl += t; });
+  const objs = jsonl.trim().split('\n').map((l) => JSON.parse(l) as { status: string; metrics: Record<string, { values: number[] }> });
+  assert.equal(objs.length, 4);
+  assert.equal(objs.filter((o) => o.status === 'diverged').length, 2);
+  const done = objs.find((o) => o.status === 'done')!;
+  // steps 0, 20, 40, 60 ⇒ 4 points per tag
+  assert.equal(done.metrics['valid/loss']!.values.length, 4);
+  s.close();
+  assert.equal(r.runs.length, 4);
+});
+
+test('DeepOBS protocol: tune lr per setting, then re-run the best with the final seeds', async () => {
+  const d = tempDir('store');
+  const db = join(d, 'r.db');
+  const r = await runSweep({ ...sweep, grid: { ...sweep.grid, lr: [0.01, 0.3, 3000] }, protocol: { tune: true, metric: 'valid/loss', finalSeeds: 3 } }, { db, workers: 0 });
+  assert.equal(r.selections.length, 2);
+  const s = new ResultsStore(db, { readonly: true });
+  for (const sel of r.selections) {
+    // The chosen lr has the smallest final valid/loss among the candidates; diverged (3000) scores +∞.
+    const min = Math.min(...sel.candidates.map((c) => c.score));
+    assert.equal(sel.score, min);
+    assert.equal(sel.candidates.find((c) => c.gridLr === 3000)!.score, Infinity);
+  }
+  const finals = r.runs.filter((x) => x.phase === 'final');
+  assert.equal(finals.length, 6); // 2 settings × seeds 0, 1, 2 (seed 0 shared with the tuning run)
+  assert.equal(new Set(finals.map((x) => x.labels.seed)).size, 3);
+  assert.equal(s.listRuns().length, 6 + 4); // 6 tuning runs + 4 new final runs
+  s.close();
+});
