@@ -5,3 +5,4 @@ export * from './cifar.js';
 export * from './dataset.js';
 export * from './batches.js';
 export * from './synthetic.js';
+export * from './fetch.js';
