@@ -1,8 +1,9 @@
 import type { Command } from '../command.js';
 import { optimTrace } from './optim.js';
+import { theory } from './theory.js';
 import { dataFetch, dataList } from './data.js';
 import { sweepCommands } from './sweep.js';
 import { benchTrainCommand, trainCommand } from './train.js';
 
 /** Every CLI command; add yours here. */
-export const COMMANDS: Command[] = [optimTrace, dataList, dataFetch, ...sweepCommands, trainCommand, benchTrainCommand];
+export const COMMANDS: Command[] = [optimTrace, dataList, dataFetch, ...sweepCommands, trainCommand, benchTrainCommand, theory];

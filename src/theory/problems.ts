@@ -1,0 +1,234 @@
+/**
+ * Toy problems with analytic gradients and explicit gradient-noise models, evaluated for many chains at once.
+ * Buffers are structure-of-arrays: chain c, coordinate j lives at x[c·dim + j], so one optimizer step over all
+ * chains is one element-wise pass over a flat buffer.
+ *
+ * The stochastic gradient oracle is g = ∇L(x) + σ·v (PAPER.md §2); the random numbers ω it consumes are drawn
+ * by the caller, so coupled runs can feed the same ω to SGD and SGDM (common random numbers).
+ */
+import { check } from '../util/errors.js';
+
+export interface Problem {
+  readonly name: string;
+  /** Coordinates per chain. */
+  readonly dim: number;
+  /** Random numbers one oracle call consumes per chain, and their law (N(0,1) or U[0,1)). */
+  readonly noise: { readonly kind: 'normal' | 'uniform'; readonly perChain: number };
+  /** out = g(x; ω) for every chain: the stochastic gradient oracle. */
+  oracle(x: Float64Array, omega: Float64Array, out: Float64Array): void;
+  /** out = ∇L(x) for every chain (the drift of the SDE). */
+  gradient(x: Float64Array, out: Float64Array): void;
+  /** out[c] = L(x_c). */
+  loss(x: Float64Array, out: Float64Array): void;
+  /**
+   * Gaussian-noise problems only: out += scale · Σ(x)^{1/2} z with z ~ N(0, I) of length chains·perChain, the
+   * diffusion of dX = −∇L dt + (ησ²Σ)^{1/2} dW (Euler–Maruyama uses scale = σ√(η·dt)).
+   */
+  diffusion?(x: Float64Array, z: Float64Array, scale: number, out: Float64Array): void;
+  /** σ of the oracle (g = ∇L + σ·Σ^{1/2}z) where the noise is Gaussian. */
+  readonly sigma?: number;
+}
+
+export function chainsOf(p: Problem, x: Float64Array): number {
+  return x.length / p.dim;
+}
+
+/**
+ * L(x) = ½ Σ_j λ_j x_j², g = λ ⊙ x + s·z, z ~ N(0, I): the quadratic of the paper's warm-up (Lemma 2.4) with
+ * any diagonal spectrum λ and isotropic noise scale s (Σ = I, σ = s).
+ */
+export function diagonalQuadratic(lambdas: readonly number[], s: number): Problem {
+  check(lambdas.length > 0, 'lambda', 'needs at least one eigenvalue');
+  lambdas.forEach((l, j) => check(Number.isFinite(l) && l >= 0, `lambda[${j}]`, `must be a finite number ≥ 0, got ${l}`));
+  check(Number.isFinite(s) && s >= 0, 's', `noise scale must be ≥ 0, got ${s}`);
+  const dim = lambdas.length;
+  const lam = Float64Array.from(lambdas);
+  return {
+    name: `quadratic(λ=[${lambdas.length <= 4 ? lambdas.join(', ') : `${lambdas.length} values`}], s=${s})`,
+    dim,
+    noise: { kind: 'normal', perChain: dim },
+    sigma: s,
+    oracle(x, z, out) {
+      const n = x.length;
+      if (dim === 1) {
+        const l0 = lam[0]!;
+        for (let i = 0; i < n; i++) out[i] = l0 * x[i]! + s * z[i]!;
+        return;
+      }
+      const lm = lam;
+      for (let i = 0; i < n; i += dim) for (let j = 0; j < dim; j++) out[i + j] = lm[j]! * x[i + j]! + s * z[i + j]!;
+    },
+    gradient(x, out) {
+      for (let i = 0; i < x.length; i += dim) for (let j = 0; j < dim; j++) out[i + j] = lam[j]! * x[i + j]!;
+    },
+    loss(x, out) {
+      for (let c = 0, i = 0; i < x.length; c++, i += dim) {
+        let l = 0;
+        for (let j = 0; j < dim; j++) l += lam[j]! * x[i + j]! * x[i + j]!;
+        out[c] = 0.5 * l;
+      }
+    },
+    diffusion(_x, z, scale, out) {
+      for (let i = 0; i < out.length; i++) out[i] = out[i]! + scale * z[i]!;
+    },
+  };
+}
+
+/** L(x) = (x² − 1)²/4, ∇L = x³ − x, g = ∇L + σ·z (Σ = 1): the double well of T2. */
+export function doubleWell(sigma: number): Problem {
+  check(Number.isFinite(sigma) && sigma >= 0, 'sigma', `must be ≥ 0, got ${sigma}`);
+  return {
+    name: `double-well(σ=${sigma})`,
+    dim: 1,
+    noise: { kind: 'normal', perChain: 1 },
+    sigma,
+    oracle(x, z, out) {
+      for (let i = 0; i < x.length; i++) {
+        const xi = x[i]!;
+        out[i] = xi * (xi * xi - 1) + sigma * z[i]!;
+      }
+    },
+    gradient(x, out) {
+      for (let i = 0; i < x.length; i++) out[i] = x[i]! * (x[i]! * x[i]! - 1);
+    },
+    loss(x, out) {
+      for (let i = 0; i < x.length; i++) out[i] = 0.25 * (x[i]! * x[i]! - 1) ** 2;
+    },
+    diffusion(_x, z, scale, out) {
+      for (let i = 0; i < out.length; i++) out[i] = out[i]! + scale * z[i]!;
+    },
+  };
+}
+
+/**
+ * Label-noise model of T4: L(u, v) = ½(uv − y)², y = 1 + δξ, ξ ~ N(0, 1). The oracle is the gradient at a fresh
+ * label: g = (uv − y)·(v, u); its mean is ∇L̄ with L̄(u, v) = ½(uv − 1)², and its covariance δ²(v, u)(v, u)ᵀ equals
+ * δ²·∇²L̄ on the manifold Γ = {uv = 1}. Coordinates per chain: (u, v). `loss` is L̄ (the noise-free loss).
+ */
+export function labelNoiseUV(delta: number): Problem {
+  check(Number.isFinite(delta) && delta >= 0, 'delta', `must be ≥ 0, got ${delta}`);
+  return {
+    name: `label-noise uv(δ=${delta})`,
+    dim: 2,
+    noise: { kind: 'normal', perChain: 1 },
+    sigma: delta,
+    oracle(x, z, out) {
+      for (let c = 0, i = 0; i < x.length; c++, i += 2) {
+        const u = x[i]!, v = x[i + 1]!;
+        const r = u * v - 1 - delta * z[c]!;
+        out[i] = r * v;
+        out[i + 1] = r * u;
+      }
+    },
+    gradient(x, out) {
+      for (let i = 0; i < x.length; i += 2) {
+        const u = x[i]!, v = x[i + 1]!;
+        const r = u * v - 1;
+        out[i] = r * v;
+        out[i + 1] = r * u;
+      }
+    },
+    loss(x, out) {
+      for (let c = 0, i = 0; i < x.length; c++, i += 2) out[c] = 0.5 * (x[i]! * x[i + 1]! - 1) ** 2;
+    },
+    diffusion(x, z, scale, out) {
+      for (let c = 0, i = 0; i < x.length; c++, i += 2) {
+        // Σ^{1/2}z for the rank-one Σ = (v, u)(v, u)ᵀ (unit δ): the noise is −(v, u)·ξ.
+        out[i] = out[i]! - scale * x[i + 1]! * z[c]!;
+        out[i + 1] = out[i + 1]! - scale * x[i]! * z[c]!;
+      }
+    },
+  };
+}
+
+/**
+ * A noisy 2-D valley for trajectory plots: L(x, y) = ½(μx² + κy²) with κ ≫ μ (a long flat valley along x),
+ * g = ∇L + s·z.
+ */
+export function noisyValley(mu = 0.05, kappa = 1, s = 1): Problem {
+  const p = diagonalQuadratic([mu, kappa], s);
+  return { ...p, name: `valley(μ=${mu}, κ=${kappa}, s=${s})` };
+}
+
+export interface LinearRegressionData {
+  /** n × d inputs, row-major. */
+  X: Float64Array;
+  y: Float64Array;
+  n: number;
+  d: number;
+  /** Input covariance eigenvalues (diagonal): the Hessian spectrum of the population loss. */
+  spectrum: Float64Array;
+}
+
+/**
+ * Synthetic regression data of T5: x_i ~ N(0, diag(spectrum)), spectrum log-spaced in [λ_min, λ_max],
+ * w* ~ N(0, I/d), y_i = x_iᵀw* + noise·ε_i.
+ */
+export function linearRegressionData(opts: { n: number; d: number; lambdaMin: number; lambdaMax: number; labelNoise: number;
+  normals: (out: Float64Array) => Float64Array }): LinearRegressionData {
+  const { n, d, lambdaMin, lambdaMax, labelNoise } = opts;
+  const spectrum = new Float64Array(d);
+  for (let j = 0; j < d; j++) spectrum[j] = d === 1 ? lambdaMax : lambdaMin * (lambdaMax / lambdaMin) ** (j / (d - 1));
+  const X = opts.normals(new Float64Array(n * d));
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) X[i * d + j] = X[i * d + j]! * Math.sqrt(spectrum[j]!);
+  const w = opts.normals(new Float64Array(d));
+  for (let j = 0; j < d; j++) w[j] = w[j]! / Math.sqrt(d);
+  const eps = opts.normals(new Float64Array(n));
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += X[i * d + j]! * w[j]!;
+    y[i] = s + labelNoise * eps[i]!;
+  }
+  return { X, y, n, d, spectrum };
+}
+
+/**
+ * Training loss L(w) = (1/2n) Σ_i (x_iᵀw − y_i)² with the minibatch oracle g = (1/B) Σ_{i∈batch} x_i(x_iᵀw − y_i),
+ * batch indices drawn uniformly with replacement from ω ~ U[0,1)^B.
+ */
+export function linearRegression(data: LinearRegressionData, batch: number): Problem {
+  check(Number.isInteger(batch) && batch >= 1, 'batch', `must be an integer ≥ 1, got ${batch}`);
+  const { X, y, n, d } = data;
+  const residualSum = (w: Float64Array, off: number, row: number): number => {
+    let s = -y[row]!;
+    const r0 = row * d;
+    for (let j = 0; j < d; j++) s += X[r0 + j]! * w[off + j]!;
+    return s;
+  };
+  return {
+    name: `linear-regression(n=${n}, d=${d}, B=${batch})`,
+    dim: d,
+    noise: { kind: 'uniform', perChain: batch },
+    oracle(w, omega, out) {
+      const inv = 1 / batch;
+      for (let c = 0, off = 0; off < w.length; c++, off += d) {
+        out.fill(0, off, off + d);
+        for (let b = 0; b < batch; b++) {
+          const row = Math.floor(omega[c * batch + b]! * n);
+          const r = residualSum(w, off, row) * inv;
+          const r0 = row * d;
+          for (let j = 0; j < d; j++) out[off + j] = out[off + j]! + r * X[r0 + j]!;
+        }
+      }
+    },
+    gradient(w, out) {
+      const inv = 1 / n;
+      for (let off = 0; off < w.length; off += d) {
+        out.fill(0, off, off + d);
+        for (let row = 0; row < n; row++) {
+          const r = residualSum(w, off, row) * inv;
+          const r0 = row * d;
+          for (let j = 0; j < d; j++) out[off + j] = out[off + j]! + r * X[r0 + j]!;
+        }
+      }
+    },
+    loss(w, out) {
+      for (let c = 0, off = 0; off < w.length; c++, off += d) {
+        let s = 0;
+        for (let row = 0; row < n; row++) s += residualSum(w, off, row) ** 2;
+        out[c] = s / (2 * n);
+      }
+    },
+  };
+}
