@@ -239,7 +239,8 @@ export class PairedBatchStream {
 
 /**
  * Copies the samples `indices[0..count)` of `split` into preallocated batch buffers: images (count·pixels values)
- * and labels. Called once per training step, so it allocates nothing.
+ * and labels. Called once per training step: it allocates no data (float32 rows are copied by memcpy through
+ * short-lived views; float64 output converts element by element).
  */
 export function gatherBatch(
   split: Split,
@@ -254,13 +255,20 @@ export function gatherBatch(
   }
   const src = split.images;
   const lab = split.labels;
+  const same = outImages instanceof Float32Array;
   for (let b = 0; b < count; b++) {
     const i = indices[b]!;
     if (!(i >= 0 && i < split.n)) throw new RangeError(`gatherBatch: index ${i} outside 0..${split.n - 1}`);
     outLabels[b] = lab[i]!;
     const s = i * pixels;
     const d = b * pixels;
-    for (let p = 0; p < pixels; p++) outImages[d + p] = src[s + p]!;
+    if (same) {
+      // memcpy through a view: 2–4× faster than an element loop here (measured in bench/data-load.ts); the view
+      // is a small short-lived object, no data is allocated.
+      outImages.set(src.subarray(s, s + pixels), d);
+    } else {
+      for (let p = 0; p < pixels; p++) outImages[d + p] = src[s + p]!;
+    }
   }
 }
 
