@@ -5,7 +5,7 @@
 import { float32Backend, type Backend, type Buf } from '../engine/backend.js';
 import {
   BatchNorm, Conv2d, Dropout, Flatten, GELU, GlobalAvgPool, LayerNorm, Linear, MaxPool2d, Patchify,
-  PositionalEmbedding, ReLU, Residual, SelfAttention, Sequential, Tanh, TokenMeanPool, type BuildContext, type Layer,
+  PositionalEmbedding, ReLU, Residual, Scratch, SelfAttention, Sequential, Tanh, TokenMeanPool, type BuildContext, type Layer,
 } from '../engine/layers.js';
 import { countCorrect, softmaxCrossEntropy } from '../engine/loss.js';
 import { ParameterStore } from '../engine/params.js';
@@ -121,7 +121,7 @@ export function buildModel(spec: ModelSpec, opts: ModelOptions): Model {
   const backend = opts.backend ?? float32Backend();
   const store = new ParameterStore(backend);
   const rng = new Rng(opts.seed);
-  const ctx: BuildContext = { store, backend, rng: new Rng(rng.nextU32()) };
+  const ctx: BuildContext = { store, backend, rng: new Rng(rng.nextU32()), scratch: new Scratch(backend) };
   const layers: Layer[] = [];
   let shape: readonly number[] = opts.inShape;
   const add = <L extends Layer>(l: L): L => { layers.push(l); shape = l.outShape; return l; };
@@ -130,8 +130,9 @@ export function buildModel(spec: ModelSpec, opts: ModelOptions): Model {
     case 'mlp': {
       if (shape.length > 1) add(new Flatten(ctx, shape));
       spec.hidden.forEach((h, i) => {
-        add(new Linear(ctx, `fc${i + 1}`, shape, h));
-        add(spec.activation === 'relu' ? new ReLU(ctx, shape) : spec.activation === 'tanh' ? new Tanh(ctx, shape) : new GELU(ctx, shape));
+        // ReLU is fused into the Linear layer (same math, one pass fewer); tanh and GELU are layers of their own.
+        add(new Linear(ctx, `fc${i + 1}`, shape, h, true, spec.activation === 'relu'));
+        if (spec.activation !== 'relu') add(spec.activation === 'tanh' ? new Tanh(ctx, shape) : new GELU(ctx, shape));
         if (spec.dropout > 0) add(new Dropout(ctx, shape, spec.dropout));
       });
       add(new Linear(ctx, `fc${spec.hidden.length + 1}`, shape, K));
@@ -139,15 +140,13 @@ export function buildModel(spec: ModelSpec, opts: ModelOptions): Model {
     }
     case 'cnn': {
       check(shape.length === 3, 'model', `cnn needs image input [C, H, W], got [${shape.join(', ')}]`);
-      add(new Conv2d(ctx, 'conv1', shape, spec.channels[0], 3));
-      add(new ReLU(ctx, shape));
+      // conv→ReLU and dense→ReLU are fused layers (relu = true): the same function with one memory pass fewer.
+      add(new Conv2d(ctx, 'conv1', shape, spec.channels[0], 3, 1, 0, true, true));
       add(new MaxPool2d(ctx, shape, 2));
-      add(new Conv2d(ctx, 'conv2', shape, spec.channels[1], 3));
-      add(new ReLU(ctx, shape));
+      add(new Conv2d(ctx, 'conv2', shape, spec.channels[1], 3, 1, 0, true, true));
       add(new MaxPool2d(ctx, shape, 2));
       add(new Flatten(ctx, shape));
-      add(new Linear(ctx, 'fc1', shape, spec.dense));
-      add(new ReLU(ctx, shape));
+      add(new Linear(ctx, 'fc1', shape, spec.dense, true, true));
       add(new Linear(ctx, 'fc2', shape, K));
       break;
     }
