@@ -68,9 +68,10 @@ function discard(res: IncomingMessage): void {
 }
 
 /** Appends the body to `fd`; resolves with the bytes written and whether the body ended normally. */
-function drain(res: IncomingMessage, fd: number): Promise<{ bytes: number; complete: boolean }> {
+function drain(res: IncomingMessage, fd: number, progress?: (bytes: number) => void): Promise<{ bytes: number; complete: boolean }> {
   return new Promise((resolvePromise) => {
     let bytes = 0;
+    let last = Date.now();
     let done = false;
     const finish = (complete: boolean): void => {
       if (done) return;
@@ -80,6 +81,10 @@ function drain(res: IncomingMessage, fd: number): Promise<{ bytes: number; compl
     res.on('data', (chunk: Buffer) => {
       writeSync(fd, chunk);
       bytes += chunk.length;
+      if (progress !== undefined && Date.now() - last > 2000) {
+        last = Date.now();
+        progress(bytes);
+      }
     });
     res.on('end', () => finish(res.complete));
     res.on('error', () => finish(false));
@@ -150,7 +155,9 @@ export async function downloadVerified(url: string, dest: string, sha256: string
       const fd = openSync(part, append ? 'a' : 'w');
       let result: { bytes: number; complete: boolean };
       try {
-        result = await drain(res, fd);
+        const total = size ?? (expected !== undefined ? (append ? offset : 0) + expected : undefined);
+        const mb = (b: number): string => (b / 1e6).toFixed(1);
+        result = await drain(res, fd, (b) => log(`${name}: ${mb((append ? offset : 0) + b)}${total !== undefined ? ` of ${mb(total)}` : ''} MB`));
         fsyncSync(fd);
       } finally {
         closeSync(fd);
