@@ -152,10 +152,10 @@ export async function downloadVerified(url: string, dest: string, sha256: string
         log(`${name}: server ignored the range request; downloading from the start`);
       }
       const expected = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : undefined;
+      const total = size ?? (expected !== undefined ? (append ? offset : 0) + expected : undefined);
       const fd = openSync(part, append ? 'a' : 'w');
       let result: { bytes: number; complete: boolean };
       try {
-        const total = size ?? (expected !== undefined ? (append ? offset : 0) + expected : undefined);
         const mb = (b: number): string => (b / 1e6).toFixed(1);
         result = await drain(res, fd, (b) => log(`${name}: ${mb((append ? offset : 0) + b)}${total !== undefined ? ` of ${mb(total)}` : ''} MB`));
         fsyncSync(fd);
@@ -164,7 +164,6 @@ export async function downloadVerified(url: string, dest: string, sha256: string
       }
       const have = statSync(part).size;
       if (!result.complete || (expected !== undefined && result.bytes < expected)) {
-        const total = size ?? (expected !== undefined ? (append ? offset : 0) + expected : undefined);
         throw new UserError(
           `download of ${current} stopped at ${have}${total !== undefined ? ` of ${total}` : ''} bytes; ${part} is kept — run the same command again to resume`,
         );
