@@ -491,3 +491,107 @@ export function softmaxCrossEntropy(logits: usize, labels: usize, n: i32, C: i32
   }
   return total / <f64>n;
 }
+
+// ---------------------------------------------------------------------------------------------- threaded GEMM
+//
+// All threads call gemmShared with the same arguments. op(A) (all of it) and op(B) (all of it) are packed into
+// shared buffers by "pack items", then C is computed in "tile items"; items are claimed dynamically with a CAS on
+// a claim word holding (generation << 20 | next item), so a thread that arrives late (descheduled, still asleep)
+// claims nothing and nobody waits for it, and a thread from an older call can never claim a newer call's item.
+// A tile item waits until every pack item is done. Each element is computed exactly as in `gemm` (kc blocks in
+// order of p, C (+)= block sum), so results are bit-identical to the single-thread path.
+//
+// Control words at ctl: [0] claim word, [4] items completed.
+
+const GA: i32 = 8; // MR-panels per A pack item (32 rows)
+const GB: i32 = 8; // NR-panels per B pack item (64 columns)
+const TI: i32 = 8; // MR-panels per tile item (32 rows)
+const TJ: i32 = 8; // NR-panels per tile item (64 columns)
+
+/** Floats the shared packed op(A) needs. */
+export function sharedPackABytes(M: i32, K: i32): i32 {
+  return ((M + MR - 1) / MR) * MR * K * 4;
+}
+
+/** Floats the shared packed op(B) needs. */
+export function sharedPackBBytes(N: i32, K: i32): i32 {
+  return ((N + NR - 1) / NR) * NR * K * 4;
+}
+
+// @ts-ignore: decorator
+@inline function waitAtLeast(ptr: usize, target: i32, spin: i32): void {
+  let n = 0;
+  for (;;) {
+    const d = atomic.load<i32>(ptr);
+    if (d >= target) return;
+    if (++n > spin) atomic.wait<i32>(ptr, d, 1000000); // 1 ms timeout: robust to a missed notify
+  }
+}
+
+export function gemmShared(transA: i32, transB: i32, M: i32, N: i32, K: i32, A: usize, B: usize, C: usize,
+  accumulate: i32, ctl: usize, gen: i32, pa: usize, pb: usize, tile: usize, spin: i32, waitAll: i32): void {
+  const mPanels = (M + MR - 1) / MR, nPanels = (N + NR - 1) / NR;
+  const Mp = mPanels * MR, Np = nPanels * NR;
+  const nKB = (K + KC - 1) / KC;
+  const aGroups = (mPanels + GA - 1) / GA, bGroups = (nPanels + GB - 1) / GB;
+  const nPack = nKB * (aGroups + bGroups);
+  const tRows = (mPanels + TI - 1) / TI, tCols = (nPanels + TJ - 1) / TJ;
+  const total = nPack + tRows * tCols;
+  const tag = (gen & 0xfff) << 20;
+  const done = ctl + 4;
+  const ldc = <usize>N * 4;
+  for (;;) {
+    const v = atomic.load<i32>(ctl);
+    if ((v & 0xfff00000) != tag) break;
+    const item = v & 0xfffff;
+    if (item >= total) break;
+    if (atomic.cmpxchg<i32>(ctl, v, v + 1) != v) continue;
+    if (item < nPack) {
+      const kb = item % nKB;
+      const g = item / nKB;
+      const pc = kb * KC, kc = min(KC, K - pc);
+      if (g < aGroups) {
+        const i0 = g * GA * MR;
+        packA(transA != 0, M, K, A, i0, min(GA * MR, M - i0), pc, kc, pa + (<usize>pc * Mp + <usize>i0 * kc) * 4);
+      } else {
+        const j0 = (g - aGroups) * GB * NR;
+        packB(transB != 0, N, K, B, j0, min(GB * NR, N - j0), pc, kc, pb + (<usize>pc * Np + <usize>j0 * kc) * 4);
+      }
+      if (atomic.add<i32>(done, 1) + 1 == nPack) atomic.notify(done);
+    } else {
+      waitAtLeast(done, nPack, spin);
+      const t = item - nPack;
+      const i0 = (t / tCols) * TI * MR, i1 = min(M, i0 + TI * MR);
+      const j0 = (t % tCols) * TJ * NR, j1 = min(N, j0 + TJ * NR);
+      for (let pc = 0; pc < K; pc += KC) {
+        const kc = min(KC, K - pc);
+        const add = pc > 0 || accumulate != 0;
+        const abase = pa + <usize>pc * Mp * 4, bbase = pb + <usize>pc * Np * 4;
+        for (let j = j0; j < j1; j += NR) {
+          const bp = bbase + <usize>j * kc * 4;
+          const cols = min(NR, j1 - j);
+          for (let i = i0; i < i1; i += MR) {
+            const ap = abase + <usize>i * kc * 4;
+            const rows = min(MR, i1 - i);
+            const c = C + <usize>i * ldc + <usize>j * 4;
+            if (rows == MR && cols == NR) {
+              if (add) microKernel(kc, ap, bp, c, ldc, true);
+              else microKernel(kc, ap, bp, c, ldc, false);
+            } else {
+              microKernel(kc, ap, bp, tile, <usize>NR * 4, false);
+              for (let ii = 0; ii < rows; ii++) {
+                for (let jj = 0; jj < cols; jj++) {
+                  const d = c + <usize>ii * ldc + <usize>jj * 4;
+                  const tv = load<f32>(tile + <usize>(ii * NR + jj) * 4);
+                  store<f32>(d, add ? load<f32>(d) + tv : tv);
+                }
+              }
+            }
+          }
+        }
+      }
+      if (atomic.add<i32>(done, 1) + 1 == total) atomic.notify(done);
+    }
+  }
+  if (waitAll) waitAtLeast(done, total, spin);
+}

@@ -66,6 +66,7 @@ test('threaded GEMM matches the reference and is bit-identical to one thread', a
   const k1 = await createWasmKernels({ threads: 1, variant: 'simd' });
   // minThreadedWork 0 forces the threaded path even for tiny shapes.
   const k3 = await createWasmKernels({ threads: 3, variant: 'simd', minThreadedWork: 0 });
+  const k2 = await createWasmKernels({ threads: 2, variant: 'simd', minThreadedWork: 0, scheduler: 'static' });
   try {
     gemmSuite(k3, 2);
     // Row split (M ≥ N) and column split (N > M) both: same inputs ⇒ same bits whatever the thread count.
@@ -73,16 +74,18 @@ test('threaded GEMM matches the reference and is bit-identical to one thread', a
       for (const ta of [false, true]) for (const tb of [false, true]) {
         const rng = new Rng(M + N + K);
         const A = fillRandom(new Float32Array(M * K), rng), B = fillRandom(new Float32Array(K * N), rng);
-        const out = [k1, k3].map((k) => {
+        const out = [k1, k3, k2].map((k) => {
           const a = k.alloc(M * K), b = k.alloc(K * N), c = k.alloc(M * N);
           a.set(A); b.set(B); c.fill(0.5);
           k.gemm(ta, tb, M, N, K, a, b, c, true);
           return Array.from(c);
         });
         assert.deepEqual(out[1], out[0], `threads 3 vs 1, ${M}×${N}×${K} transA=${ta} transB=${tb}`);
+        assert.deepEqual(out[2], out[0], `static threads 2 vs 1, ${M}×${N}×${K} transA=${ta} transB=${tb}`);
       }
     }
-  } finally { k1.dispose(); k3.dispose(); }
+    gemmSuite(k2, 4);
+  } finally { k1.dispose(); k3.dispose(); k2.dispose(); }
 });
 
 test('GEMM with K = 0 writes zeros, or leaves C unchanged when accumulating', async () => {
@@ -151,6 +154,12 @@ test('alloc views stay valid after the memory grows, and foreign arrays are reje
     assert.deepEqual(Array.from(c), new Array(16).fill(4));
     assert.throws(() => k.gemm(false, false, 4, 4, 4, new Float32Array(16), a, c, false), /does not live in this kernel memory/);
     assert.throws(() => k.gemm(false, false, 4, 4, 5, a, a, c, false), /needs 20 elements/);
+    const other = await createWasmKernels({ threads: 1 });
+    assert.throws(() => k.gemm(false, false, 4, 4, 4, other.alloc(16), a, c, false), /does not live in this kernel memory/);
+    other.dispose();
+    k.dispose(); // workers gone: the kernels keep working on the calling thread
+    k.gemm(false, false, 4, 4, 4, a, a, c, true);
+    assert.deepEqual(Array.from(c), new Array(16).fill(8)); // 4 + Σ 1·1
   } finally { k.dispose(); }
 });
 

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { setFlagsFromString } from 'node:v8';
 import type { Kernels } from './api.js';
 import { convOutputSize } from './api.js';
 
@@ -26,10 +27,23 @@ export interface WasmKernelOptions {
   threads?: number;
   /** 'auto' (default) loads the relaxed-SIMD build when WebAssembly.validate accepts it. */
   variant?: 'auto' | WasmVariant;
+  /**
+   * With 'auto'/'relaxed' on a runtime that rejects relaxed-SIMD (Node 20), set V8's
+   * --experimental-wasm-relaxed-simd at run time (v8.setFlagsFromString) and retry. Relaxed-SIMD is a finished
+   * standard (on by default from V8 11.4 / Node 22); the flag only unlocks it. Its f32x4.relaxed_madd is a fused
+   * multiply-add on x86 with FMA (~25% faster GEMM), so results differ in rounding from the 'simd' build
+   * (both are deterministic on one machine). Default false here; getKernels() turns it on.
+   */
+  enableRelaxedSimdFlag?: boolean;
   /** GEMMs with M·N·K below this run on one thread (wake-up costs ~10–50 µs). */
   minThreadedWork?: number;
   /** Busy-wait iterations before a thread sleeps in Atomics.wait (lower latency, burns CPU while idle). */
   spin?: number;
+  /**
+   * 'dynamic' (default): shared packing and tiles claimed by whichever thread is free (a descheduled worker
+   * costs nothing); 'static': one fixed rectangle of C per thread, each packing its own panels.
+   */
+  scheduler?: 'dynamic' | 'static';
 }
 
 const PAGE = 65536;
@@ -41,8 +55,10 @@ const NR = 8;
 // Control block (Int32 slots).
 const GEN = 0; // job generation, bumped by the main thread
 const DONE = 1; // workers finished with the current generation
-const OP = 2; // 0 exit, 1 gemm
+const OP = 2; // 0 exit, 1 gemm (static rectangles), 2 gemmShared (dynamic items)
 const FAILED = 3; // a worker threw
+const CLAIM = 4; // gemmShared: claim word (generation << 20 | next item); CLAIM + 1: items completed
+const PROBE = 6; // scratch word for recognising our memory behind a new SharedArrayBuffer object
 const ARGS = 8; // transA, transB, M, N, K, A, B, C, accumulate
 const RECTS = 32; // per thread: i0, i1, j0, j1
 const CTRL_BYTES = 4096;
@@ -56,6 +72,10 @@ interface KernelExports {
     accumulate: number, i0: number, i1: number, j0: number, j1: number, scratch: number): void;
   im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, cols: number): void;
   col2im(cols: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, dx: number): void;
+  sharedPackABytes(M: number, K: number): number;
+  sharedPackBBytes(N: number, K: number): number;
+  gemmShared(transA: number, transB: number, M: number, N: number, K: number, A: number, B: number, C: number,
+    accumulate: number, ctl: number, gen: number, pa: number, pb: number, tile: number, spin: number, waitAll: number): void;
   biasAdd(y: number, bias: number, outer: number, channels: number, inner: number): void;
   biasGrad(dy: number, dbias: number, outer: number, channels: number, inner: number): void;
   reluForward(x: number, y: number, n: number): void;
@@ -86,11 +106,12 @@ export function relaxedSimdSupported(): boolean {
   return existsSync(p) && WebAssembly.validate(readFileSync(p));
 }
 
-function loadModule(variant: 'auto' | WasmVariant): { module: WebAssembly.Module; variant: WasmVariant } {
+function loadModule(variant: 'auto' | WasmVariant, enableFlag: boolean): { module: WebAssembly.Module; variant: WasmVariant } {
   if (variant !== 'simd') {
     const p = wasmPath('relaxed');
     if (existsSync(p)) {
       const bytes = readFileSync(p);
+      if (!WebAssembly.validate(bytes) && enableFlag) setFlagsFromString('--experimental-wasm-relaxed-simd');
       if (WebAssembly.validate(bytes)) return { module: new WebAssembly.Module(bytes), variant: 'relaxed' };
     }
     if (variant === 'relaxed') throw new Error('relaxed-SIMD kernels unavailable (Node 20: run with --experimental-wasm-relaxed-simd; or run `npm run build`)');
@@ -115,6 +136,15 @@ for (;;) {
   seen = Atomics.load(ctrl, ${GEN});
   const op = ctrl[${OP}];
   if (op === 0) break;
+  if (op === 2) {
+    // Claims items until none are left; a late arrival claims nothing. No check-in: nobody waits for us.
+    if (k !== null) {
+      const a = ${ARGS};
+      k.gemmShared(u[a], u[a + 1], u[a + 2], u[a + 3], u[a + 4], u[a + 5], u[a + 6], u[a + 7], u[a + 8],
+        ctrlPtr + ${CLAIM * 4}, seen, u[a + 9], u[a + 10], scratch, spin, 0);
+    }
+    continue;
+  }
   try {
     if (k === null) throw new Error('instantiate failed');
     const r = ${RECTS} + 4 * tid;
@@ -144,6 +174,11 @@ class WasmKernels implements Kernels {
   private readonly workers: Worker[] = [];
   private readonly minThreadedWork: number;
   private readonly spin: number;
+  private readonly dynamic: boolean;
+  private packA = 0;
+  private packB = 0;
+  private packACap = 0;
+  private packBCap = 0;
   private top: number;
   private disposed = false;
   /** Resolves when every worker has instantiated the module. */
@@ -157,7 +192,8 @@ class WasmKernels implements Kernels {
     this.threads = threads;
     this.minThreadedWork = opts.minThreadedWork ?? 64 * 64 * 64;
     this.spin = opts.spin ?? 2000;
-    const { module, variant } = loadModule(opts.variant ?? 'auto');
+    this.dynamic = (opts.scheduler ?? 'dynamic') === 'dynamic';
+    const { module, variant } = loadModule(opts.variant ?? 'auto', opts.enableRelaxedSimdFlag ?? false);
     this.variant = variant;
     this.memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
     this.buffers.add(this.memory.buffer);
@@ -214,9 +250,27 @@ class WasmKernels implements Kernels {
     return new Int32Array(this.memory.buffer, ptr, n);
   }
 
+  /**
+   * Whether `buf` is this kernel memory. V8 may hand out a new SharedArrayBuffer object for the same shared
+   * memory after a grow (one per isolate refresh), so identity alone is not enough: an unknown SAB is probed by
+   * writing two random tokens through our own view and reading them back through it.
+   */
+  private owns(buf: ArrayBufferLike): boolean {
+    if (this.buffers.has(buf)) return true;
+    if (!(buf instanceof SharedArrayBuffer) || buf.byteLength <= this.ctrl.byteOffset + PROBE * 4) return false;
+    const theirs = new Int32Array(buf, this.ctrl.byteOffset, PROBE + 1);
+    for (let i = 0; i < 2; i++) {
+      const token = (Math.random() * 0x7fffffff) | 0;
+      this.ctrl[PROBE] = token;
+      if (theirs[PROBE] !== token) return false;
+    }
+    this.buffers.add(buf);
+    return true;
+  }
+
   /** The byte offset of `a` in linear memory, after checking it came from alloc and holds n elements. */
   ptr(a: Float32Array | Int32Array, n: number, what: string): number {
-    if (!this.buffers.has(a.buffer)) throw new Error(`${what}: array does not live in this kernel memory (use kernels.alloc)`);
+    if (!this.owns(a.buffer)) throw new Error(`${what}: array does not live in this kernel memory (use kernels.alloc)`);
     if (a.length < n) throw new Error(`${what}: needs ${n} elements, has ${a.length}`);
     return a.byteOffset;
   }
@@ -227,7 +281,9 @@ class WasmKernels implements Kernels {
     const pb = this.ptr(B, K * N, 'gemm B');
     const pc = this.ptr(C, M * N, 'gemm C');
     const ta = transA ? 1 : 0, tb = transB ? 1 : 0, acc = accumulate ? 1 : 0;
-    const parts = this.threads > 1 && M * N * K >= this.minThreadedWork ? this.partition(M, N) : null;
+    const threaded = this.threads > 1 && !this.disposed && M * N * K >= this.minThreadedWork;
+    if (threaded && this.dynamic && this.gemmDynamic(ta, tb, M, N, K, pa, pb, pc, acc)) return;
+    const parts = threaded && !this.dynamic ? this.partition(M, N) : null;
     if (parts === null) {
       this.k.gemm(ta, tb, M, N, K, pa, pb, pc, acc, 0, M, 0, N, this.scratch[0]!);
       return;
@@ -243,6 +299,31 @@ class WasmKernels implements Kernels {
     const r = parts[0]!;
     this.k.gemm(ta, tb, M, N, K, pa, pb, pc, acc, r[0], r[1], r[2], r[3], this.scratch[0]!);
     this.join();
+  }
+
+  /** The threaded GEMM of assembly/kernels.ts `gemmShared`; false when the shape is better done on one thread. */
+  private gemmDynamic(ta: number, tb: number, M: number, N: number, K: number, pa: number, pb: number, pc: number, acc: number): boolean {
+    if (M < 2 * MR && N < 2 * NR) return false;
+    const mP = Math.ceil(M / MR), nP = Math.ceil(N / NR), nKB = Math.ceil(K / 256);
+    const items = nKB * (Math.ceil(mP / 8) + Math.ceil(nP / 8)) + Math.ceil(mP / 8) * Math.ceil(nP / 8);
+    if (K === 0 || items >= 1 << 20) return false;
+    const needA = this.k.sharedPackABytes(M, K), needB = this.k.sharedPackBBytes(N, K);
+    if (needA > this.packACap) { this.packACap = Math.max(needA, 2 * this.packACap); this.packA = this.reserve(this.packACap); }
+    if (needB > this.packBCap) { this.packBCap = Math.max(needB, 2 * this.packBCap); this.packB = this.reserve(this.packBCap); }
+    const a = this.args, c = this.ctrl;
+    a[ARGS] = ta; a[ARGS + 1] = tb; a[ARGS + 2] = M; a[ARGS + 3] = N; a[ARGS + 4] = K;
+    a[ARGS + 5] = pa; a[ARGS + 6] = pb; a[ARGS + 7] = pc; a[ARGS + 8] = acc; a[ARGS + 9] = this.packA; a[ARGS + 10] = this.packB;
+    const gen = (c[GEN]! + 1) | 0;
+    c[OP] = 2;
+    Atomics.store(c, CLAIM + 1, 0);
+    Atomics.store(c, CLAIM, (gen & 0xfff) << 20);
+    Atomics.store(c, GEN, gen);
+    Atomics.notify(c, GEN);
+    this.k.gemmShared(ta, tb, M, N, K, pa, pb, pc, acc, this.ctrl.byteOffset + CLAIM * 4, gen, this.packA, this.packB,
+      this.scratch[0]!, this.spin, 1);
+    // Close the call: a worker still holding this generation's arguments now sees no item to claim.
+    Atomics.store(c, CLAIM, 0xfffff);
+    return true;
   }
 
   /**
@@ -329,6 +410,7 @@ class WasmKernels implements Kernels {
       this.ptr(labels, n, 'softmaxCrossEntropy labels'), n, C, g, dlogits === null ? 0 : 1);
   }
 
+  /** Stops the worker threads; the kernels (and their memory) keep working on the calling thread alone. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
