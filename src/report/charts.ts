@@ -109,7 +109,7 @@ export function bestVsBatchChart(groups: Group[], tag: string): Chart | null {
   if (new Set(rows.map((r) => r.batchSize)).size < 2) return null;
   const multiL = new Set(rows.map((r) => r.svag)).size > 1;
   const values = rows.map((r) => ({ ...r, series: `${r.optimizer}${multiL ? ` ℓ=${r.svag}` : ''}` }));
-  const x = { field: 'batchSize', type: 'quantitative', title: 'batch size', scale: { type: 'log', base: 2 } };
+  const x = { field: 'batchSize', type: 'quantitative', title: 'batch size', scale: { type: 'log', base: 2 }, axis: { values: [...new Set(rows.map((r) => r.batchSize))].sort((a, b) => a - b), format: 'd' } };
   const color = { field: 'series', type: 'nominal', title: null };
   return {
     name: `best-${tag.replace(/\W+/g, '-')}-vs-batch`,
@@ -137,7 +137,7 @@ export function gapVsSvagChart(groups: Group[], tag: string): Chart | null {
     values.push({ svag: sgdm.svag, gap: sign * (sgdm.best - sgd.best), series: `${sgdm.optimizer} − SGD, B=${sgdm.batchSize}` });
   }
   if (values.length === 0) return null;
-  const x = { field: 'svag', type: 'quantitative', title: 'SVAG level ℓ', scale: { type: 'log', base: 2 } };
+  const x = { field: 'svag', type: 'quantitative', title: 'SVAG level ℓ', scale: { type: 'log', base: 2 }, axis: { values: [...new Set(values.map((v) => v.svag))].sort((a, b) => a - b), format: 'd' } };
   const color = { field: 'series', type: 'nominal', title: null };
   return {
     name: `gap-${tag.replace(/\W+/g, '-')}-vs-svag`,

@@ -2,3 +2,4 @@
 export * from './data.js';
 export * from './charts.js';
 export * from './report.js';
+export * from './browser.js';

@@ -4,6 +4,7 @@ import { theory } from './theory.js';
 import { dataFetch, dataList } from './data.js';
 import { sweepCommands } from './sweep.js';
 import { benchTrainCommand, trainCommand } from './train.js';
+import { reportCommand } from './report.js';
 
 /** Every CLI command; add yours here. */
-export const COMMANDS: Command[] = [optimTrace, dataList, dataFetch, ...sweepCommands, trainCommand, benchTrainCommand, theory];
+export const COMMANDS: Command[] = [optimTrace, dataList, dataFetch, ...sweepCommands, trainCommand, benchTrainCommand, theory, reportCommand];
