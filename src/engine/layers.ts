@@ -5,7 +5,7 @@
  * `ParameterStore.zeroGrad()` before each backward pass — and returns dL/dx in a preallocated buffer.
  * When `needsInputGrad` is false (the first layer of a network) the input gradient is not computed.
  */
-import { convOutputSize } from './kernels/api.js';
+import { convOutputSize, type Kernels } from './kernels/api.js';
 import type { Backend, Buf } from './backend.js';
 import { pytorchDefaultBound, type Param, type ParameterStore } from './params.js';
 import { Rng } from '../util/rng.js';
@@ -43,9 +43,12 @@ abstract class Base implements Layer {
   protected out: Buf = EMPTY;
   protected dx: Buf = EMPTY;
   protected x: Buf = EMPTY;
+  /** The float32 kernels (for their optional element-wise ops), null on the float64 path. */
+  protected readonly kern: Kernels | null;
   constructor(protected readonly be: Backend, readonly inShape: readonly number[], readonly outShape: readonly number[]) {
     this.inSize = prod(inShape);
     this.outSize = prod(outShape);
+    this.kern = be.precision === 'float32' ? be.kernels : null;
   }
   setup(capacity: number): void {
     if (capacity === this.cap) return;
@@ -104,7 +107,11 @@ export class Linear extends Base {
     const M = n * this.rows, O = this.outFeatures, I = this.inShape[this.inShape.length - 1]!;
     const y = this.out;
     this.be.gemm(false, true, M, O, I, x, this.weight.data, y, false);
-    if (this.bias !== null || this.relu) {
+    const k = this.kern;
+    if (k !== null && k.biasAdd !== undefined && k.reluForward !== undefined) {
+      if (this.bias !== null) k.biasAdd(y as Float32Array, this.bias.data as Float32Array, M, O, 1);
+      if (this.relu) k.reluForward(y as Float32Array, y as Float32Array, M * O);
+    } else if (this.bias !== null || this.relu) {
       const b = this.bias === null ? null : this.bias.data;
       for (let r = 0; r < M; r++) {
         const o = r * O;
@@ -117,14 +124,17 @@ export class Linear extends Base {
   backward(dyIn: Buf, n: number): Buf {
     const M = n * this.rows, O = this.outFeatures, I = this.inShape[this.inShape.length - 1]!;
     let dy = dyIn;
+    const k = this.kern;
     if (this.relu) {
       // dy may be shared (residual branches), so the mask goes into a private buffer.
       const y = this.out, d = this.dyMasked;
-      for (let i = 0; i < M * O; i++) d[i] = dyIn[i]! * +(y[i]! > 0);
+      if (k?.reluBackward !== undefined) k.reluBackward(y as Float32Array, dyIn as Float32Array, d as Float32Array, M * O);
+      else for (let i = 0; i < M * O; i++) d[i] = dyIn[i]! * +(y[i]! > 0);
       dy = d;
     }
     this.be.gemm(true, false, O, I, M, dy, this.x, this.weight.grad, true);
-    if (this.bias !== null) {
+    if (this.bias !== null && k?.biasGrad !== undefined) k.biasGrad(dy as Float32Array, this.bias.grad as Float32Array, M, O, 1);
+    else if (this.bias !== null) {
       const db = this.bias.grad;
       for (let r = 0; r < M; r++) {
         const o = r * O;
@@ -309,17 +319,24 @@ export class Conv2d extends Base {
 /** Max pooling (no padding); the gradient goes to the first maximal element of each window, as in PyTorch. */
 export class MaxPool2d extends Base {
   readonly kind = 'maxpool2d';
-  private arg = new Int32Array(0);
+  private arg: Int32Array<ArrayBufferLike> = new Int32Array(0);
   constructor(ctx: BuildContext, inShape: readonly number[], readonly k: number, readonly stride = k) {
     const [C, H, W] = inShape as [number, number, number];
     super(ctx.backend, inShape, [C, convOutputSize(H, k, stride, 0), convOutputSize(W, k, stride, 0)]);
   }
   protected override allocExtra(capacity: number): void {
-    this.arg = new Int32Array(capacity * this.outSize);
+    const kern = this.kern;
+    this.arg = kern?.allocInt32 !== undefined && kern.maxPoolForward !== undefined ? kern.allocInt32(capacity * this.outSize) : new Int32Array(capacity * this.outSize);
   }
   private bitsOf: Buf = EMPTY;
   private bits: Int32Array<ArrayBufferLike> = new Int32Array(0);
   forward(x: Buf, n: number): Buf {
+    const kern = this.kern;
+    if (kern !== null && kern.maxPoolForward !== undefined && kern.allocInt32 !== undefined) {
+      const [C, H, W] = this.inShape as [number, number, number];
+      kern.maxPoolForward(x as Float32Array, this.out as Float32Array, this.arg, n * C, H, W, this.k, this.stride);
+      return this.out;
+    }
     if (x instanceof Float32Array) return this.forward32(x, n);
     const [, H, W] = this.inShape as [number, number, number];
     const [C, OH, OW] = this.outShape as [number, number, number];
@@ -375,7 +392,12 @@ export class MaxPool2d extends Base {
     return y;
   }
   backward(dy: Buf, n: number): Buf {
-    const dx = this.dx, arg = this.arg;
+    const dx = this.dx, arg = this.arg, kern = this.kern;
+    if (kern !== null && kern.maxPoolBackward !== undefined && kern.allocInt32 !== undefined) {
+      const [C, H, W] = this.inShape as [number, number, number];
+      kern.maxPoolBackward(dy as Float32Array, arg, dx as Float32Array, n * C, H, W, this.k, this.stride);
+      return dx;
+    }
     dx.fill(0, 0, n * this.inSize);
     const m = n * this.outSize;
     for (let o = 0; o < m; o++) dx[arg[o]!] += dy[o]!;
@@ -603,12 +625,14 @@ export class ReLU extends Base {
   // Branch-free forms: (v + |v|)/2 is exact and ~4× faster than `v > 0 ? v : 0` on unpredictable signs.
   forward(x: Buf, n: number): Buf {
     const y = this.out, m = n * this.inSize;
-    for (let i = 0; i < m; i++) { const v = x[i]!; y[i] = (v + Math.abs(v)) * 0.5; }
+    if (this.kern?.reluForward !== undefined) this.kern.reluForward(x as Float32Array, y as Float32Array, m);
+    else for (let i = 0; i < m; i++) { const v = x[i]!; y[i] = (v + Math.abs(v)) * 0.5; }
     return y;
   }
   backward(dy: Buf, n: number): Buf {
     const y = this.out, dx = this.dx, m = n * this.inSize;
-    for (let i = 0; i < m; i++) dx[i] = dy[i]! * +(y[i]! > 0);
+    if (this.kern?.reluBackward !== undefined) this.kern.reluBackward(y as Float32Array, dy as Float32Array, dx as Float32Array, m);
+    else for (let i = 0; i < m; i++) dx[i] = dy[i]! * +(y[i]! > 0);
     return dx;
   }
 }
