@@ -595,3 +595,33 @@ export function gemmShared(transA: i32, transB: i32, M: i32, N: i32, K: i32, A: 
   }
   if (waitAll) waitAtLeast(done, total, spin);
 }
+
+// ---------------------------------------------------------------------------------------------- optimizer
+
+/**
+ * The hot loop of src/optim pytorchStep (wd = 0, τ = 0, no Nesterov, not the first step, not maximising):
+ * b ← β·b + g;  x ← x − lr·b, evaluated in float64 in the same operation order as the TypeScript loop (the
+ * unrounded b is used for x), so results are bit-identical to it.
+ */
+export function sgdMomentumStep(x: usize, g: usize, b: usize, n: i32, lr: f64, beta: f64): void {
+  const a = -lr;
+  const va = f64x2.splat(a), vbeta = f64x2.splat(beta);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i * 4;
+    const b4 = v128.load(b + o), g4 = v128.load(g + o), x4 = v128.load(x + o);
+    const bl = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(b4), vbeta), f64x2.promote_low_f32x4(g4));
+    const bh = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<f32>(b4, b4, 2, 3, 0, 1)), vbeta),
+      f64x2.promote_low_f32x4(v128.shuffle<f32>(g4, g4, 2, 3, 0, 1)));
+    const xl = f64x2.add(f64x2.promote_low_f32x4(x4), f64x2.mul(va, bl));
+    const xh = f64x2.add(f64x2.promote_low_f32x4(v128.shuffle<f32>(x4, x4, 2, 3, 0, 1)), f64x2.mul(va, bh));
+    v128.store(b + o, v128.shuffle<f32>(f32x4.demote_f64x2_zero(bl), f32x4.demote_f64x2_zero(bh), 0, 1, 4, 5));
+    v128.store(x + o, v128.shuffle<f32>(f32x4.demote_f64x2_zero(xl), f32x4.demote_f64x2_zero(xh), 0, 1, 4, 5));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i * 4;
+    const bi = <f64>load<f32>(b + o) * beta + <f64>load<f32>(g + o);
+    store<f32>(b + o, <f32>bi);
+    store<f32>(x + o, <f32>(<f64>load<f32>(x + o) + a * bi));
+  }
+}

@@ -11,6 +11,9 @@
  *   maxPoolBackward?(dy, arg, dx, planes, H, W, k, stride): void       dx = 0 then dx[arg[o]] += dy[o]
  *   softmaxCrossEntropy?(logits, labels: Int32Array, n, C, dlogits | null): number
  *        mean_i −log softmax(z_i)[y_i]; writes dlogits = (softmax − onehot)/n (same as engine/loss.ts)
+ *   sgdMomentumStep?(x, g, b, n, lr, beta): void                       b ← β·b + g; x ← x − lr·b (float64 math, bit-identical
+ *        to src/optim's pytorch loop). Do not call it directly: use `fastOptimizerStep` (kernels/optimizer-step.ts),
+ *        a drop-in for optimizerStep that takes this path only where it is exact and falls back otherwise.
  * Int32Array arguments must come from allocInt32 of the same Kernels (the wasm kernels read them from memory).
  */
 /**
@@ -69,6 +72,11 @@ export interface Kernels {
    * dL/dz = (softmax(z) − onehot(y))/n into dlogits when not null.
    */
   softmaxCrossEntropy?(logits: Float32Array, labels: Int32Array, n: number, C: number, dlogits: Float32Array | null): number;
+  /**
+   * PyTorch heavy-ball step without weight decay, dampening or Nesterov, after the first step:
+   * b ← β·b + g; x ← x − lr·b, in float64 with the unrounded b in the x update, as src/optim's loop.
+   */
+  sgdMomentumStep?(x: Float32Array, g: Float32Array, b: Float32Array, n: number, lr: number, beta: number): void;
 }
 
 export function convOutputSize(size: number, k: number, stride: number, pad: number): number {

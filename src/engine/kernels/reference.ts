@@ -114,6 +114,16 @@ export function referenceSoftmaxCrossEntropy(logits: ArrayLike<number>, labels: 
   return total / n;
 }
 
+/** Same loop, same operation order as pytorchStep's fast branch in src/optim/sgd.ts. */
+export function referenceSgdMomentumStep(x: Out, g: ArrayLike<number>, b: Out, n: number, lr: number, beta: number): void {
+  const a = -lr;
+  for (let i = 0; i < n; i++) {
+    const bi = b[i]! * beta + g[i]!;
+    b[i] = bi;
+    x[i] = x[i]! + a * bi;
+  }
+}
+
 export function createReferenceKernels(): Kernels {
   return {
     name: 'reference-ts',
@@ -130,5 +140,6 @@ export function createReferenceKernels(): Kernels {
     maxPoolForward: referenceMaxPoolForward,
     maxPoolBackward: referenceMaxPoolBackward,
     softmaxCrossEntropy: referenceSoftmaxCrossEntropy,
+    sgdMomentumStep: referenceSgdMomentumStep,
   };
 }

@@ -83,6 +83,7 @@ interface KernelExports {
   maxPoolForward(x: number, y: number, arg: number, planes: number, H: number, W: number, k: number, stride: number): void;
   maxPoolBackward(dy: number, arg: number, dx: number, planes: number, H: number, W: number, k: number, stride: number): void;
   softmaxCrossEntropy(logits: number, labels: number, n: number, C: number, dlogits: number, hasGrad: number): number;
+  sgdMomentumStep(x: number, g: number, b: number, n: number, lr: number, beta: number): void;
 }
 
 /** The repository root: the nearest folder above this file holding package.json (works from src/ and dist/src/). */
@@ -408,6 +409,10 @@ class WasmKernels implements Kernels {
     const g = dlogits === null ? 0 : this.ptr(dlogits, n * C, 'softmaxCrossEntropy dlogits');
     return this.k.softmaxCrossEntropy(this.ptr(logits, n * C, 'softmaxCrossEntropy logits'),
       this.ptr(labels, n, 'softmaxCrossEntropy labels'), n, C, g, dlogits === null ? 0 : 1);
+  }
+
+  sgdMomentumStep(x: Float32Array, g: Float32Array, b: Float32Array, n: number, lr: number, beta: number): void {
+    this.k.sgdMomentumStep(this.ptr(x, n, 'sgdMomentumStep x'), this.ptr(g, n, 'sgdMomentumStep g'), this.ptr(b, n, 'sgdMomentumStep b'), n, lr, beta);
   }
 
   /** Stops the worker threads; the kernels (and their memory) keep working on the calling thread alone. */
