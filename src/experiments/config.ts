@@ -124,8 +124,8 @@ export const runConfigSchema = z.object({
   params: z.record(z.unknown()).default({}),
   optimizer: optimizerSchema,
   batchSize: z.number().int().min(1),
-  /** Steps at ℓ = 1; SVAG runs ℓ× as many (svagPlan). */
-  steps: z.number().int().min(1),
+  /** Steps at ℓ = 1; SVAG runs ℓ× as many (svagPlan). Required by `synthetic`; a step cap for `train`. */
+  steps: z.number().int().min(1).optional(),
   /** SVAG level ℓ (1 = plain optimizer). */
   svag: z.number().int().min(1).default(1),
   /** Evaluate (valid/test metrics) every this many steps, and at the end. */
@@ -146,7 +146,7 @@ export interface ResolvedRunConfig {
   params: Record<string, unknown>;
   optimizer: OptimizerConfig;
   batchSize: number;
-  steps: number;
+  steps?: number;
   svag: number;
   evalEvery: number;
   checkpointEvery: number;
@@ -154,7 +154,7 @@ export interface ResolvedRunConfig {
 }
 
 /** Task parameter validator (a task's zod schema, or pass-through for the engine adapter). */
-export type ParamsResolver = (task: string, params: Record<string, unknown>, field: string) => Record<string, unknown>;
+export type ParamsResolver = (task: string, params: Record<string, unknown>, field: string, run: { steps?: number | undefined }) => Record<string, unknown>;
 
 export function resolveRunConfig(raw: unknown, resolveParams: ParamsResolver, prefix = ''): ResolvedRunConfig {
   const c = parseWith(runConfigSchema, raw, prefix);
@@ -162,15 +162,15 @@ export function resolveRunConfig(raw: unknown, resolveParams: ParamsResolver, pr
   const out: ResolvedRunConfig = {
     task: c.task,
     seed: c.seed,
-    params: resolveParams(c.task, c.params, prefix === '' ? 'params' : `${prefix}.params`),
+    params: resolveParams(c.task, c.params, prefix === '' ? 'params' : `${prefix}.params`, { steps: c.steps }),
     optimizer,
     batchSize: c.batchSize,
-    steps: c.steps,
     svag: c.svag,
     evalEvery: c.evalEvery,
     checkpointEvery: c.checkpointEvery,
     divergence: { factor: c.divergence.factor },
   };
+  if (c.steps !== undefined) out.steps = c.steps;
   if (c.name !== undefined) out.name = c.name;
   return out;
 }

@@ -103,6 +103,8 @@ export function runScore(r: RunRow, s: SweepConfig): number {
 
 export interface Selection {
   setting: string;
+  /** Readable setting: optimizer, β, batch size, ℓ. */
+  label: string;
   gridLr: number;
   effectiveLr: number;
   score: number;
@@ -124,12 +126,24 @@ export function selectBest(planned: PlannedRun[], rows: Map<string, RunRow>, s: 
     c.n += 1;
     m.set(p.labels.gridLr, c);
   }
+  const key = `${s.protocol.select}/${s.protocol.metric}`;
+  const finished = [...rows.values()].filter((r) => r.status === 'done' && r.summary !== null);
+  if (finished.length > 0 && !finished.some((r) => key in r.summary!)) {
+    const logged = [...new Set(finished.flatMap((r) => Object.keys(r.summary!).filter((k) => k.startsWith(`${s.protocol.select}/`)).map((k) => k.slice(s.protocol.select.length + 1))))];
+    throw new UserError(`protocol.metric: ${s.protocol.metric} was not logged by these runs (logged: ${logged.join(', ')})`);
+  }
   const out: Selection[] = [];
   for (const [setting, m] of bySetting) {
     const candidates = [...m.entries()].sort((a, b) => a[0] - b[0]).map(([gridLr, c]) => ({ gridLr, score: c.sum / c.n, eff: c.eff }));
     let best = candidates[0]!;
     for (const c of candidates) if (mode === 'min' ? c.score < best.score : c.score > best.score) best = c;
-    out.push({ setting, gridLr: best.gridLr, effectiveLr: best.eff, score: best.score, candidates: candidates.map(({ gridLr, score }) => ({ gridLr, score })) });
+    const l = planned.find((p) => p.labels.setting === setting)!.labels;
+    const label = `${l.form === 'sgd' ? 'sgd' : `${l.form} β=${l.momentum}`} B=${l.batchSize}${l.svag > 1 ? ` ℓ=${l.svag}` : ''}${bySchedule(planned) ? ` schedule=${l.schedule}` : ''}`;
+    out.push({ setting, label, gridLr: best.gridLr, effectiveLr: best.eff, score: best.score, candidates: candidates.map(({ gridLr, score }) => ({ gridLr, score })) });
   }
   return out;
+}
+
+function bySchedule(planned: PlannedRun[]): boolean {
+  return new Set(planned.map((p) => p.labels.schedule)).size > 1;
 }

@@ -9,3 +9,4 @@ export * from './sweep.js';
 export * from './progress.js';
 export * from './export.js';
 export { syntheticTask, syntheticParamsSchema, type SyntheticParams } from './tasks/synthetic.js';
+export { trainTask, trainParamsSchema, type TrainParams } from './tasks/train.js';

@@ -40,8 +40,10 @@ export type TaskFn = (config: ResolvedRunConfig, ctx: RunContext) => Promise<Run
 export interface TaskDefinition {
   name: string;
   description: string;
-  /** Validates and fills defaults of `params` (zod, strict); a function for pass-through adapters. */
-  params: ZodTypeAny | ((raw: Record<string, unknown>) => Record<string, unknown>);
+  /** Validates and fills defaults of `params` (zod, strict). */
+  params: ZodTypeAny;
+  /** Whether the run config must give `steps` (otherwise the task has its own length, e.g. epochs). */
+  requiresSteps: boolean;
   run: TaskFn;
 }
 
@@ -62,7 +64,11 @@ export function taskNames(): string[] {
 }
 
 /** ParamsResolver for resolveRunConfig using the registry. */
-export function resolveTaskParams(task: string, params: Record<string, unknown>, field = 'params'): Record<string, unknown> {
+export function resolveTaskParams(task: string, params: Record<string, unknown>, field = 'params', run: { steps?: number | undefined } = {}): Record<string, unknown> {
   const t = getTask(task);
-  return typeof t.params === 'function' ? t.params(params) : (parseWith(t.params, params, field) as Record<string, unknown>);
+  if (t.requiresSteps && run.steps === undefined) {
+    const where = field.endsWith('.params') ? `${field.slice(0, -'.params'.length)}.steps` : 'steps';
+    throw new UserError(`${where}: required for task ${task} (number of optimizer steps at ℓ = 1)`);
+  }
+  return parseWith(t.params, params, field) as Record<string, unknown>;
 }

@@ -91,3 +91,30 @@ test('DeepOBS protocol: tune lr per setting, then re-run the best with the final
   assert.equal(s.listRuns().length, 6 + 4); // 6 tuning runs + 4 new final runs
   s.close();
 });
+
+test('the train task adapter runs the engine (synthetic data, held-out validation) and stores valid/* per epoch', async () => {
+  const d = tempDir('train');
+  const db = join(d, 'r.db');
+  const r = await runSweep({
+    name: 'engine',
+    task: 'train',
+    base: { batchSize: 50, steps: 20, params: { dataset: 'synthetic', model: 'mlp', epochs: 1, validation: 500, evalLimit: 200 }, optimizer: { lr: 0.1 } },
+    grid: { form: ['sgd', 'pytorch'], momentum: [0.9] },
+  }, { db, workers: 0 });
+  assert.deepEqual(r.runs.map((x) => x.status), ['done', 'done']);
+  const s = new ResultsStore(db, { readonly: true });
+  for (const run of s.listRuns()) {
+    const series = s.metricSeries(run.hash);
+    // steps = 20 caps the single epoch, so the engine evaluates once, at step 20.
+    assert.deepEqual(Object.keys(series).sort(), ['train/loss', 'valid/accuracy', 'valid/loss']);
+    assert.deepEqual(series['valid/loss']!.map((p) => p.step), [20]);
+    assert.ok(run.summary!['final/valid/accuracy']! >= 0 && run.summary!['final/valid/accuracy']! <= 1);
+  }
+  s.close();
+});
+
+test('a protocol metric the task never logs is a one-line error naming the logged ones', async () => {
+  const d = tempDir('store');
+  await assert.rejects(runSweep({ ...sweep, grid: { lr: [0.1] }, protocol: { tune: true, metric: 'valid/acc' } }, { db: join(d, 'r.db'), workers: 0 }),
+    /protocol\.metric: valid\/acc was not logged by these runs \(logged: .*valid\/accuracy/);
+});

@@ -27,13 +27,15 @@ export const sweepCommand: Command = {
       ...(progress === undefined ? {} : { onProgress: progress.onProgress }),
     });
     progress?.done();
+    // A run in both protocol phases (the tuning seed re-used in the final phase) is counted once.
+    const unique = new Map(result.runs.map((r) => [r.hash, r.status]));
     const counts: Record<string, number> = {};
-    for (const r of result.runs) counts[r.status] = (counts[r.status] ?? 0) + 1;
+    for (const st of unique.values()) counts[st] = (counts[st] ?? 0) + 1;
     if (flags.json === true) {
       process.stdout.write(JSON.stringify({ name: result.name, executed: result.executed, counts, selections: result.selections, runs: result.runs }) + '\n');
     } else {
-      process.stdout.write(`sweep ${result.name}: ${result.runs.length} runs (${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}), ${result.executed} executed now; store ${String(flags.db)}\n`);
-      for (const s of result.selections) process.stdout.write(`best lr for ${s.setting}: ${s.gridLr} (score ${s.score})\n`);
+      process.stdout.write(`sweep ${result.name}: ${unique.size} runs (${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}), ${result.executed} executed now; store ${String(flags.db)}\n`);
+      for (const s of result.selections) process.stdout.write(`best lr for ${s.label}: ${s.gridLr} (${config.protocol.select} ${config.protocol.metric} ${s.score})\n`);
     }
     return result.runs.some((r) => r.status === 'failed') ? 1 : 0;
   },

@@ -105,7 +105,7 @@ export async function runSynthetic(config: ResolvedRunConfig, ctx: RunContext): 
   const nParams = K * D + K;
   const signature = modelSignature({ W: [K, D], b: [K] }, 'synthetic-softmax');
 
-  const plan = svagPlan({ lr: config.optimizer.lr, steps: config.steps, schedule: config.optimizer.schedule }, config.svag);
+  const plan = svagPlan({ lr: config.optimizer.lr, steps: config.steps ?? 0, schedule: config.optimizer.schedule }, config.svag);
   const opt: OptimizerConfig = { ...config.optimizer, lr: plan.lr, schedule: plan.schedule };
   const total = plan.steps;
   const B = config.batchSize;
@@ -197,5 +197,6 @@ export const syntheticTask: TaskDefinition = {
   name: 'synthetic',
   description: 'softmax regression on a seeded Gaussian mixture (float64, deterministic; for tests and demos)',
   params: syntheticParamsSchema,
+  requiresSteps: true,
   run: runSynthetic,
 };

@@ -1,0 +1,95 @@
+/**
+ * ===== ADAPTER: the `train` task → the training engine (src/nn/train.ts `train(config, hooks)`) =====
+ * Maps a resolved run config onto the engine's TrainConfig (optimizer, batch = batchSize, seed, svag ℓ,
+ * maxSteps = steps) plus the task params below, and the engine's hooks onto the run context:
+ *   onEpoch → `train/loss` and the evaluation split's `<split>/loss`, `<split>/accuracy` at the epoch's step;
+ *   onStep  → progress (and the test throttle).
+ * With `validation: n > 0` the last n training samples are held out and the engine's per-epoch evaluation runs on
+ * them (tags `valid/*`, what the DeepOBS protocol tunes on); otherwise it evaluates the test split (tags `test/*`).
+ * Limits of the current engine: it stops only on a non-finite loss (divergence.factor is not applied) and it has no
+ * mid-run checkpoints, so a killed `train` run restarts from step 0 (same seed and threads ⇒ same result).
+ * The engine is imported lazily so the runner does not load the kernels unless a `train` run executes.
+ */
+import { z } from 'zod';
+import type { ResolvedRunConfig } from '../config.js';
+import type { RunContext, RunMetrics, TaskDefinition } from '../task.js';
+
+export const trainParamsSchema = z.object({
+  /** fashion-mnist, mnist, cifar10, or synthetic (the engine's random-prototype set, for smoke tests). */
+  dataset: z.string().default('fashion-mnist'),
+  dataDir: z.string().optional(),
+  cacheDir: z.string().optional(),
+  /** A model name (mlp, cnn, resnet20, …) or the engine's JSON model spec. */
+  model: z.union([z.string(), z.record(z.unknown())]).default('mlp'),
+  epochs: z.number().int().min(1),
+  /** Hold out the last n training samples as a validation split (0: evaluate on the test split). */
+  validation: z.number().int().min(0).default(0),
+  /** Limit the evaluation split to its first n samples. */
+  evalLimit: z.number().int().min(1).optional(),
+  /** Kernel threads per run (1 keeps parallel sweep workers from oversubscribing the cores). */
+  threads: z.number().int().min(1).default(1),
+}).strict();
+export type TrainParams = z.output<typeof trainParamsSchema>;
+
+interface SplitLike { images: Float32Array; labels: Int32Array | Uint8Array; n: number }
+
+function holdOut(split: SplitLike, v: number): { train: SplitLike; valid: SplitLike } {
+  if (v >= split.n) throw new Error(`validation (${v}) must be smaller than the training split (${split.n})`);
+  const S = split.images.length / split.n;
+  const k = split.n - v;
+  return {
+    train: { images: split.images.subarray(0, k * S), labels: split.labels.subarray(0, k), n: k },
+    valid: { images: split.images.subarray(k * S), labels: split.labels.subarray(k), n: v },
+  };
+}
+
+export async function runTrain(config: ResolvedRunConfig, ctx: RunContext): Promise<RunMetrics> {
+  const p = trainParamsSchema.parse(config.params);
+  const nn = await import('../../nn/train.js');
+  const { parseModelSpec } = await import('../../nn/models.js');
+  const data = p.dataset === 'synthetic'
+    ? nn.syntheticDataset({ shape: [1, 28, 28], classes: 10, train: 6000, test: 1000, seed: 0 })
+    : await (await import('../../data/index.js')).loadDataset(p.dataset, {
+      ...(p.dataDir === undefined ? {} : { dataDir: p.dataDir }), ...(p.cacheDir === undefined ? {} : { cacheDir: p.cacheDir }),
+    });
+  let evalTag = 'test';
+  let ds = data as import('../../nn/train.js').DatasetLike;
+  if (p.validation > 0) {
+    const { train, valid } = holdOut(data.train, p.validation);
+    ds = { name: data.name, shape: data.shape, classes: data.classes, train, test: valid };
+    evalTag = 'valid';
+  }
+  const l = config.svag;
+  const perEpoch = Math.floor(ds.train.n / config.batchSize) * l;
+  const total = Math.min(perEpoch * p.epochs, config.steps === undefined ? Infinity : config.steps * l);
+  const result = await nn.train({
+    dataset: ds,
+    model: parseModelSpec(p.model, 'params.model'),
+    optimizer: config.optimizer,
+    batch: config.batchSize,
+    epochs: p.epochs,
+    seed: config.seed,
+    svag: l,
+    threads: p.threads,
+    ...(config.steps === undefined ? {} : { maxSteps: config.steps * l }),
+    ...(p.evalLimit === undefined ? {} : { testLimit: p.evalLimit }),
+  }, {
+    onStep: (info) => ctx.progress(info.step + 1, total, `loss ${info.loss.toPrecision(4)}`),
+    onEpoch: (m) => {
+      const metrics: Record<string, number> = { 'train/loss': m.trainLoss };
+      if (m.testLoss !== null) metrics[`${evalTag}/loss`] = m.testLoss;
+      if (m.testAccuracy !== null) metrics[`${evalTag}/accuracy`] = m.testAccuracy;
+      ctx.onEpoch(m.epoch, metrics, m.step);
+    },
+  });
+  if (result.diverged) return { status: 'diverged', divergedAtStep: result.divergedAtStep ?? 0, summary: { samplesPerSec: result.samplesPerSec } };
+  return { status: 'done', summary: { samplesPerSec: result.samplesPerSec, parameters: result.parameters } };
+}
+
+export const trainTask: TaskDefinition = {
+  name: 'train',
+  description: 'the training engine (src/nn): a model on Fashion-MNIST, MNIST, CIFAR-10 or synthetic data',
+  params: trainParamsSchema,
+  requiresSteps: false,
+  run: runTrain,
+};
