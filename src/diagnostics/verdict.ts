@@ -1,0 +1,256 @@
+/**
+ * The momentum advisor's verdict: is momentum worth its memory for this (B, lr, β, form)?
+ *
+ * The paper's thesis (PAPER.md §3, Lemma 2.4 warm-up): on the local quadratic model, per eigen-direction with
+ * curvature λ and per-step gradient-noise variance s² (= vᵀΣv/B for minibatch B), normalised SGDM at effective lr η
+ * has the stationary loss
+ *     E[L]∞ = (η s²/4) / (1 − ηλ(1−β)/(2(1+β)))
+ * — a noise-induced part ηs²/4 that SGD and SGDM share, and a curvature-induced remainder. SGD (β = 0) has
+ * (ηs²/4)/(1 − ηλ/2): the curvature-induced share of its stationary loss is exactly ηλ/2, and that is the share
+ * momentum can remove. Deterministic stability: SGD needs ηλ < 2, normalised SGDM ηλ < 2(1+β)/(1−β)
+ * (PyTorch form γλ < 2(1+β)). So ηλ_max is the decisive number, and the batch size against the simple noise scale
+ * B_noise = tr Σ/|∇L|² (McCandlish et al. 2018) says whether a tuned lr would be noise-limited (B ≲ B_noise: the
+ * optimal lr is ≤ half the curvature-limited one) or could grow until curvature — and momentum — matter.
+ */
+import type { OptimizerForm } from '../optim/sgd.js';
+
+export type Regime = 'noise-dominated' | 'curvature-limited' | 'borderline';
+
+/**
+ * ηλ_max at or above which the run is curvature-limited. At ηλ = 1 the curvature-induced part is half of SGD's
+ * stationary loss along the sharpest direction (SGD sits at 2× the noise floor there, SGDM(0.9) at 1.03×), and SGD is
+ * within a factor 2 of its stability edge ηλ = 2 — a margin a short probe needs, since sharpness keeps rising during
+ * training (progressive sharpening drives λ_max toward the stability edge of the optimizer in use).
+ */
+export const CURVATURE_LIMITED_ETA_LAMBDA = 1;
+
+/**
+ * ηλ_max at or below which curvature is negligible: 2/3. The curvature-induced share of SGD's stationary loss along
+ * the sharpest direction is then ≤ 1/3 (SGD sits at ≤ 1.5× the noise floor there, SGDM(0.9) at ≤ 1.02×), and it is
+ * smaller summed over the spectrum (PAPER.md §6 T5 at η = 0.05, ηλ_max = 0.5: momentum removes 13% of the
+ * stationary excess loss, which is 0.2% of the loss). It matches the batch rule below through McCandlish et al.'s
+ * ε_opt = ε_max/(1 + B_noise/B): B ≤ 2·B_noise puts the tuned lr at ≤ 2/3 of the curvature-limited one (ε_max ≈ 1/λ).
+ */
+export const NOISE_DOMINATED_ETA_LAMBDA = 2 / 3;
+
+/**
+ * Noise-dominated also requires B ≤ NOISE_BATCH_RATIO · B_noise (= 2, see above): then even a re-tuned lr stays
+ * noise-limited. B_noise measured early in training underestimates its late value (it grows as |∇L| falls), so
+ * this errs toward 'borderline', never toward wrongly dropping momentum.
+ */
+export const NOISE_BATCH_RATIO = 2;
+
+/** SGD's deterministic stability threshold on ηλ (PAPER.md §3). */
+export const SGD_STABILITY_LIMIT = 2;
+
+/** Normalised SGDM's threshold on ηλ: 2(1+β)/(1−β) (38 at β = 0.9); PyTorch form γλ < 2(1+β). */
+export function sgdmStabilityLimit(beta: number): number {
+  return (2 * (1 + beta)) / (1 - beta);
+}
+
+/** PAPER.md §3: stationary E[L] of normalised SGDM (β = 0: SGD) on λx²/2 with noise variance s²; Infinity if unstable. */
+export function stationaryLoss(eta: number, lambda: number, beta: number, s2: number): number {
+  const denom = 1 - (eta * lambda * (1 - beta)) / (2 * (1 + beta));
+  return denom > 0 ? (eta * s2) / 4 / denom : Infinity;
+}
+
+/** The effective (normalised) lr η and the PyTorch lr γ of a config: η = γ/(1−β) for pytorch/keras (constant lr). */
+export function effectiveRates(lr: number, momentum: number, form: OptimizerForm): { eta: number; gamma: number; beta: number } {
+  const beta = form === 'sgd' ? 0 : momentum;
+  if (form === 'normalized') return { eta: lr, gamma: lr * (1 - beta), beta };
+  return { eta: lr / (1 - beta), gamma: lr, beta };
+}
+
+export interface DirectionNoise {
+  /** Eigenvalue (Ritz value) of the direction. */
+  lambda: number;
+  /** Per-example gradient variance along it, vᵀΣv. */
+  variance: number;
+}
+
+export interface AdviceInput {
+  batch: number;
+  /** lr as the form defines it: γ for pytorch/keras/sgd, η for normalized. */
+  lr: number;
+  momentum: number;
+  form: OptimizerForm;
+  /** Top Hessian eigenvalue (use the largest seen along a probe: sharpness rises during training). */
+  lambdaMax: number;
+  /** tr Σ of the per-example gradient covariance (unbiased estimate). */
+  traceSigma?: number;
+  /** |∇L|² (unbiased estimate). */
+  gradNormSq?: number;
+  /** Trainable parameters (momentum buffer entries). */
+  paramCount: number;
+  /** Bytes per buffer entry; 4 (float32) by default. */
+  bytesPerParam?: number;
+  /** Training loss at the measurement, to express the stationary terms relative to it. */
+  loss?: number;
+  /** Top eigen-directions with their gradient variance, for a sharper stationary split than the worst-case bound. */
+  directions?: DirectionNoise[];
+  /** Whether the probe (running this config, with its momentum) diverged. */
+  diverged?: boolean;
+}
+
+export interface StationarySplit {
+  /** Σ_i ηs_i²/4 = η·tr Σ/(4B): the noise-induced stationary loss, the same for SGD and SGDM. */
+  noiseInduced: number;
+  /** Curvature-induced stationary loss of SGD at η (estimate or upper bound, see `basis`). */
+  curvatureInducedSgd: number;
+  /** Same for SGDM at (η, β). */
+  curvatureInducedSgdm: number;
+  /** (SGD − SGDM)/SGD total stationary loss: the share momentum removes. */
+  momentumRemovesFraction: number;
+  basis: string;
+}
+
+export interface Verdict {
+  regime: Regime;
+  recommendation: string;
+  reasons: string[];
+  numbers: {
+    batch: number;
+    form: OptimizerForm;
+    gamma: number;
+    eta: number;
+    beta: number;
+    lambdaMax: number;
+    etaLambdaMax: number;
+    sgdLimit: number;
+    sgdmLimit: number;
+    sgdStable: boolean;
+    sgdmStable: boolean;
+    /** ηλ_max/2: the curvature-induced share of SGD's stationary loss along the sharpest direction. */
+    curvatureShareSharpest: number;
+    bNoise: number | null;
+    batchOverBNoise: number | null;
+    traceSigma: number | null;
+    gradNormSq: number | null;
+    stationary: StationarySplit | null;
+    /** noiseInduced / loss, when the loss is known. */
+    noiseInducedOverLoss: number | null;
+    thresholds: { curvatureLimitedEtaLambda: number; noiseDominatedEtaLambda: number; noiseBatchRatio: number };
+  };
+  /** Bytes of the momentum buffer that switching to SGD frees (0 if the config has no momentum). */
+  memoryBytesSaved: number;
+}
+
+const fmt = (x: number, digits = 3): string => (Number.isFinite(x) ? Number(x.toPrecision(digits)).toString() : String(x));
+
+/** Stationary split on the local quadratic model; exact for the given directions, worst-case for the rest. */
+export function stationarySplit(eta: number, beta: number, batch: number, lambdaMax: number, traceSigma: number, directions: DirectionNoise[] = []): StationarySplit {
+  const noiseInduced = (eta * traceSigma) / (4 * batch);
+  let sgd = 0, sgdm = 0, covered = 0;
+  for (const d of directions) {
+    const s2 = Math.max(0, d.variance) / batch;
+    covered += s2;
+    sgd += stationaryLoss(eta, d.lambda, 0, s2);
+    sgdm += stationaryLoss(eta, d.lambda, beta, s2);
+  }
+  // Remaining noise, all placed at the largest remaining curvature (upper bound on its curvature-induced part).
+  const rest = Math.max(0, traceSigma / batch - covered);
+  const lamRest = directions.length > 0 ? Math.min(...directions.map((d) => d.lambda)) : lambdaMax;
+  if (rest > 0) {
+    sgd += stationaryLoss(eta, Math.max(0, lamRest), 0, rest);
+    sgdm += stationaryLoss(eta, Math.max(0, lamRest), beta, rest);
+  }
+  const basis = directions.length > 0
+    ? `exact for the top ${directions.length} Hessian directions; the remaining noise bounded at λ = ${fmt(lamRest)}`
+    : 'upper bound: all gradient noise placed along the sharpest direction';
+  return {
+    noiseInduced,
+    curvatureInducedSgd: sgd - noiseInduced,
+    curvatureInducedSgdm: sgdm - noiseInduced,
+    momentumRemovesFraction: Number.isFinite(sgd) ? (sgd - sgdm) / sgd : 1,
+    basis,
+  };
+}
+
+/**
+ * The verdict from measured numbers — what `momentum-lab advise` prints after its probe, and what the paper suite
+ * calls once per batch size of the sweep (issue #7).
+ */
+export function adviseFromMeasurements(m: AdviceInput): Verdict {
+  if (!(m.batch >= 1)) throw new Error(`adviseFromMeasurements: batch must be ≥ 1, got ${m.batch}`);
+  if (!(m.lr > 0)) throw new Error(`adviseFromMeasurements: lr must be > 0, got ${m.lr}`);
+  if (!(m.momentum >= 0 && m.momentum < 1)) throw new Error(`adviseFromMeasurements: momentum must be in [0, 1), got ${m.momentum}`);
+  if (!Number.isFinite(m.lambdaMax)) throw new Error(`adviseFromMeasurements: lambdaMax must be finite, got ${m.lambdaMax}`);
+  const { eta, gamma, beta } = effectiveRates(m.lr, m.momentum, m.form);
+  const etaLambda = eta * m.lambdaMax;
+  const sgdmLimit = sgdmStabilityLimit(beta);
+  const hasNoise = m.traceSigma !== undefined && m.gradNormSq !== undefined;
+  const bNoise = hasNoise ? (m.gradNormSq! > 0 ? m.traceSigma! / m.gradNormSq! : Infinity) : null;
+  const batchOverBNoise = bNoise === null ? null : m.batch / bNoise;
+  const stationary = m.traceSigma !== undefined ? stationarySplit(eta, beta, m.batch, Math.max(0, m.lambdaMax), Math.max(0, m.traceSigma), m.directions) : null;
+  const usesMomentum = beta > 0;
+  const memoryBytesSaved = usesMomentum ? m.paramCount * (m.bytesPerParam ?? 4) : 0;
+  const mb = memoryBytesSaved / 2 ** 20;
+  const reasons: string[] = [];
+  const sgdStable = etaLambda < SGD_STABILITY_LIMIT;
+  const sgdmStable = etaLambda < sgdmLimit;
+  reasons.push(`ηλ_max = ${fmt(eta)}·${fmt(m.lambdaMax)} = ${fmt(etaLambda)} (SGD stable below ${SGD_STABILITY_LIMIT}, SGDM(β=${beta}) below ${fmt(sgdmLimit)})`);
+  if (bNoise !== null) reasons.push(`B = ${m.batch} vs B_noise = tr Σ/|∇L|² = ${fmt(bNoise)} (B/B_noise = ${fmt(batchOverBNoise!)})`);
+  else reasons.push('B_noise not measured');
+  if (stationary !== null) {
+    reasons.push(`stationary loss: noise-induced ηtrΣ/(4B) = ${fmt(stationary.noiseInduced)}, curvature-induced SGD ${fmt(stationary.curvatureInducedSgd)} vs SGDM ${fmt(stationary.curvatureInducedSgdm)} (${stationary.basis}); momentum removes ${fmt(100 * stationary.momentumRemovesFraction, 2)}%`);
+  }
+
+  let regime: Regime;
+  let recommendation: string;
+  const sgdAt = m.form === 'normalized' ? `use SGD at lr η = ${fmt(eta)} (the normalised lr)` : `use SGD at lr η = γ/(1−β) = ${fmt(gamma)}/(1−${beta}) = ${fmt(eta)}`;
+  if (m.diverged === true) {
+    if (sgdmStable) {
+      regime = 'noise-dominated';
+      recommendation = `diverged although ηλ_max = ${fmt(etaLambda)} is inside SGDM's deterministic stability region (< ${fmt(sgdmLimit)}): noise-driven instability, which momentum does not cure — lower η (SGD at the same η diverges too)`;
+    } else {
+      regime = 'curvature-limited';
+      recommendation = `diverged: ηλ_max = ${fmt(etaLambda)} exceeds even SGDM's stability limit ${fmt(sgdmLimit)} — lower the lr`;
+    }
+    reasons.push('the probe diverged');
+  } else if (etaLambda >= CURVATURE_LIMITED_ETA_LAMBDA) {
+    regime = 'curvature-limited';
+    if (!sgdmStable) {
+      recommendation = `curvature-limited and unstable even with momentum (ηλ_max = ${fmt(etaLambda)} ≥ ${fmt(sgdmLimit)}) — lower the lr`;
+    } else if (usesMomentum) {
+      recommendation = sgdStable
+        ? `curvature-limited — keep momentum: ηλ_max = ${fmt(etaLambda)}, so ${fmt(100 * etaLambda / 2, 2)}% of SGD's stationary loss along the sharpest direction is curvature-induced, which momentum removes`
+        : `curvature-limited — keep momentum: SGD at η = ${fmt(eta)} would be unstable (ηλ_max = ${fmt(etaLambda)} ≥ 2), SGDM(β=${beta}) is stable up to ${fmt(sgdmLimit)}`;
+    } else {
+      const b = 0.9;
+      recommendation = `curvature-limited — momentum would help: ${sgdStable ? `ηλ_max = ${fmt(etaLambda)} is close to SGD's limit 2` : `SGD is unstable here (ηλ_max = ${fmt(etaLambda)} ≥ 2)`}; SGDM with β = ${b} at the same η (PyTorch lr γ = η(1−β) = ${fmt(eta * (1 - b))}) is stable up to ηλ = ${fmt(sgdmStabilityLimit(b))}, at a cost of ${fmt(m.paramCount * (m.bytesPerParam ?? 4) / 2 ** 20)} MB`;
+    }
+  } else if (etaLambda <= NOISE_DOMINATED_ETA_LAMBDA && (batchOverBNoise === null || batchOverBNoise <= NOISE_BATCH_RATIO)) {
+    regime = 'noise-dominated';
+    const why = `ηλ_max = ${fmt(etaLambda)} ≤ ${fmt(NOISE_DOMINATED_ETA_LAMBDA)}${batchOverBNoise === null ? '' : `, B = ${m.batch} ≤ ${NOISE_BATCH_RATIO}·B_noise = ${NOISE_BATCH_RATIO}·${fmt(bNoise!)}`}`;
+    recommendation = usesMomentum
+      ? `momentum has marginal value here — ${sgdAt} and save ${fmt(mb)} MB (${why})`
+      : `momentum has marginal value here — plain SGD at η = ${fmt(eta)} is the right choice (${why})`;
+    if (batchOverBNoise === null) reasons.push('verdict rests on ηλ_max alone: B_noise was not measured');
+  } else {
+    regime = 'borderline';
+    const parts: string[] = [];
+    if (etaLambda > NOISE_DOMINATED_ETA_LAMBDA) parts.push(`ηλ_max = ${fmt(etaLambda)} is between ${fmt(NOISE_DOMINATED_ETA_LAMBDA)} and ${CURVATURE_LIMITED_ETA_LAMBDA}`);
+    if (batchOverBNoise !== null && batchOverBNoise > NOISE_BATCH_RATIO) parts.push(`B = ${m.batch} exceeds ${NOISE_BATCH_RATIO}·B_noise = ${NOISE_BATCH_RATIO}·${fmt(bNoise!)}, so a larger lr — where momentum starts to matter — is within reach`);
+    recommendation = usesMomentum
+      ? `borderline — ${parts.join('; ')}. At this lr SGD (${sgdAt.replace('use SGD at ', '')}) would save ${fmt(mb)} MB${stationary !== null ? `; momentum removes ${fmt(100 * stationary.momentumRemovesFraction, 2)}% of SGD's stationary loss (${stationary.basis.startsWith('upper') ? 'upper bound' : 'estimate'})` : ''}; keep momentum if you plan to raise the lr`
+      : `borderline — ${parts.join('; ')}`;
+  }
+  return {
+    regime,
+    recommendation,
+    reasons,
+    numbers: {
+      batch: m.batch, form: m.form, gamma, eta, beta, lambdaMax: m.lambdaMax, etaLambdaMax: etaLambda,
+      sgdLimit: SGD_STABILITY_LIMIT, sgdmLimit, sgdStable, sgdmStable, curvatureShareSharpest: etaLambda / 2,
+      bNoise, batchOverBNoise, traceSigma: m.traceSigma ?? null, gradNormSq: m.gradNormSq ?? null, stationary,
+      noiseInducedOverLoss: stationary !== null && m.loss !== undefined && m.loss > 0 ? stationary.noiseInduced / m.loss : null,
+      thresholds: { curvatureLimitedEtaLambda: CURVATURE_LIMITED_ETA_LAMBDA, noiseDominatedEtaLambda: NOISE_DOMINATED_ETA_LAMBDA, noiseBatchRatio: NOISE_BATCH_RATIO },
+    },
+    memoryBytesSaved,
+  };
+}
+
+/** Human-readable verdict: the recommendation, then the numbers behind it. */
+export function formatVerdict(v: Verdict): string {
+  return [`regime: ${v.regime}`, v.recommendation, ...v.reasons.map((r) => `  - ${r}`)].join('\n');
+}

@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CURVATURE_LIMITED_ETA_LAMBDA, NOISE_DOMINATED_ETA_LAMBDA, adviseFromMeasurements, effectiveRates, formatVerdict,
+  sgdmStabilityLimit, stationaryLoss, stationarySplit,
+} from '../../src/diagnostics/verdict.js';
+import { finiteDifferenceHvp, lanczos } from '../../src/diagnostics/sharpness.js';
+import { linearRegressionTask, logSpaced } from '../../src/data/synthetic.js';
+
+test('stationary loss formula reproduces PAPER.md §3 (λ = 1, s = 1) and the stability limits 2, 6, 38', () => {
+  // PAPER.md §3: η=0.5: SGD 0.1667, SGDM(0.9) 0.1267; η=1: 0.5000, 0.2568; η=1.5: 1.5000, 0.3904.
+  const cases: [number, number, number][] = [[0.5, 0.1667, 0.1267], [1, 0.5, 0.2568], [1.5, 1.5, 0.3904]];
+  for (const [eta, sgd, sgdm] of cases) {
+    assert.ok(Math.abs(stationaryLoss(eta, 1, 0, 1) - sgd) < 5e-5, `SGD η=${eta}`);
+    assert.ok(Math.abs(stationaryLoss(eta, 1, 0.9, 1) - sgdm) < 5e-5, `SGDM η=${eta}`);
+  }
+  assert.equal(stationaryLoss(2.5, 1, 0, 1), Infinity);
+  // PAPER.md §6 T7: thresholds 2, 6, 38 for β = 0, 0.5, 0.9.
+  assert.ok(Math.abs(sgdmStabilityLimit(0) - 2) < 1e-12 && Math.abs(sgdmStabilityLimit(0.5) - 6) < 1e-12 && Math.abs(sgdmStabilityLimit(0.9) - 38) < 1e-9);
+  // η = γ/(1−β) for the PyTorch form; the normalised form's lr is η itself.
+  assert.deepEqual(effectiveRates(0.025, 0.9, 'pytorch').eta.toFixed(12), (0.25).toFixed(12));
+  assert.equal(effectiveRates(0.25, 0.9, 'normalized').eta, 0.25);
+});
+
+/**
+ * PAPER.md §6 T5: d = 50, input spectrum log-spaced in [1e−2, 10], label noise σ = 0.5, B = 256, β = 0.9.
+ * λ_max is measured (Lanczos on the finite-difference HVP of the full-batch gradient of the exact-spectrum task:
+ * 10 by construction). Noise numbers are the closed forms at SGD's stationary state around w*: per-example
+ * Σ = σ²H ⇒ tr Σ = σ²·tr H, and E|∇L|² = Σ_i λ_i²·Var(r_i) with Var(r_i) = ηs_i²/(λ_i(2 − ηλ_i)), s_i² = σ²λ_i/B.
+ */
+function t5Numbers(eta: number, batch: number): { lambdaMax: number; traceSigma: number; gradNormSq: number; lambdas: number[] } {
+  const task = linearRegressionTask({ seed: 5, n: 1024 });
+  const { x, y, n } = task.train;
+  const d = task.d;
+  const grad = (w: Float32Array | Float64Array, out: Float32Array | Float64Array): void => {
+    out.fill(0);
+    for (let i = 0; i < n; i++) {
+      let r = -y[i]!;
+      for (let j = 0; j < d; j++) r += x[i * d + j]! * w[j]!;
+      for (let j = 0; j < d; j++) out[j] += (x[i * d + j]! * r) / n;
+    }
+  };
+  const lambdaMax = lanczos(finiteDifferenceHvp(grad, new Float64Array(d)).hvp, d, { steps: 40, seed: 1 }).top.value;
+  const lambdas = logSpaced(1e-2, 10, 50);
+  const sigma2 = 0.25;
+  const traceSigma = sigma2 * lambdas.reduce((a, l) => a + l, 0);
+  const gradNormSq = lambdas.reduce((a, l) => a + (l * l * eta * (sigma2 * l / batch)) / (l * (2 - eta * l)), 0);
+  return { lambdaMax, traceSigma, gradNormSq, lambdas };
+}
+
+test('T5 linear regression, B = 256: η = 0.25 is curvature-limited, η = 0.05 is noise-dominated', () => {
+  const hi = t5Numbers(0.25, 256);
+  assert.ok(Math.abs(hi.lambdaMax - 10) < 1e-6, `measured λ_max ${hi.lambdaMax}, task built with exactly 10`);
+  // η = 0.25 as PyTorch γ = η(1−β) = 0.025: ηλ_max = 2.5 ≥ 2 (SGD unstable) but < 38 (SGDM stable).
+  const vHi = adviseFromMeasurements({ batch: 256, lr: 0.025, momentum: 0.9, form: 'pytorch', lambdaMax: hi.lambdaMax, traceSigma: hi.traceSigma, gradNormSq: 1, paramCount: 50 });
+  assert.equal(vHi.regime, 'curvature-limited', formatVerdict(vHi));
+  assert.ok(Math.abs(vHi.numbers.etaLambdaMax - 2.5) < 1e-6);
+  assert.equal(vHi.numbers.sgdStable, false);
+  assert.equal(vHi.numbers.sgdmStable, true);
+  assert.match(vHi.recommendation, /keep momentum/);
+  // η = 0.05 (γ = 0.005): ηλ_max = 0.5 ≤ 2/3 and B_noise ≈ 1.8e3 ≥ B/2 ⇒ noise-dominated; SGD at η = 0.005/(1−0.9) = 0.05.
+  const lo = t5Numbers(0.05, 256);
+  const params = 1_000_000; // a model with 1M parameters: the buffer is 4·10⁶ B = 3.81 MiB in float32
+  const vLo = adviseFromMeasurements({ batch: 256, lr: 0.005, momentum: 0.9, form: 'pytorch', lambdaMax: lo.lambdaMax, traceSigma: lo.traceSigma, gradNormSq: lo.gradNormSq, paramCount: params });
+  assert.equal(vLo.regime, 'noise-dominated', formatVerdict(vLo));
+  assert.ok(vLo.numbers.bNoise! > 1000 && vLo.numbers.bNoise! < 3000, `B_noise ${vLo.numbers.bNoise}`);
+  assert.equal(vLo.memoryBytesSaved, 4_000_000);
+  assert.match(vLo.recommendation, /momentum has marginal value here — use SGD at lr η = γ\/\(1−β\) = 0\.005\/\(1−0\.9\) = 0\.05 and save 3\.81 MB/);
+  // Worst-case split (all noise on the sharpest direction): momentum removes 1 − (1−0.25)/(1 − 0.5·0.1/3.8) = 24.0%.
+  assert.ok(Math.abs(vLo.numbers.stationary!.momentumRemovesFraction - (1 - 0.75 / (1 - 0.05 / 3.8))) < 1e-6);
+  // With the whole spectrum as directions (variance σ²λ_i): the exact split, 13.47% (hand/numpy sum over the 50 λ_i).
+  const split = stationarySplit(0.05, 0.9, 256, 10, lo.traceSigma, lo.lambdas.map((l) => ({ lambda: l, variance: 0.25 * l })));
+  assert.ok(Math.abs(split.momentumRemovesFraction - 0.13466) < 1e-4, `exact split ${split.momentumRemovesFraction}`);
+  assert.ok(Math.abs(split.noiseInduced - (0.05 * lo.traceSigma) / 1024) < 1e-15);
+});
+
+test('T5 at B = 8, η = 0.25: a diverged SGDM probe inside SGDM\'s deterministic stability region is noise-driven', () => {
+  // PAPER.md §6: at B = 8, η = 0.25 both SGD and SGDM diverge for every ℓ — momentum cannot help.
+  const v = adviseFromMeasurements({ batch: 8, lr: 0.025, momentum: 0.9, form: 'pytorch', lambdaMax: 10, paramCount: 50, diverged: true });
+  assert.equal(v.regime, 'noise-dominated');
+  assert.match(v.recommendation, /noise-driven instability/);
+  const w = adviseFromMeasurements({ batch: 8, lr: 0.5, momentum: 0.9, form: 'pytorch', lambdaMax: 10, paramCount: 50, diverged: true });
+  assert.equal(w.regime, 'curvature-limited', 'ηλ = 50 ≥ 38: even SGDM is deterministically unstable');
+});
+
+test('borderline cases and the thresholds themselves', () => {
+  const base = { batch: 128, momentum: 0.9, form: 'normalized' as const, lambdaMax: 10, paramCount: 10 };
+  // ηλ between 2/3 and 1 ⇒ borderline.
+  assert.equal(adviseFromMeasurements({ ...base, lr: 0.08 }).regime, 'borderline');
+  // ηλ = 0.3 but B = 128 ≫ 2·B_noise = 20 ⇒ borderline (a larger lr is within reach).
+  const b = adviseFromMeasurements({ ...base, lr: 0.03, traceSigma: 10, gradNormSq: 1 });
+  assert.equal(b.regime, 'borderline');
+  assert.match(b.recommendation, /exceeds 2·B_noise/);
+  // Same with B = 16 ≤ 20 ⇒ noise-dominated; normalised form states η directly.
+  const n = adviseFromMeasurements({ ...base, batch: 16, lr: 0.03, traceSigma: 10, gradNormSq: 1 });
+  assert.equal(n.regime, 'noise-dominated');
+  assert.match(n.recommendation, /use SGD at lr η = 0\.03 \(the normalised lr\)/);
+  // Exactly at the named thresholds.
+  assert.equal(adviseFromMeasurements({ ...base, lr: CURVATURE_LIMITED_ETA_LAMBDA / 10 }).regime, 'curvature-limited');
+  assert.equal(adviseFromMeasurements({ ...base, lr: (NOISE_DOMINATED_ETA_LAMBDA * 0.999) / 10 }).regime, 'noise-dominated');
+  // Plain SGD config: nothing to save; curvature-limited suggests adding momentum.
+  const s = adviseFromMeasurements({ ...base, form: 'sgd', momentum: 0, lr: 0.15 });
+  assert.equal(s.memoryBytesSaved, 0);
+  assert.equal(s.regime, 'curvature-limited');
+  assert.match(s.recommendation, /momentum would help/);
+  const s2 = adviseFromMeasurements({ ...base, form: 'sgd', momentum: 0, lr: 0.01 });
+  assert.equal(s2.regime, 'noise-dominated');
+  assert.equal(s2.memoryBytesSaved, 0);
+});
