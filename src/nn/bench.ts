@@ -2,6 +2,7 @@
 import type { Backend } from '../engine/backend.js';
 import { initOptimizer, optimizerConfig, optimizerStep } from '../optim/index.js';
 import { Rng } from '../util/rng.js';
+import { fastOptimizerStep } from '../engine/kernels/optimizer-step.js';
 import { buildModel, parseModelSpec, type ModelSpec } from './models.js';
 
 export interface BenchTrainOptions {
@@ -32,7 +33,8 @@ export function benchTrain(opts: BenchTrainOptions, backend: Backend): BenchTrai
   const state = initOptimizer(cfg, model.store.size, 'float32');
   const step = (): void => {
     model.lossAndGrad(x, labels, opts.batch);
-    optimizerStep(cfg, model.store.params, model.store.grads, state);
+    if (backend.kernels !== null) fastOptimizerStep(backend.kernels, cfg, model.store.params, model.store.grads, state);
+    else optimizerStep(cfg, model.store.params, model.store.grads, state);
   };
   for (let i = 0; i < (opts.warmup ?? 3); i++) step();
   const t0 = performance.now();

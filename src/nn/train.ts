@@ -15,6 +15,7 @@ import {
   validateOptimizerConfig, type OptimizerConfig,
 } from '../optim/index.js';
 import { getKernels, createWasmKernels, type Kernels } from '../engine/kernels/index.js';
+import { fastOptimizerStep } from '../engine/kernels/optimizer-step.js';
 import { loadDataset } from '../data/index.js';
 import { check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -178,6 +179,7 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
   const state = initOptimizer(opt, model.store.size, 'float32');
   const params = model.store.params, grads = model.store.grads;
   const g1 = l > 1 ? new Float32Array(grads.length) : null;
+  const kernels = backend.kernels;
 
   const history: EpochMetrics[] = [];
   let diverged = false, divergedAtStep: number | null = null;
@@ -203,7 +205,8 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
       divergedAtStep = k;
       break;
     }
-    optimizerStep(opt, params, grads, state);
+    // bit-identical to optimizerStep; the WebAssembly path for plain heavy-ball SGDM
+    if (kernels !== null) fastOptimizerStep(kernels, opt, params, grads, state); else optimizerStep(opt, params, grads, state);
     trainSeconds += (performance.now() - t0) / 1000;
     epochLossSum += loss;
     epochLossCount++;
