@@ -27,15 +27,20 @@ export interface SimulationSpec {
    */
   observe?: (k: number, xs: readonly Float64Array[], diverged: readonly Uint8Array[]) => void;
   every?: number;
-  /** A chain with |x_j| above this is marked diverged and restarted at x0 (kept out of statistics); default 1e12. */
+  /** A chain with |x_j| above this (or NaN) is marked diverged and restarted at x0 (kept out of statistics); default 1e12. */
   divergenceBound?: number;
+  /**
+   * Steps between divergence checks (default 8; always also before `observe` and at the end). Chains are
+   * independent, so a chain that overflows between checks harms no other; only its divergedAt is later.
+   */
+  guardEvery?: number;
 }
 
 export interface SimulationResult {
   xs: Float64Array[];
   /** Per run, per chain: 1 if the chain ever crossed the divergence bound. */
   diverged: Uint8Array[];
-  /** Per run, per chain: first step at which it diverged, −1 if never. */
+  /** Per run, per chain: step at which its divergence was detected (within guardEvery of the crossing), −1 if never. */
   divergedAt: Int32Array[];
 }
 
@@ -60,6 +65,7 @@ export function simulate(spec: SimulationSpec): SimulationResult {
   checkSvagLevel(l, 'svag');
   const every = spec.every ?? 1;
   const bound = spec.divergenceBound ?? 1e12;
+  const guardEvery = spec.guardEvery ?? 8;
   const n = chains * dim;
   const rng = new NormalStream(spec.seed);
   const omega = new Float64Array(chains * p.noise.perChain);
@@ -82,9 +88,12 @@ export function simulate(spec: SimulationSpec): SimulationResult {
         svagCombine(g, g2, l, g);
       }
       optimizerStep(runs[r]!, x, g, states[r]!, 1 / l);
-      guardDivergence(x, states[r]!, dim, bound, spec.x0, diverged[r]!, divergedAt[r]!, k + 1);
     }
-    if ((k + 1) % every === 0 || k + 1 === steps) spec.observe?.(k + 1, xs, diverged);
+    const observeNow = (k + 1) % every === 0 || k + 1 === steps;
+    if (observeNow || (k + 1) % guardEvery === 0) {
+      for (let r = 0; r < runs.length; r++) guardDivergence(xs[r]!, states[r]!, dim, bound, spec.x0, diverged[r]!, divergedAt[r]!, k + 1);
+    }
+    if (observeNow && spec.observe !== undefined) spec.observe(k + 1, xs, diverged);
   }
   return { xs, diverged, divergedAt };
 }

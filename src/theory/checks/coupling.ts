@@ -44,13 +44,13 @@ export const couplingCheck: CheckDefinition = {
         const judged = eta === etas[etas.length - 1];
         const relErr = (ratio - limit) / limit;
         rows.push({ beta, eta, steps, etaOverOneMinusBeta: round(eta / (1 - beta)), ratio: round(ratio, 4), se: round(ratio / Math.sqrt(2 * m), 3),
-          limit: round(limit, 4), relErr: round(relErr, 3), judged, pass: judged ? Math.abs(relErr) <= tol : null });
+          limit: round(limit, 4), relErr: round(relErr, 3), pass: judged ? Math.abs(relErr) <= tol : null });
       }
     }
     return {
       check: 'coupling', pass: rows.every((r) => r.pass !== false), rows, params: p,
       criterion: `at the smallest η, |ratio − β/√(1+β)|/(β/√(1+β)) ≤ ${tol}, ratio = rms|x_K − z_K|/√(η/(1−β)) over coupled chains (se ≈ ratio/√(2·chains))`,
-      notes: ['larger η show the approach to the limit; they are not judged'],
+      notes: ['larger η show the approach to the limit; they are not judged (pass: —)'],
     };
   },
   chart(r) {

@@ -33,7 +33,7 @@ export const stabilityCheck: CheckDefinition = {
           if (factor === 1) continue; // exactly at the threshold the iterate neither converges nor diverges
           const lr = (factor * threshold) / lambda;
           const cfg: OptimizerConfig = beta === 0 ? optimizerConfig({ form: 'sgd', lr }) : optimizerConfig({ form, lr, momentum: beta });
-          const { xs, divergedAt } = simulate({ problem: diagonalQuadratic([lambda], 0), chains: 1, x0: [1], runs: [cfg], steps, seed: 0 });
+          const { xs, divergedAt } = simulate({ problem: diagonalQuadratic([lambda], 0), chains: 1, x0: [1], runs: [cfg], steps, seed: 0, guardEvery: 1 });
           const at = divergedAt[0]![0]!;
           const final = Math.abs(xs[0]![0]!);
           const observed = at >= 0 ? 'diverges' : final < 1e-6 ? 'converges' : 'undecided';

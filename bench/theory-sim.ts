@@ -1,0 +1,65 @@
+/**
+ * Chain-steps per second of the theory simulator (src/theory/simulate.ts: ziggurat normals, the problem's oracle,
+ * optimizerStep over one flat chains×dim buffer, divergence guard) against the equivalent vectorised NumPy script
+ * bench/theory_sim_numpy.py, same problem, same machine, one run: normalised SGDM (η = 0.1, β = 0.9) on a noisy
+ * 10-dim diagonal quadratic λ_j = (j+1)/10, s = 1, 2000 steps. Both report the time-averaged loss of the second
+ * half, which must agree with each other and with Σ_j (ηs²/4)/(1 − ηλ_j(1−β)/(2(1+β))).
+ * Run: npx tsx bench/theory-sim.ts [--chains 1000] [--steps 2000]   (or node dist/bench/theory-sim.js after a build)
+ * Element-wise NumPy does not use BLAS, so OPENBLAS_CORETYPE / thread settings do not matter here.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { optimizerConfig } from '../src/optim/index.js';
+import { diagonalQuadratic, simulate, stationaryLoss } from '../src/theory/index.js';
+
+function flag(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : Number(process.argv[i + 1]);
+}
+const chains = flag('chains', 1000), steps = flag('steps', 2000), dim = 10, eta = 0.1, beta = 0.9, s = 1;
+const lambdas = Array.from({ length: dim }, (_, j) => (j + 1) / dim);
+const problem = diagonalQuadratic(lambdas, s);
+const cfg = optimizerConfig({ form: 'normalized', lr: eta, momentum: beta });
+
+function runOnce(seed: number): { rate: number; loss: number } {
+  let acc = 0, samples = 0;
+  const t = performance.now();
+  simulate({
+    problem, chains, x0: new Array(dim).fill(0), runs: [cfg], steps, seed, every: 10,
+    observe(k, xs) {
+      if (k <= steps / 2) return;
+      const x = xs[0]!;
+      let l = 0;
+      for (let i = 0; i < x.length; i += dim) for (let j = 0; j < dim; j++) l += 0.5 * lambdas[j]! * x[i + j]! * x[i + j]!;
+      acc += l / chains;
+      samples++;
+    },
+  });
+  return { rate: (chains * steps) / ((performance.now() - t) / 1000), loss: acc / samples };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+runOnce(0); // JIT warm-up
+const ts = [1, 2, 3].map(runOnce);
+const tsRate = median(ts.map((r) => r.rate));
+
+// Find the script next to this file, whether run from bench/ (tsx) or dist/bench/ (after tsc).
+const here = dirname(fileURLToPath(import.meta.url));
+const script = [join(here, 'theory_sim_numpy.py'), join(here, '../../bench/theory_sim_numpy.py')].find(existsSync);
+let numpy: { engine: string; chainStepsPerSec: number; meanLoss: number } | null = null;
+if (script !== undefined) {
+  const r = spawnSync('/usr/bin/python3', [script, '--chains', String(chains), '--dim', String(dim), '--steps', String(steps), '--eta', String(eta), '--beta', String(beta)], { encoding: 'utf8' });
+  if (r.status === 0) numpy = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  else console.error(`numpy run failed: ${r.stderr || r.error?.message}`);
+}
+const formula = lambdas.reduce((a, l) => a + stationaryLoss(eta, beta, l, s), 0);
+console.log(JSON.stringify({
+  workload: `normalised SGDM η=${eta} β=${beta}, ${dim}-dim quadratic, ${chains} chains × ${steps} steps`,
+  tsChainStepsPerSec: Math.round(tsRate),
+  numpyChainStepsPerSec: numpy === null ? null : Math.round(numpy.chainStepsPerSec),
+  ratio: numpy === null ? null : Number((tsRate / numpy.chainStepsPerSec).toFixed(2)),
+  numpyEngine: numpy?.engine ?? 'unavailable (/usr/bin/python3 with numpy)',
+  meanLoss: { ts: Number(median(ts.map((r) => r.loss)).toFixed(4)), numpy: numpy === null ? null : Number(numpy.meanLoss.toFixed(4)), formula: Number(formula.toFixed(4)) },
+}));
