@@ -31,18 +31,23 @@ export function progressReporter(out: ProgressWriter = process.stderr, tty = out
   let finished = 0;
   let lastDraw = 0;
   const quarter = new Map<string, number>();
-  const width = (): number => Math.max(40, (out.columns ?? 100) - 1);
+  let phaseStart = Date.now();
+  let finishedAtStart = 0;
+  const width = (): number => Math.max(60, (out.columns || 100) - 1);
 
   const draw = (force: boolean): void => {
     const now = Date.now();
     if (!force && now - lastDraw < 100) return;
     lastDraw = now;
-    const lines = [`${phase}: ${finished}/${runs} runs finished`];
+    const doneNow = finished - finishedAtStart;
+    const left = runs - finished;
+    const total = doneNow > 0 ? ` ETA ${formatDuration((((now - phaseStart) / 1000) / doneNow) * left)}` : '';
+    const lines = [`${phase}: ${finished}/${runs} runs finished${total}`];
     for (const [w, l] of [...lanes.entries()].sort((a, b) => a[0] - b[0])) {
       const frac = l.total > 0 ? l.step / l.total : 0;
       const elapsed = (now - l.started) / 1000;
       const eta = frac > 0 ? (elapsed * (1 - frac)) / frac : NaN;
-      lines.push(`w${w} ${progressBar(frac)} ${String(Math.round(frac * 100)).padStart(3)}% ETA ${formatDuration(eta)} ${l.label} ${l.note}`.slice(0, width()));
+      lines.push(`w${w} ${progressBar(frac)} ${String(Math.round(frac * 100)).padStart(3)}% ETA ${formatDuration(eta)} ${l.note.padEnd(12)} ${l.label}`.slice(0, width()));
     }
     let s = drawn > 0 ? `\x1b[${drawn}A` : '';
     for (const line of lines) s += `\r\x1b[2K${line}\n`;
@@ -56,6 +61,8 @@ export function progressReporter(out: ProgressWriter = process.stderr, tty = out
         phase = e.phase;
         runs = e.runs;
         finished = e.finished;
+        finishedAtStart = e.finished;
+        phaseStart = Date.now();
         if (!tty) out.write(`${e.phase}: ${e.runs} runs (${e.finished} already finished), ${e.workers} worker(s)\n`);
         break;
       case 'start':
