@@ -625,3 +625,40 @@ export function sgdMomentumStep(x: usize, g: usize, b: usize, n: i32, lr: f64, b
     store<f32>(x + o, <f32>(<f64>load<f32>(x + o) + a * bi));
   }
 }
+
+// ---------------------------------------------------------------------------------------------- batched GEMM
+//
+// count GEMMs in one threaded dispatch (claimed like gemmShared; control words at ctl). Operand i lives at
+// A + i·strideA etc. (strides in floats; 0 shares an operand, e.g. conv weights). Items are row ranges of
+// `rowChunk` rows: sum = 0: C_i = op(A_i)·op(B_i) (+ C_i), item = (i, rows); sum = 1: C (+)= Σ_i op(A_i)·op(B_i),
+// item = rows, images in order. Every item runs `gemm` on its rows, so each element is computed exactly as by
+// per-image gemm calls (for sum = 1: as calling gemm with accumulate for i = 0, 1, … in turn).
+export function gemmBatch(transA: i32, transB: i32, M: i32, N: i32, K: i32, A: usize, strideA: i32, B: usize, strideB: i32,
+  C: usize, strideC: i32, count: i32, accumulate: i32, sum: i32, rowChunk: i32,
+  ctl: usize, gen: i32, scratch: usize, spin: i32, waitAll: i32): void {
+  const chunks = (M + rowChunk - 1) / rowChunk;
+  const total = sum ? chunks : count * chunks;
+  const tag = (gen & 0xfff) << 20;
+  const done = ctl + 4;
+  for (;;) {
+    const v = atomic.load<i32>(ctl);
+    if ((v & 0xfff00000) != tag) break;
+    const item = v & 0xfffff;
+    if (item >= total) break;
+    if (atomic.cmpxchg<i32>(ctl, v, v + 1) != v) continue;
+    const r = item % chunks;
+    const i0 = r * rowChunk, i1 = min(M, i0 + rowChunk);
+    if (sum) {
+      for (let i = 0; i < count; i++) {
+        gemm(transA, transB, M, N, K, A + <usize>i * strideA * 4, B + <usize>i * strideB * 4, C,
+          i > 0 || accumulate != 0 ? 1 : 0, i0, i1, 0, N, scratch);
+      }
+    } else {
+      const i = item / chunks;
+      gemm(transA, transB, M, N, K, A + <usize>i * strideA * 4, B + <usize>i * strideB * 4, C + <usize>i * strideC * 4,
+        accumulate, i0, i1, 0, N, scratch);
+    }
+    if (atomic.add<i32>(done, 1) + 1 == total) atomic.notify(done);
+  }
+  if (waitAll) waitAtLeast(done, total, spin);
+}

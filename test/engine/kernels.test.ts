@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { createWasmKernels, relaxedSimdSupported } from '../../src/engine/kernels/wasm.js';
-import { referenceCol2im, referenceGemm, referenceIm2col } from '../../src/engine/kernels/reference.js';
+import { referenceCol2im, referenceGemm, referenceGemmBatchSum, referenceIm2col } from '../../src/engine/kernels/reference.js';
 import { convOutputSize, type Kernels } from '../../src/engine/kernels/api.js';
 import { getKernels } from '../../src/engine/kernels/index.js';
 import { Rng } from '../../src/util/rng.js';
@@ -168,4 +168,59 @@ test('getKernels returns the shared wasm kernels when built', async () => {
   assert.match(k.name, /^wasm-(relaxed-)?simd-\d+t$/);
   assert.equal(await getKernels(), k);
   k.dispose();
+});
+
+test('gemmBatch / gemmBatchSum equal per-image gemm calls bit for bit, at 1 and 3 threads', async () => {
+  // Batched dispatch must not change arithmetic: expected values are the wasm kernels' own per-image gemm results,
+  // which the tests above tie to the reference. Shapes: conv-like (shared W, stride 0) and a few odd ones.
+  const k1 = await createWasmKernels({ threads: 1, variant: 'simd' });
+  const k3 = await createWasmKernels({ threads: 3, variant: 'simd', minThreadedWork: 0 });
+  const rng = new Rng(11);
+  try {
+    for (const [M, N, K, count] of [[64, 121, 288, 5], [3, 17, 33, 4], [33, 9, 129, 1], [8, 8, 4, 7]] as const) {
+      for (const ta of [false, true]) for (const tb of [false, true]) for (const acc of [false, true]) {
+        const A = fillRandom(new Float32Array(M * K), rng);
+        const B = fillRandom(new Float32Array(count * K * N), rng);
+        const C0 = fillRandom(new Float32Array(count * M * N), rng);
+        // Expected: separate gemm calls on one thread.
+        const a = k1.alloc(M * K), b = k1.alloc(count * K * N), c = k1.alloc(count * M * N), s = k1.alloc(M * N);
+        a.set(A); b.set(B); c.set(C0); s.set(C0.subarray(0, M * N));
+        for (let i = 0; i < count; i++) {
+          k1.gemm(ta, tb, M, N, K, a, b.subarray(i * K * N), c.subarray(i * M * N), acc);
+          k1.gemm(ta, tb, M, N, K, a, b.subarray(i * K * N), s, acc || i > 0);
+        }
+        for (const k of [k1, k3]) {
+          const a2 = k.alloc(M * K), b2 = k.alloc(count * K * N), c2 = k.alloc(count * M * N), s2 = k.alloc(M * N);
+          a2.set(A); b2.set(B); c2.set(C0); s2.set(C0.subarray(0, M * N));
+          k.gemmBatch!(ta, tb, M, N, K, a2, 0, b2, K * N, c2, M * N, count, acc);
+          k.gemmBatchSum!(ta, tb, M, N, K, a2, 0, b2, K * N, s2, count, acc);
+          const what = `${k.name} ${M}×${N}×${K}×${count} transA=${ta} transB=${tb} acc=${acc}`;
+          assert.deepEqual(Array.from(c2), Array.from(c), `gemmBatch ${what}`);
+          assert.deepEqual(Array.from(s2), Array.from(s), `gemmBatchSum ${what}`);
+        }
+      }
+    }
+    assert.throws(() => k1.gemmBatch!(false, false, 2, 2, 2, k1.alloc(4), 0, k1.alloc(8), 4, k1.alloc(8), 3, 2, false), /overlap/);
+  } finally { k1.dispose(); k3.dispose(); }
+});
+
+test('gemmBatchSum matches the float64 reference sum within the dot-product bound', async () => {
+  // Σ_i op(A_i)·op(B_i) is one dot product of count·K terms per element: tolerance γ_{count·K+2}·(Σ|a||b| + |C₀|).
+  const k = await createWasmKernels({ threads: 2, minThreadedWork: 0 });
+  const rng = new Rng(12);
+  try {
+    const [M, N, K, count] = [17, 40, 30, 6];
+    const A = fillRandom(k.alloc(count * M * K), rng), B = fillRandom(k.alloc(count * K * N), rng), C = fillRandom(k.alloc(M * N), rng);
+    const C0 = Float32Array.from(C);
+    const want = Float32Array.from(C0), mag = new Float32Array(M * N);
+    referenceGemmBatchSum(false, true, M, N, K, A, M * K, B, K * N, want, count, true);
+    referenceGemmBatchSum(false, true, M, N, K, A.map(Math.abs), M * K, B.map(Math.abs), K * N, mag, count, false);
+    k.gemmBatchSum!(false, true, M, N, K, A, M * K, B, K * N, C, count, true);
+    const n = count * K + 2, gamma = (n * U) / (1 - n * U);
+    for (let i = 0; i < M * N; i++) {
+      // `want` and `mag` are float32-rounded: allow their own rounding (u each) on top.
+      const tol = gamma * (mag[i]! + Math.abs(C0[i]!)) * (1 + 2 * U) + U * Math.abs(want[i]!);
+      assert.ok(Math.abs(C[i]! - want[i]!) <= tol, `C[${i}] = ${C[i]}, want ${want[i]}`);
+    }
+  } finally { k.dispose(); }
 });

@@ -11,6 +11,13 @@
  *   maxPoolBackward?(dy, arg, dx, planes, H, W, k, stride): void       dx = 0 then dx[arg[o]] += dy[o]
  *   softmaxCrossEntropy?(logits, labels: Int32Array, n, C, dlogits | null): number
  *        mean_i −log softmax(z_i)[y_i]; writes dlogits = (softmax − onehot)/n (same as engine/loss.ts)
+ *   gemmBatch?(transA, transB, M, N, K, A, strideA, B, strideB, C, strideC, count, accumulate): void
+ *        for i < count: C_i = op(A_i)·op(B_i) (+ C_i), X_i = X.subarray(i·strideX); stride 0 shares an operand.
+ *        One threaded dispatch for a whole batch (e.g. conv forward: A = W, strideA = 0, B = cols, C = y);
+ *        bit-identical to count separate gemm calls.
+ *   gemmBatchSum?(transA, transB, M, N, K, A, strideA, B, strideB, C, count, accumulate): void
+ *        C (+)= Σ_i op(A_i)·op(B_i) (conv weight gradient); bit-identical to calling gemm(…, C, accumulate) for
+ *        i = 0 with `accumulate`, then i = 1, 2, … with accumulate = true.
  *   sgdMomentumStep?(x, g, b, n, lr, beta): void                       b ← β·b + g; x ← x − lr·b (float64 math, bit-identical
  *        to src/optim's pytorch loop). Do not call it directly: use `fastOptimizerStep` (kernels/optimizer-step.ts),
  *        a drop-in for optimizerStep that takes this path only where it is exact and falls back otherwise.
@@ -72,6 +79,15 @@ export interface Kernels {
    * dL/dz = (softmax(z) − onehot(y))/n into dlogits when not null.
    */
   softmaxCrossEntropy?(logits: Float32Array, labels: Int32Array, n: number, C: number, dlogits: Float32Array | null): number;
+  /**
+   * count GEMMs C_i = op(A_i)·op(B_i) (+ C_i) with A_i = A.subarray(i·strideA) (likewise B, C; a stride of 0
+   * shares the operand; C strides must not overlap). Same results as count `gemm` calls, one thread dispatch.
+   */
+  gemmBatch?(transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, strideA: number,
+    B: Float32Array, strideB: number, C: Float32Array, strideC: number, count: number, accumulate: boolean): void;
+  /** C (+)= Σ_{i<count} op(A_i)·op(B_i), images added in order i = 0, 1, … (same results as successive gemm calls). */
+  gemmBatchSum?(transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, strideA: number,
+    B: Float32Array, strideB: number, C: Float32Array, count: number, accumulate: boolean): void;
   /**
    * PyTorch heavy-ball step without weight decay, dampening or Nesterov, after the first step:
    * b ← β·b + g; x ← x − lr·b, in float64 with the unrounded b in the x update, as src/optim's loop.

@@ -15,14 +15,14 @@ export { createWasmKernels, createWasmKernelsSync, relaxedSimdSupported, type Wa
 let shared: Promise<Kernels> | null = null;
 
 /**
- * The process-wide default kernels (created on first call; options apply only to that first call). Unless told
- * otherwise it enables relaxed-SIMD on Node 20 (see WasmKernelOptions.enableRelaxedSimdFlag); set
+ * The process-wide default kernels (created on first call; options apply only to that first call). Like
+ * createWasmKernels it enables relaxed-SIMD on Node 20 (see WasmKernelOptions.enableRelaxedSimdFlag); set
  * MOMENTUM_LAB_KERNELS=simd to force the plain SIMD build, =reference for the TypeScript oracle.
  */
 export function getKernels(opts?: WasmKernelOptions): Promise<Kernels> {
   const env = process.env['MOMENTUM_LAB_KERNELS'];
   if (env === 'reference') return (shared ??= Promise.resolve(createReferenceKernels()));
-  const o: WasmKernelOptions = { enableRelaxedSimdFlag: true, ...(env === 'simd' ? { variant: 'simd' } : {}), ...opts };
+  const o: WasmKernelOptions = { ...(env === 'simd' ? { variant: 'simd' } : {}), ...opts };
   shared ??= createWasmKernels(o).catch((e: unknown) => {
     if (process.env['MOMENTUM_LAB_REQUIRE_WASM']) throw e;
     process.emitWarning(`WebAssembly kernels unavailable, using the slow TypeScript reference: ${(e as Error).message}`);

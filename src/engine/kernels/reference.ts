@@ -114,6 +114,24 @@ export function referenceSoftmaxCrossEntropy(logits: ArrayLike<number>, labels: 
   return total / n;
 }
 
+export function referenceGemmBatch(transA: boolean, transB: boolean, M: number, N: number, K: number,
+  A: Float32Array, strideA: number, B: Float32Array, strideB: number, C: Float32Array, strideC: number, count: number,
+  accumulate: boolean): void {
+  for (let i = 0; i < count; i++) {
+    referenceGemm(transA, transB, M, N, K, A.subarray(i * strideA), B.subarray(i * strideB), C.subarray(i * strideC), accumulate);
+  }
+}
+
+export function referenceGemmBatchSum(transA: boolean, transB: boolean, M: number, N: number, K: number,
+  A: Float32Array, strideA: number, B: Float32Array, strideB: number, C: Float32Array, count: number, accumulate: boolean): void {
+  if (count === 0) return;
+  // Σ_i accumulated in float64 per element, then rounded once: the exact sum's best float32.
+  const s = new Float64Array(M * N);
+  if (accumulate) for (let j = 0; j < M * N; j++) s[j] = C[j]!;
+  for (let i = 0; i < count; i++) referenceGemm(transA, transB, M, N, K, A.subarray(i * strideA), B.subarray(i * strideB), s, true);
+  C.set(s);
+}
+
 /** Same loop, same operation order as pytorchStep's fast branch in src/optim/sgd.ts. */
 export function referenceSgdMomentumStep(x: Out, g: ArrayLike<number>, b: Out, n: number, lr: number, beta: number): void {
   const a = -lr;
@@ -141,5 +159,7 @@ export function createReferenceKernels(): Kernels {
     maxPoolBackward: referenceMaxPoolBackward,
     softmaxCrossEntropy: referenceSoftmaxCrossEntropy,
     sgdMomentumStep: referenceSgdMomentumStep,
+    gemmBatch: referenceGemmBatch,
+    gemmBatchSum: referenceGemmBatchSum,
   };
 }

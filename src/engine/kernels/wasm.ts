@@ -32,7 +32,7 @@ export interface WasmKernelOptions {
    * --experimental-wasm-relaxed-simd at run time (v8.setFlagsFromString) and retry. Relaxed-SIMD is a finished
    * standard (on by default from V8 11.4 / Node 22); the flag only unlocks it. Its f32x4.relaxed_madd is a fused
    * multiply-add on x86 with FMA (~25% faster GEMM), so results differ in rounding from the 'simd' build
-   * (both are deterministic on one machine). Default false here; getKernels() turns it on.
+   * (both are deterministic on one machine). Default true, so every entry point picks the same build.
    */
   enableRelaxedSimdFlag?: boolean;
   /** GEMMs with M·N·K below this run on one thread (wake-up costs ~10–50 µs). */
@@ -55,9 +55,10 @@ const NR = 8;
 // Control block (Int32 slots).
 const GEN = 0; // job generation, bumped by the main thread
 const DONE = 1; // workers finished with the current generation
-const OP = 2; // 0 exit, 1 gemm (static rectangles), 2 gemmShared (dynamic items)
+const OP = 2; // 0 exit, 1 gemm (static rectangles), 2 gemmShared (dynamic items), 3 gemmBatch (dynamic items)
 const FAILED = 3; // a worker threw
 const CLAIM = 4; // gemmShared: claim word (generation << 20 | next item); CLAIM + 1: items completed
+const SOLO = 30; // control words of a job the main thread runs alone (never visible to workers)
 const PROBE = 6; // scratch word for recognising our memory behind a new SharedArrayBuffer object
 const ARGS = 8; // transA, transB, M, N, K, A, B, C, accumulate
 const RECTS = 32; // per thread: i0, i1, j0, j1
@@ -84,6 +85,9 @@ interface KernelExports {
   maxPoolBackward(dy: number, arg: number, dx: number, planes: number, H: number, W: number, k: number, stride: number): void;
   softmaxCrossEntropy(logits: number, labels: number, n: number, C: number, dlogits: number, hasGrad: number): number;
   sgdMomentumStep(x: number, g: number, b: number, n: number, lr: number, beta: number): void;
+  gemmBatch(transA: number, transB: number, M: number, N: number, K: number, A: number, strideA: number, B: number, strideB: number,
+    C: number, strideC: number, count: number, accumulate: number, sum: number, rowChunk: number,
+    ctl: number, gen: number, scratch: number, spin: number, waitAll: number): void;
 }
 
 /** The repository root: the nearest folder above this file holding package.json (works from src/ and dist/src/). */
@@ -146,6 +150,14 @@ for (;;) {
     }
     continue;
   }
+  if (op === 3) {
+    if (k !== null) {
+      const a = ${ARGS};
+      k.gemmBatch(u[a], u[a + 1], u[a + 2], u[a + 3], u[a + 4], u[a + 5], u[a + 6], u[a + 7], u[a + 8], u[a + 9], u[a + 10],
+        u[a + 11], u[a + 12], u[a + 13], u[a + 14], ctrlPtr + ${CLAIM * 4}, seen, scratch, spin, 0);
+    }
+    continue;
+  }
   try {
     if (k === null) throw new Error('instantiate failed');
     const r = ${RECTS} + 4 * tid;
@@ -194,7 +206,7 @@ class WasmKernels implements Kernels {
     this.minThreadedWork = opts.minThreadedWork ?? 64 * 64 * 64;
     this.spin = opts.spin ?? 2000;
     this.dynamic = (opts.scheduler ?? 'dynamic') === 'dynamic';
-    const { module, variant } = loadModule(opts.variant ?? 'auto', opts.enableRelaxedSimdFlag ?? false);
+    const { module, variant } = loadModule(opts.variant ?? 'auto', opts.enableRelaxedSimdFlag ?? true);
     this.variant = variant;
     this.memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
     this.buffers.add(this.memory.buffer);
@@ -325,6 +337,61 @@ class WasmKernels implements Kernels {
     // Close the call: a worker still holding this generation's arguments now sees no item to claim.
     Atomics.store(c, CLAIM, 0xfffff);
     return true;
+  }
+
+  /** Publishes a dynamic-item job (ops 2, 3): arguments first, then the claim word, then the generation. */
+  private publish(op: number, args: number[]): number {
+    const a = this.args, c = this.ctrl;
+    for (let i = 0; i < args.length; i++) a[ARGS + i] = args[i]!;
+    const gen = (c[GEN]! + 1) | 0;
+    c[OP] = op;
+    Atomics.store(c, CLAIM + 1, 0);
+    Atomics.store(c, CLAIM, (gen & 0xfff) << 20);
+    Atomics.store(c, GEN, gen);
+    Atomics.notify(c, GEN);
+    return gen;
+  }
+
+  gemmBatch(transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, strideA: number,
+    B: Float32Array, strideB: number, C: Float32Array, strideC: number, count: number, accumulate: boolean): void {
+    if (count > 1 && strideC < M * N) throw new Error(`gemmBatch: strideC ${strideC} < M·N = ${M * N} makes outputs overlap (use gemmBatchSum)`);
+    this.batch(transA, transB, M, N, K, A, strideA, B, strideB, C, strideC, count, accumulate, false);
+  }
+
+  gemmBatchSum(transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, strideA: number,
+    B: Float32Array, strideB: number, C: Float32Array, count: number, accumulate: boolean): void {
+    this.batch(transA, transB, M, N, K, A, strideA, B, strideB, C, 0, count, accumulate, true);
+  }
+
+  private batch(transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, strideA: number,
+    B: Float32Array, strideB: number, C: Float32Array, strideC: number, count: number, accumulate: boolean, sum: boolean): void {
+    for (const [v, what] of [[strideA, 'strideA'], [strideB, 'strideB'], [strideC, 'strideC'], [count, 'count']] as const) {
+      if (!Number.isInteger(v) || v < 0) throw new RangeError(`gemmBatch: ${what} must be a non-negative integer, got ${v}`);
+    }
+    if (count === 0) return;
+    const pa = this.ptr(A, (count - 1) * strideA + M * K, 'gemmBatch A');
+    const pb = this.ptr(B, (count - 1) * strideB + K * N, 'gemmBatch B');
+    const pc = this.ptr(C, sum ? M * N : (count - 1) * strideC + M * N, 'gemmBatch C');
+    const T = this.threads;
+    const threaded = T > 1 && !this.disposed && count * M * N * K >= this.minThreadedWork;
+    // Row chunks: enough items to keep T threads busy, each a multiple of the 4-row register tile.
+    const perImage = sum ? T : Math.max(1, Math.ceil((2 * T) / count));
+    const rowChunk = threaded ? Math.max(MR, Math.ceil(Math.ceil(M / perImage) / MR) * MR) : Math.max(M, 1);
+    const args = [transA ? 1 : 0, transB ? 1 : 0, M, N, K, pa, strideA, pb, strideB, pc, strideC, count, accumulate ? 1 : 0, sum ? 1 : 0, rowChunk];
+    const items = sum ? Math.ceil(M / rowChunk) : count * Math.ceil(M / rowChunk);
+    if (!threaded || items < 2 || items >= 1 << 20) {
+      // Same routine on this thread alone, with private control words no worker ever reads.
+      const c = this.ctrl;
+      c[SOLO] = 0; c[SOLO + 1] = 0;
+      this.k.gemmBatch(args[0]!, args[1]!, M, N, K, pa, strideA, pb, strideB, pc, strideC, count, args[12]!, args[13]!, rowChunk,
+        c.byteOffset + SOLO * 4, 0, this.scratch[0]!, this.spin, 1);
+      return;
+    }
+    const ctl = this.ctrl.byteOffset + CLAIM * 4;
+    const gen = this.publish(3, args);
+    this.k.gemmBatch(args[0]!, args[1]!, M, N, K, pa, strideA, pb, strideB, pc, strideC, count, args[12]!, args[13]!, rowChunk,
+      ctl, gen, this.scratch[0]!, this.spin, 1);
+    Atomics.store(this.ctrl, CLAIM, 0xfffff);
   }
 
   /**
