@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runSweep } from '../../src/experiments/index.js';
 import { checkReportInBrowser, chromiumAvailable, CHROMIUM_PATH, writeReport, meanStd } from '../../src/report/index.js';
-import { tempDir } from '../experiments/helpers.js';
+import { cliCommand, repoRoot, tempDir } from '../experiments/helpers.js';
 
 /** A small sweep touching every chart: SGD vs SGDM over an lr grid (one diverging), 2 batch sizes, 2 SVAG levels, 2 seeds. */
 async function makeStore(): Promise<string> {
@@ -59,4 +60,16 @@ test('report: HTML, SVG charts and tables; in headless Chromium no console error
     assert.ok(existsSync(p));
     assert.deepEqual([...readFileSync(p).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]); // PNG magic
   }
+});
+
+test('CLI: report DIR writes DIR/report/index.html; a folder without stores is a one-line error', async () => {
+  const db = await makeStore();
+  const dir = dirname(db);
+  const ok = spawnSync(process.execPath, [...cliCommand(), 'report', dir], { cwd: repoRoot(), encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /report: .*index\.html \(48 runs, 6 charts\)/);
+  assert.ok(existsSync(join(dir, 'report', 'index.html')));
+  const bad = spawnSync(process.execPath, [...cliCommand(), 'report', tempDir('empty')], { cwd: repoRoot(), encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^error: report: no results store \(\*\.db\) in folder .*\n$/);
 });
