@@ -264,7 +264,11 @@ export function im2col(x: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, strid
         const row = x + <usize>((c * H + iy) * W) * 4;
         if (zlo > 0) memory.fill(dst, 0, <usize>zlo * 4);
         if (stride == 1) {
-          if (zhi > zlo) memory.copy(dst + <usize>zlo * 4, row + <usize>(zlo - pad + kj) * 4, <usize>(zhi - zlo) * 4);
+          // Rows are short (≈ the image width): an inline SIMD copy beats memory.copy's call overhead.
+          const s = row + <usize>(kj - pad) * 4;
+          let z = zlo;
+          for (; z + 4 <= zhi; z += 4) v128.store(dst + <usize>z * 4, v128.load(s + <usize>z * 4));
+          for (; z < zhi; z++) store<f32>(dst + <usize>z * 4, load<f32>(s + <usize>z * 4));
         } else {
           for (let z = zlo; z < zhi; z++) store<f32>(dst + <usize>z * 4, load<f32>(row + <usize>(z * stride - pad + kj) * 4));
         }
