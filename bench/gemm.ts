@@ -1,7 +1,7 @@
 /**
  * GEMM throughput of the WebAssembly kernels vs PyTorch's torch.mm on the same shapes, in one run.
  *
- *   npm run build && node --experimental-wasm-relaxed-simd dist/bench/gemm.js [--threads N] [--min-ms 40] [--no-torch] [--json]
+ *   npm run build && node --experimental-wasm-relaxed-simd dist/bench/gemm.js [--threads N] [--min-ms 40] [--no-torch] [--cpu-time] [--json]
  *
  * Shapes are the MLP's (784-256-256-10, batch 128) three GEMMs of its first layer plus PERFORMANCE.md's
  * 256×784·784×256, and the CNN's per-image conv GEMMs (conv2: 64 channels over 13×13 → 11×11, k = 32·3·3).
@@ -10,6 +10,8 @@
  * (OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1, torch.set_num_threads(1)) and at N threads; the BLAS library torch
  * actually loaded is printed, because Debian's torch uses whatever libblas.so.3 points to (reference BLAS unless
  * libopenblas0 is installed) and that changes its speed several-fold.
+ * --cpu-time times the 1-thread columns (ours and torch's) by process CPU time instead of wall time, which stays
+ * meaningful while other work shares the machine; N-thread columns are always wall time.
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -38,6 +40,14 @@ const threads = Number(argValue('--threads') ?? availableParallelism());
 const minMs = Number(argValue('--min-ms') ?? 40);
 const json = process.argv.includes('--json');
 const withTorch = !process.argv.includes('--no-torch');
+const cpuTime = process.argv.includes('--cpu-time');
+
+/** Milliseconds since `t0` by the chosen clock (CPU time only for one thread). */
+function clock(useCpu: boolean): () => number {
+  if (!useCpu) { const t0 = performance.now(); return () => performance.now() - t0; }
+  const c0 = process.cpuUsage();
+  return () => { const d = process.cpuUsage(c0); return (d.user + d.system) / 1e3; };
+}
 
 async function wasmColumn(variant: WasmVariant, t: number): Promise<{ name: string; gflops: number[] }> {
   const k = await createWasmKernels({ threads: t, variant });
@@ -51,9 +61,9 @@ async function wasmColumn(variant: WasmVariant, t: number): Promise<{ name: stri
       let best = Infinity;
       for (let r = 0; r < 5; r++) {
         let n = 0;
-        const t0 = performance.now();
-        do { k.gemm(s.ta, s.tb, s.M, s.N, s.K, A, B, C, false); n++; } while (performance.now() - t0 < minMs);
-        best = Math.min(best, (performance.now() - t0) / 1e3 / n);
+        const elapsed = clock(cpuTime && t === 1);
+        do { k.gemm(s.ta, s.tb, s.M, s.N, s.K, A, B, C, false); n++; } while (elapsed() < minMs);
+        best = Math.min(best, elapsed() / 1e3 / n);
       }
       gflops.push((2 * s.M * s.N * s.K) / best / 1e9);
     }
@@ -67,7 +77,8 @@ function torchColumn(t: number): { name: string; gflops: number[]; blas: string 
   const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' };
   if (t === 1) { env['OPENBLAS_NUM_THREADS'] = '1'; env['OMP_NUM_THREADS'] = '1'; }
   const shapes = JSON.stringify(SHAPES.map((s) => [s.ta, s.tb, s.M, s.N, s.K]));
-  const r = spawnSync('/usr/bin/python3', [join(packageRoot(), 'bench', 'gemm_torch.py'), String(t), shapes, String(minMs / 1e3)],
+  const r = spawnSync('/usr/bin/python3', [join(packageRoot(), 'bench', 'gemm_torch.py'), String(t), shapes, String(minMs / 1e3),
+    cpuTime && t === 1 ? 'cpu' : 'wall'],
     { env, encoding: 'utf8' });
   const name = `torch-${t}t`;
   if (r.status !== 0) return { name, error: (r.stderr || String(r.error ?? 'failed')).trim().split('\n').pop() ?? 'failed' };
@@ -77,8 +88,11 @@ function torchColumn(t: number): { name: string; gflops: number[]; blas: string 
 
 const columns: Array<{ name: string; gflops: number[] }> = [];
 const notes: string[] = [];
-const variants: WasmVariant[] = relaxedSimdSupported() ? ['simd', 'relaxed'] : ['simd'];
-if (!relaxedSimdSupported()) notes.push('relaxed-SIMD not accepted by this runtime (Node 20: node --experimental-wasm-relaxed-simd)');
+// createWasmKernels turns on V8's relaxed-SIMD flag itself on Node 20 (enableRelaxedSimdFlag defaults to true).
+let relaxedOk = true;
+try { (await createWasmKernels({ threads: 1, variant: 'relaxed' })).dispose(); } catch { relaxedOk = false; }
+const variants: WasmVariant[] = relaxedOk ? ['simd', 'relaxed'] : ['simd'];
+if (!relaxedOk) notes.push(`relaxed-SIMD unavailable on this runtime (relaxedSimdSupported: ${relaxedSimdSupported()})`);
 const threadCounts = threads > 1 ? [1, threads] : [1];
 for (const v of variants) for (const t of threadCounts) columns.push(await wasmColumn(v, t));
 const wasmCount = columns.length;
@@ -102,12 +116,12 @@ for (const t of threadCounts) {
 
 if (json) {
   console.log(JSON.stringify({
-    shapes: SHAPES, columns, ratios, notes, minMs, node: process.version,
+    shapes: SHAPES, columns, ratios, notes, minMs, cpuTime, node: process.version,
   }));
 } else {
   const w = 26;
   const head = ['shape'.padEnd(w), ...columns.map((c) => c.name.padStart(20)), ...ratios.map((r) => r.name.padStart(30))];
-  console.log(`GEMM GFLOP/s (best of 5 × ≥${minMs} ms), node ${process.version}`);
+  console.log(`GEMM GFLOP/s (best of 5 × ≥${minMs} ms; 1-thread columns by ${cpuTime ? 'CPU' : 'wall'} time), node ${process.version}`);
   console.log(head.join(' '));
   SHAPES.forEach((s, i) => {
     const cells = [`${s.label} ${s.M}×${s.N}×${s.K}`.padEnd(w).slice(0, w),

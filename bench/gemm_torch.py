@@ -1,7 +1,8 @@
 """PyTorch GEMM timings for bench/gemm.ts: same shapes and transposes, GFLOP/s as JSON on stdout.
 
-Usage: OMP_WAIT_POLICY=PASSIVE [OPENBLAS_NUM_THREADS=1] /usr/bin/python3 bench/gemm_torch.py THREADS SHAPES_JSON MIN_SECONDS
+Usage: OMP_WAIT_POLICY=PASSIVE [OPENBLAS_NUM_THREADS=1] /usr/bin/python3 bench/gemm_torch.py THREADS SHAPES_JSON MIN_SECONDS [cpu]
 SHAPES_JSON is a list of [transA, transB, M, N, K]; op(A) is A.t() of a K×M tensor when transA, likewise B.
+With `cpu`, time is this process's CPU time (meaningful for one thread on a machine busy with other work).
 """
 import json
 import sys
@@ -12,6 +13,7 @@ import torch
 threads = int(sys.argv[1])
 shapes = json.loads(sys.argv[2])
 min_seconds = float(sys.argv[3])
+clock = time.process_time if len(sys.argv) > 4 and sys.argv[4] == "cpu" else time.perf_counter
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 out = []
@@ -24,11 +26,11 @@ for ta, tb, m, n, k in shapes:
     best = float("inf")
     for _ in range(5):
         reps = 0
-        t0 = time.perf_counter()
+        t0 = clock()
         while True:
             torch.mm(a, b, out=c)
             reps += 1
-            el = time.perf_counter() - t0
+            el = clock() - t0
             if el >= min_seconds:
                 break
         best = min(best, el / reps)

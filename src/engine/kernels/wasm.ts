@@ -204,7 +204,7 @@ class WasmKernels implements Kernels {
     }
     this.threads = threads;
     this.minThreadedWork = opts.minThreadedWork ?? 64 * 64 * 64;
-    this.spin = opts.spin ?? 2000;
+    this.spin = opts.spin ?? 10000;
     this.dynamic = (opts.scheduler ?? 'dynamic') === 'dynamic';
     const { module, variant } = loadModule(opts.variant ?? 'auto', opts.enableRelaxedSimdFlag ?? true);
     this.variant = variant;
