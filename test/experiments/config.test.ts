@@ -7,7 +7,8 @@ import {
 } from '../../src/experiments/index.js';
 import { effectiveLearningRate } from '../../src/optim/index.js';
 import { UserError } from '../../src/util/errors.js';
-import { tempDir } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { cliCommand, repoRoot, tempDir } from './helpers.js';
 
 const base = { steps: 10, batchSize: 8, optimizer: { lr: 0.1 } };
 
@@ -94,4 +95,20 @@ test('the resolved config is fully explicit and its hash ignores key order and t
   assert.equal((a.params as { classes: number }).classes, 4);
   const c = resolveRunConfig({ task: 'synthetic', ...base, seed: 1 }, resolveTaskParams);
   assert.notEqual(configHash(a), configHash(c));
+});
+
+test('CLI: a bad sweep config exits 2 with one line naming the field; --plan lists runs without running them', () => {
+  const d = tempDir('cfg');
+  const bad = join(d, 'bad.yaml');
+  writeFileSync(bad, 'task: synthetic\nbase:\n  steps: 5\n  batchSize: 4\n  optimizer: {lr: 0.5, form: adam}\n');
+  const r = spawnSync(process.execPath, [...cliCommand(), 'sweep', bad, '--db', join(d, 'x.db')], { cwd: repoRoot(), encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, 'error: base.optimizer.form: must be one of "sgd", "pytorch", "normalized", "keras", got "adam"\n');
+  const good = join(d, 'good.json');
+  writeFileSync(good, JSON.stringify({ task: 'synthetic', base: { steps: 5, batchSize: 4 }, grid: { form: ['sgd', 'pytorch'], momentum: [0.9], lr: [0.1, 1] } }));
+  const p = spawnSync(process.execPath, [...cliCommand(), 'sweep', good, '--db', join(d, 'x.db'), '--plan'], { cwd: repoRoot(), encoding: 'utf8' });
+  assert.equal(p.status, 0, p.stderr);
+  const lines = p.stdout.trim().split('\n');
+  assert.equal(lines.length, 5); // 4 runs (sgd × 2 lr, SGDM × 2 lr) + the count line
+  assert.match(lines[0]!, /^[0-9a-f]{16} new +sgd η=0\.100 B=4 seed=0$/);
 });

@@ -1,6 +1,6 @@
 import { createWriteStream, existsSync } from 'node:fs';
 import { UserError } from '../../util/errors.js';
-import { exportRuns, parseSweepConfig, progressReporter, readConfigFile, ResultsStore, runSweep } from '../../experiments/index.js';
+import { expandGrid, exportRuns, parseSweepConfig, progressReporter, readConfigFile, ResultsStore, runLabel, runSweep } from '../../experiments/index.js';
 import type { Command } from '../command.js';
 
 export const sweepCommand: Command = {
@@ -13,10 +13,22 @@ export const sweepCommand: Command = {
     'checkpoint-dir': { kind: 'string', help: 'checkpoint folder (default: <db>.ckpt)' },
     json: { kind: 'boolean', help: 'print a JSON summary on stdout at the end' },
     quiet: { kind: 'boolean', help: 'no progress output' },
+    plan: { kind: 'boolean', help: 'list the (first-phase) runs and their status in the store without running anything' },
   },
   async run(flags, positionals) {
     if (positionals.length !== 1) throw new UserError('sweep takes one CONFIG file (JSON or YAML)');
     const config = parseSweepConfig(readConfigFile(positionals[0]!));
+    if (flags.plan === true) {
+      const planned = expandGrid(config);
+      const store = existsSync(flags.db as string) ? new ResultsStore(flags.db as string, { readonly: true }) : null;
+      for (const p of planned) {
+        const status = store?.getRun(p.hash)?.status ?? 'new';
+        process.stdout.write(flags.json === true ? `${JSON.stringify({ hash: p.hash, status, labels: p.labels })}\n` : `${p.hash} ${status.padEnd(8)} ${runLabel(p.labels)}\n`);
+      }
+      store?.close();
+      if (flags.json !== true) process.stdout.write(`${planned.length} runs${config.protocol.tune ? ' in the tuning phase (the final phase is planned after it)' : ''}\n`);
+      return 0;
+    }
     const workers = flags.workers as number | undefined;
     if (workers !== undefined && workers < 0) throw new UserError(`--workers must be ≥ 0, got ${workers}`);
     const progress = flags.quiet === true ? undefined : progressReporter(process.stderr);
