@@ -62,6 +62,20 @@ export function findStores(source: string): string[] {
   return [source];
 }
 
+/** Runs without results (queued, running, failed) per status, to say what a report leaves out. */
+export function unfinishedCounts(dbPaths: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const path of dbPaths) {
+    const s = new ResultsStore(path, { readonly: true });
+    try {
+      for (const r of s.listRuns()) if (r.status !== 'done' && r.status !== 'diverged') out[r.status] = (out[r.status] ?? 0) + 1;
+    } finally {
+      s.close();
+    }
+  }
+  return out;
+}
+
 export function loadRuns(dbPaths: string[]): ReportRun[] {
   const byHash = new Map<string, ReportRun>();
   for (const path of dbPaths) {

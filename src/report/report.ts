@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { bestGroups, bestVsBatchChart, curvesChart, gapVsSvagChart, metricVsLrChart, renderSvg, type Chart } from './charts.js';
-import { findStores, finalValue, fmt, groupRuns, loadRuns, maximise, meanStd, tagsOf, type Group, type ReportRun } from './data.js';
+import { findStores, finalValue, fmt, groupRuns, loadRuns, meanStd, tagsOf, unfinishedCounts, type Group, type ReportRun } from './data.js';
 
 export interface ReportOptions {
   /** Output folder (created). */
@@ -90,7 +90,10 @@ export function countMarks(svg: string): number {
 
 export async function writeReport(source: string | string[] | ReportRun[], opts: ReportOptions): Promise<ReportResult> {
   const dbs = typeof source === 'string' ? findStores(source) : null;
-  const runs = dbs !== null ? loadRuns(dbs) : Array.isArray(source) && typeof source[0] === 'string' ? loadRuns(source as string[]) : (source as ReportRun[]);
+  const paths = dbs ?? (Array.isArray(source) && typeof source[0] === 'string' ? (source as string[]) : null);
+  const runs = paths !== null ? loadRuns(paths) : (source as ReportRun[]);
+  const unfinished = paths !== null ? unfinishedCounts(paths) : {};
+  const unfinishedNote = Object.entries(unfinished).map(([k, v]) => `${v} ${k}`).join(', ');
   if (runs.length === 0) throw new UserError('report: the results store has no finished runs yet (run a sweep first)');
   const tags = tagsOf(runs);
   const metric = opts.metric ?? pickMetric(tags, ['test/accuracy', 'valid/accuracy', 'test/loss', 'valid/loss', 'train/loss'])!;
@@ -142,7 +145,7 @@ table{border-collapse:collapse;font-size:.88rem;margin:.5rem 0 1.5rem}th,td{bord
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.note{font-size:.9rem;color:#555}
 </style></head><body>
 <h1>${esc(title)}</h1>
-<p class="sub">${runs.length} finished runs (${nDiv} diverged, kept in every table and plot) in ${groups.length} settings × seeds; metric: <b>${esc(metric)}</b>; best lr chosen by final <b>${esc(selectMetric)}</b>. Sources: ${esc((dbs ?? []).join(', ') || 'in-memory runs')}.</p>
+<p class="sub">${runs.length} finished runs (${nDiv} diverged, kept in every table and plot) in ${groups.length} settings × seeds; metric: <b>${esc(metric)}</b>; best lr chosen by final <b>${esc(selectMetric)}</b>. Sources: ${esc((paths ?? []).join(', ') || 'in-memory runs')}.${unfinishedNote === '' ? '' : ` Not shown (no results yet): ${esc(unfinishedNote)} runs.`}</p>
 <p class="note">SGD and SGDM are compared at matched effective learning rate η = γ/(1−β) (the paper's Eq. 1 parameterisation; PyTorch form unless noted). Every run's optimizer form, dampening, first-step rule and weight-decay placement are stored with it in the results store (<code>momentum-lab runs export DB --format jsonl</code>).</p>
 <section class="charts">
 ${charts.map((c) => `<figure id="${esc(c.name)}" class="chart" data-chart="${esc(c.name)}">${c.svg!.replace(/^<\?xml[^>]*>/, '')}<figcaption><b>${esc(c.title)}.</b> ${esc(c.caption)}</figcaption></figure>`).join('\n')}
