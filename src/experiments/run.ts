@@ -3,7 +3,7 @@
  * last checkpoint when there is one, and returns every metric row plus a summary. Storage is the caller's job, so
  * this works the same inline and inside a worker thread.
  */
-import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { loadCheckpointIfExists, saveCheckpoint, type CheckpointData } from './checkpoint.js';
@@ -98,7 +98,13 @@ export async function executeRun(config: ResolvedRunConfig, hash: string, opts: 
     }
   };
   const ckpt = opts.checkpointDir === undefined ? null : checkpointPath(opts.checkpointDir, hash);
-  if (opts.checkpointDir !== undefined && !existsSync(opts.checkpointDir)) mkdirSync(opts.checkpointDir, { recursive: true });
+  if (opts.checkpointDir !== undefined) {
+    if (!existsSync(opts.checkpointDir)) mkdirSync(opts.checkpointDir, { recursive: true });
+    // A kill during saveCheckpoint can leave its temp file behind (the real checkpoint is intact); tidy up.
+    for (const f of readdirSync(opts.checkpointDir)) {
+      if (f.startsWith(`.${hash}.ckpt.tmp-`)) try { unlinkSync(join(opts.checkpointDir, f)); } catch { /* gone */ }
+    }
+  }
   let resumedFromStep: number | null = null;
   const delay = opts.stepDelayMs ?? 0;
   let lastReport = 0;

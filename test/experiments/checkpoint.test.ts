@@ -79,7 +79,10 @@ test('a run interrupted after a checkpoint resumes from it and ends bit-identica
   const killed = await executeRun(cfg, hash, { checkpointDir: dir, progressIntervalMs: 0, onProgress: (e) => { if (e.step === 200) throw new Error('killed'); } });
   assert.equal(killed.status, 'failed');
   assert.equal(loadCheckpoint(checkpointPath(dir, hash)).meta.step, 140);
+  // A torn temp file from a kill inside saveCheckpoint is ignored and removed.
+  writeFileSync(join(dir, `.${hash}.ckpt.tmp-1-deadbeef`), 'torn');
   const resumed = await executeRun(cfg, hash, { checkpointDir: dir });
+  assert.deepEqual(readdirSync(dir), [`${hash}.ckpt`]);
   assert.equal(resumed.status, 'done');
   assert.equal(resumed.resumedFromStep, 140);
   rowsEqual(resumed.rows, ref.rows);
