@@ -7,6 +7,7 @@ OPENBLAS_NUM_THREADS=1 (torch.set_num_threads alone does not stop OpenBLAS using
 """
 import argparse
 import json
+import resource
 import time
 
 import torch
@@ -51,7 +52,8 @@ def main() -> None:
     for _ in range(a.steps):
         step()
     dt = time.perf_counter() - t0
-    print(json.dumps({'model': a.model, 'threads': a.threads, 'samplesPerSec': a.steps * a.batch / dt, 'torch': torch.__version__}))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    print(json.dumps({'model': a.model, 'threads': a.threads, 'samplesPerSec': a.steps * a.batch / dt, 'peakRssBytes': rss, 'torch': torch.__version__}))
 
 
 if __name__ == '__main__':

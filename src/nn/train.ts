@@ -56,6 +56,11 @@ export interface TrainConfig {
   evalEveryEpoch?: boolean;
   /** Limit the test split to its first n samples (default: all). */
   testLimit?: number;
+  /**
+   * 'standardize' (default): x ← (x − mean_c)/std_c with the per-channel statistics of the training split
+   * (torchvision's Normalize), applied to train and test batches as they are gathered; 'raw': [0, 1] pixels.
+   */
+  inputs?: 'standardize' | 'raw';
 }
 
 export interface EpochMetrics {
@@ -96,8 +101,45 @@ export interface TrainResult {
   history: EpochMetrics[];
   optimizerRecord: Record<string, unknown>;
   optimizerStateBytes: number;
-  /** Inputs are the dataset's [0, 1] pixels, unnormalised; the last partial batch of each pass is dropped. */
   dataOrder: string;
+  inputs: { transform: 'standardize' | 'raw'; mean: number[]; std: number[] };
+}
+
+/** Per-channel affine input transform x·scale_c + shift_c (identity for 'raw'). */
+export interface InputTransform { scale: Float64Array; shift: Float64Array; planeSize: number }
+
+/** Per-channel mean and population std of a split (float64 sums), as torchvision computes Normalize constants. */
+export function channelMeanStd(split: SplitLike, channels: number): { mean: number[]; std: number[] } {
+  const per = split.images.length / split.n, hw = per / channels;
+  const sum = new Float64Array(channels), sq = new Float64Array(channels);
+  for (let i = 0; i < split.n; i++) for (let c = 0; c < channels; c++) {
+    let s = 0, s2 = 0;
+    const o = i * per + c * hw;
+    for (let p = 0; p < hw; p++) { const v = split.images[o + p]!; s += v; s2 += v * v; }
+    sum[c] += s; sq[c] += s2;
+  }
+  const count = split.n * hw;
+  const mean = Array.from(sum, (s) => s / count);
+  const std = Array.from(sq, (s2, c) => Math.sqrt(Math.max(s2 / count - mean[c]! * mean[c]!, 0)));
+  return { mean, std };
+}
+
+export function inputTransform(mean: readonly number[], std: readonly number[], planeSize: number): InputTransform {
+  return {
+    scale: Float64Array.from(std, (s) => (s > 0 ? 1 / s : 1)),
+    shift: Float64Array.from(mean, (m, c) => (std[c]! > 0 ? -m / std[c]! : -m)),
+    planeSize,
+  };
+}
+
+/** dst[d0 …] = transform(src[s0 … s0+len)) for one sample (len = channels·planeSize). */
+function gatherSample(src: Float32Array, s0: number, dst: Buf, d0: number, len: number, t: InputTransform | null): void {
+  if (t === null) { dst.set(src.subarray(s0, s0 + len), d0); return; }
+  const P = t.planeSize, C = len / P;
+  for (let c = 0; c < C; c++) {
+    const a = t.scale[c]!, b = t.shift[c]!, o = c * P;
+    for (let j = 0; j < P; j++) dst[d0 + o + j] = src[s0 + o + j]! * a + b;
+  }
 }
 
 /** Seeded minibatch order: a fresh permutation per pass, batches of exactly `batch` (the remainder is dropped). */
@@ -105,7 +147,7 @@ export class BatchStream {
   private perm: Int32Array;
   private pos: number;
   private readonly sampleSize: number;
-  constructor(private readonly split: SplitLike, readonly batch: number, private readonly rng: Rng) {
+  constructor(private readonly split: SplitLike, readonly batch: number, private readonly rng: Rng, private readonly transform: InputTransform | null = null) {
     check(split.n >= batch, 'batch', `batch ${batch} is larger than the training split (${split.n} samples)`);
     this.sampleSize = split.images.length / split.n;
     this.perm = rng.permutation(split.n);
@@ -119,7 +161,7 @@ export class BatchStream {
     const S = this.sampleSize, imgs = this.split.images, lab = this.split.labels;
     for (let i = 0; i < this.batch; i++) {
       const j = this.perm[this.pos + i]!;
-      x.set(imgs.subarray(j * S, (j + 1) * S), i * S);
+      gatherSample(imgs, j * S, x, i * S, S, this.transform);
       labels[i] = lab[j]!;
     }
     this.pos += this.batch;
@@ -127,12 +169,12 @@ export class BatchStream {
 }
 
 /** Mean loss and accuracy of `model` (eval mode) on the first `limit` samples of a split. */
-export function evaluate(model: Model, split: SplitLike, x: Buf, labels: Int32Array, limit = split.n): { loss: number; accuracy: number } {
+export function evaluate(model: Model, split: SplitLike, x: Buf, labels: Int32Array, limit = split.n, transform: InputTransform | null = null): { loss: number; accuracy: number } {
   const cap = model.capacity, S = model.inputSize, n = Math.min(limit, split.n);
   let lossSum = 0, correct = 0;
   for (let s = 0; s < n; s += cap) {
     const m = Math.min(cap, n - s);
-    x.set(split.images.subarray(s * S, (s + m) * S));
+    for (let i = 0; i < m; i++) gatherSample(split.images, (s + i) * S, x, i * S, S, transform);
     for (let i = 0; i < m; i++) labels[i] = split.labels[s + i]!;
     const r = model.evaluate(x, labels, m);
     lossSum += r.lossSum;
@@ -152,6 +194,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   check(Number.isInteger(c.seed) && c.seed >= 0, 'seed', `must be an integer ≥ 0, got ${c.seed}`);
   const l = c.svag ?? 1;
   check(Number.isInteger(l) && l >= 1, 'svag', `SVAG level ℓ must be an integer ≥ 1, got ${l}`);
+  check(c.inputs === undefined || c.inputs === 'standardize' || c.inputs === 'raw', 'inputs', `must be "standardize" or "raw", got ${JSON.stringify(c.inputs)}`);
   if (c.maxSteps !== undefined) check(Number.isInteger(c.maxSteps) && c.maxSteps >= 1, 'maxSteps', `must be a positive integer, got ${c.maxSteps}`);
   validateOptimizerConfig(c.optimizer);
 }
@@ -165,7 +208,11 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
   const l = config.svag ?? 1;
   const root = new Rng(config.seed);
   const model = buildModel(spec, { inShape: data.shape, classes: data.classes, seed: root.nextU32(), backend });
-  const stream = new BatchStream(data.train, config.batch, new Rng(root.nextU32()));
+  const inputs = config.inputs ?? 'standardize';
+  const C = data.shape.length === 3 ? data.shape[0]! : 1;
+  const stats = inputs === 'standardize' ? channelMeanStd(data.train, C) : { mean: new Array<number>(C).fill(0), std: new Array<number>(C).fill(1) };
+  const transform = inputs === 'standardize' ? inputTransform(stats.mean, stats.std, model.inputSize / C) : null;
+  const stream = new BatchStream(data.train, config.batch, new Rng(root.nextU32()), transform);
   const B = config.batch;
   model.setup(B);
   const x = backend.alloc(B * model.inputSize);
@@ -215,7 +262,7 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
     if (endOfEpoch) {
       lastTrainLoss = epochLossSum / epochLossCount;
       const last = k + 1 === totalSteps;
-      const ev = evalEvery || last ? evaluate(model, data.test, x, labels, config.testLimit) : null;
+      const ev = evalEvery || last ? evaluate(model, data.test, x, labels, config.testLimit, transform) : null;
       const m: EpochMetrics = {
         epoch: Math.ceil((k + 1) / epochSteps), step: k + 1, trainLoss: lastTrainLoss,
         testLoss: ev?.loss ?? null, testAccuracy: ev?.accuracy ?? null, seconds: (performance.now() - epochStart) / 1000,
@@ -241,7 +288,8 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
     diverged, divergedAtStep, history,
     optimizerRecord: { ...optimizerRecord(opt), svag: l, baseLr: config.optimizer.lr },
     optimizerStateBytes: stateBytes(state),
-    dataOrder: 'seeded permutation per pass, last partial batch dropped; inputs are [0, 1] pixels, unnormalised',
+    dataOrder: 'seeded permutation per pass, last partial batch dropped',
+    inputs: { transform: inputs, ...stats },
   };
 }
 

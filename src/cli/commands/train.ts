@@ -41,6 +41,7 @@ export const trainCommand: Command = {
     seed: { kind: 'int', help: 'seed for initialisation and data order', default: 0 },
     threads: { kind: 'int', help: 'kernel threads (default: all cores)' },
     'max-steps': { kind: 'int', help: 'stop after this many steps (smoke tests)' },
+    inputs: { kind: 'string', help: 'standardize (per-channel mean/std of the train split) or raw [0, 1] pixels', choices: ['standardize', 'raw'], default: 'standardize' },
     json: { kind: 'boolean', help: 'print one JSON object with the results at the end' },
   },
   async run(flags) {
@@ -66,6 +67,7 @@ export const trainCommand: Command = {
       epochs: flags.epochs as number,
       seed: flags.seed as number,
       svag: flags.svag as number,
+      inputs: flags.inputs as 'standardize' | 'raw',
       ...(flags['data-dir'] !== undefined ? { dataDir: flags['data-dir'] as string } : {}),
       ...(flags['cache-dir'] !== undefined ? { cacheDir: flags['cache-dir'] as string } : {}),
       ...(flags.threads !== undefined ? { threads: flags.threads as number } : {}),

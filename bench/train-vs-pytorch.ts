@@ -1,0 +1,88 @@
+/**
+ * momentum-lab vs PyTorch training throughput on the same MLP (784-256-256-10) and CNN (issue #3), batch 128,
+ * SGD momentum 0.9, random data, measured in ONE run so the ratio is meaningful on a noisy machine.
+ *
+ *   npm run build && node dist/bench/train-vs-pytorch.js [--rounds 3] [--mlp-steps 200] [--cnn-steps 30] [--json]
+ *
+ * Each measurement is a fresh process (`momentum-lab bench train`, or bench/train_pytorch.py under Debian's
+ * /usr/bin/python3), rounds interleave the engines, and the median of the rounds is reported. PyTorch thread
+ * settings follow shared/spec/PERFORMANCE.md: 2 threads with OMP_WAIT_POLICY=PASSIVE; 1 thread with
+ * OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(1). Also reports the peak RSS of a short Fashion-MNIST CNN
+ * training run (`momentum-lab train`), which includes the dataset in memory.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return dir;
+}
+
+const root = repoRoot();
+const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+const argv = process.argv.slice(2);
+const opt = (name: string, d: number): number => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : d;
+};
+const rounds = opt('rounds', 3), mlpSteps = opt('mlp-steps', 200), cnnSteps = opt('cnn-steps', 30), batch = opt('batch', 128);
+const asJson = argv.includes('--json');
+
+function json(cmd: string, args: string[], env: Record<string, string> = {}): Record<string, unknown> {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, cwd: root, maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
+}
+
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+
+type Key = string;
+const samples = new Map<Key, number[]>();
+const push = (k: Key, v: number): void => { samples.set(k, [...(samples.get(k) ?? []), v]); };
+let kernels = '', torchVersion = '';
+
+for (let r = 0; r < rounds; r++) {
+  for (const model of ['mlp', 'cnn']) {
+    const steps = String(model === 'mlp' ? mlpSteps : cnnSteps);
+    for (const threads of [2, 1]) {
+      const ml = json(process.execPath, [cli, 'bench', 'train', '--model', model, '--batch', String(batch), '--steps', steps, '--threads', String(threads), '--json']);
+      kernels = String(ml.kernels);
+      push(`momentum-lab ${model} ${threads}t`, ml.samplesPerSec as number);
+      const env: Record<string, string> = threads === 1 ? { OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } : { OMP_WAIT_POLICY: 'PASSIVE' };
+      const pt = json('/usr/bin/python3', [join(root, 'bench', 'train_pytorch.py'), '--model', model, '--batch', String(batch), '--steps', steps, '--threads', String(threads)], env);
+      torchVersion = String(pt.torch);
+      push(`pytorch ${model} ${threads}t`, pt.samplesPerSec as number);
+    }
+  }
+}
+
+const rows: { model: string; threads: number; momentumLab: number; pytorch: number; ratio: number }[] = [];
+for (const model of ['mlp', 'cnn']) for (const threads of [2, 1]) {
+  const a = median(samples.get(`momentum-lab ${model} ${threads}t`)!), b = median(samples.get(`pytorch ${model} ${threads}t`)!);
+  rows.push({ model, threads, momentumLab: a, pytorch: b, ratio: a / b });
+}
+
+// Peak memory of a real training run (dataset loaded, CNN, 50 steps + evaluation on the test split).
+let rss: Record<string, unknown> | null = null;
+try {
+  const t = json(process.execPath, [cli, 'train', '--dataset', 'fashion-mnist', '--model', 'cnn', '--lr', '0.05', '--max-steps', '50', '--json']);
+  rss = { model: 'cnn', dataset: 'fashion-mnist', steps: 50, peakRssBytes: t.peakRssBytes };
+} catch (e) {
+  rss = { error: String((e as Error).message).split('\n')[0] };
+}
+
+const result = { batch, rounds, mlpSteps, cnnSteps, kernels, torch: torchVersion, rows, trainingRunPeakRss: rss, raw: Object.fromEntries(samples) };
+if (asJson) {
+  process.stdout.write(JSON.stringify(result) + '\n');
+} else {
+  process.stdout.write(`momentum-lab (${kernels}) vs PyTorch ${torchVersion}, batch ${batch}, median of ${rounds} rounds\n`);
+  process.stdout.write('model  threads  momentum-lab samples/s  PyTorch samples/s  ratio\n');
+  for (const r of rows) {
+    process.stdout.write(`${r.model.padEnd(6)} ${String(r.threads).padStart(7)}  ${r.momentumLab.toFixed(0).padStart(22)}  ${r.pytorch.toFixed(0).padStart(17)}  ${r.ratio.toFixed(2)}×\n`);
+  }
+  if (rss !== null && 'peakRssBytes' in rss) process.stdout.write(`peak RSS of a Fashion-MNIST CNN training run (50 steps + test eval): ${((rss.peakRssBytes as number) / 2 ** 20).toFixed(0)} MiB\n`);
+}
