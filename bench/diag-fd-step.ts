@@ -25,12 +25,12 @@ let l0 = 0; for (let k = 0; k < 20; k++) { l0 = g64(th, g); for (let i = 0; i < 
 console.log('loss after 20 GD steps', l0);
 const ref = lanczos(finiteDifferenceHvp(g64, th).hvp, n, { steps: 30, seed: 2 }).top.value;
 console.log(`params ${n}, reference λ_max (float64 FD) ${ref.toFixed(6)}`);
-for (const c of [4.9e-3, 1e-3]) {
+for (const c of [1e-3]) {
   const t0 = performance.now();
   const v = lanczos(finiteDifferenceHvp(g32, Float32Array.from(th), { relativeStep: c }).hvp, n, { steps: 30, seed: 2 }).top.value;
   console.log(`c=${c.toExponential(1)}  λ=${v.toFixed(6)}  rel.err=${((v - ref) / ref).toExponential(2)}  ${(performance.now() - t0).toFixed(0)} ms`);
 }
-for (const c of [1e-3, 1e-4, 1e-5, 1e-6]) {
+for (const c of [1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10]) {
   const v = lanczos(finiteDifferenceHvp(g64, th, { relativeStep: c }).hvp, n, { steps: 30, seed: 2 }).top.value;
   console.log(`float64 c=${c.toExponential(1)}  λ=${v.toFixed(6)}`);
 }

@@ -182,18 +182,20 @@ export interface FiniteDifferenceHvpOptions {
 /**
  * Default relative step c of the central difference, by parameter precision.
  *
- * float64: c = 1e-7, deliberately below the smooth-function optimum u^{1/3} ≈ 6e-6 (Nocedal & Wright §8.1).
+ * float64: c = 1e-9, far below the smooth-function optimum u^{1/3} ≈ 6e-6 (Nocedal & Wright §8.1), on purpose.
  * Piecewise-linear units (ReLU, max-pool) make a finite difference see spurious "kink" curvature from every unit
- * that switches sign within ±εv, and that term grows as ε shrinks until no unit switches at all. Measured
- * (bench/diag-fd-step.ts, 784-64-10 ReLU MLP, 256 samples): c = 1e-4 → λ_max 29, 1e-5 → 66, 1e-6 → 0.8196
- * (the a.e. Hessian). At c = 1e-7 rounding error is still ~1e-9 relative (u·‖g‖/ε).
+ * that switches sign within ±εv; that term grows as ε shrinks until no unit switches at all, and a rare switch
+ * gives a random spike. Measured (bench/diag-fd-step.ts, 784-64-10 ReLU MLP, 256 samples): c = 1e-4 → λ_max 29,
+ * 1e-5 → 66, 1e-6 … 1e-10 → 0.819557 (the a.e. Hessian); a 784-256-256-10 ReLU MLP probe (advise, 256 samples)
+ * still showed a spike (449 between 1.5 and 18) at c = 1e-7, none at 1e-9. The price is rounding error
+ * ≈ u·‖∇L‖/ε ≈ 1e-8 relative on smooth models (tanh MLP vs its exact R-operator: 6e-8).
  *
  * float32: c = 1e-3. Measured on the same MLP with tanh: c = 4.9e-3 (= u^{1/3}) gives 7e-5 relative error in
  * λ_max against float64, 1e-3 gives 3e-6. float32 cannot reach a step small enough for ReLU networks; compute
  * the HVP of those on a float64 copy of the model instead.
  */
 export function defaultRelativeStep(precision: 'float32' | 'float64'): number {
-  return precision === 'float32' ? 1e-3 : 1e-7;
+  return precision === 'float32' ? 1e-3 : 1e-9;
 }
 
 export interface FiniteDifferenceHvp {

@@ -135,7 +135,16 @@ export interface Verdict {
   memoryBytesSaved: number;
 }
 
-const fmt = (x: number, digits = 3): string => (Number.isFinite(x) ? Number(x.toPrecision(digits)).toString() : String(x));
+/** Bytes in MB (2^20) for anything ≥ 0.1 MB, else in kB or B. */
+export function formatBytes(b: number): string {
+  if (b >= 0.1 * 2 ** 20) return `${fmt(b / 2 ** 20)} MB`;
+  if (b >= 1024) return `${fmt(b / 1024)} kB`;
+  return `${b} B`;
+}
+
+function fmt(x: number, digits = 3): string {
+  return Number.isFinite(x) ? Number(x.toPrecision(digits)).toString() : String(x);
+}
 
 /** Stationary split on the local quadratic model; exact for the given directions, worst-case for the rest. */
 export function stationarySplit(eta: number, beta: number, batch: number, lambdaMax: number, traceSigma: number, directions: DirectionNoise[] = []): StationarySplit {
@@ -184,7 +193,6 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
   const stationary = m.traceSigma !== undefined ? stationarySplit(eta, beta, m.batch, Math.max(0, m.lambdaMax), Math.max(0, m.traceSigma), m.directions) : null;
   const usesMomentum = beta > 0;
   const memoryBytesSaved = usesMomentum ? m.paramCount * (m.bytesPerParam ?? 4) : 0;
-  const mb = memoryBytesSaved / 2 ** 20;
   const reasons: string[] = [];
   const sgdStable = etaLambda < SGD_STABILITY_LIMIT;
   const sgdmStable = etaLambda < sgdmLimit;
@@ -199,14 +207,15 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
   let recommendation: string;
   const sgdAt = m.form === 'normalized' ? `use SGD at lr η = ${fmt(eta)} (the normalised lr)` : `use SGD at lr η = γ/(1−β) = ${fmt(gamma)}/(1−${beta}) = ${fmt(eta)}`;
   if (m.diverged === true) {
+    // 'diverged' also covers a probe whose loss ended above its start.
     if (sgdmStable) {
       regime = 'noise-dominated';
-      recommendation = `diverged although ηλ_max = ${fmt(etaLambda)} is inside SGDM's deterministic stability region (< ${fmt(sgdmLimit)}): noise-driven instability, which momentum does not cure — lower η (SGD at the same η diverges too)`;
+      recommendation = `the probe diverged or did not reduce the loss although ηλ_max = ${fmt(etaLambda)} is inside SGDM's deterministic stability region (< ${fmt(sgdmLimit)}): noise-driven instability, which momentum does not cure — lower η (SGD at the same η diverges too)`;
     } else {
       regime = 'curvature-limited';
-      recommendation = `diverged: ηλ_max = ${fmt(etaLambda)} exceeds even SGDM's stability limit ${fmt(sgdmLimit)} — lower the lr`;
+      recommendation = `the probe diverged or did not reduce the loss: ηλ_max = ${fmt(etaLambda)} exceeds even SGDM's stability limit ${fmt(sgdmLimit)} — lower the lr`;
     }
-    reasons.push('the probe diverged');
+    reasons.push('the probe diverged or ended with a loss above its start');
   } else if (etaLambda >= CURVATURE_LIMITED_ETA_LAMBDA) {
     regime = 'curvature-limited';
     if (!sgdmStable) {
@@ -217,13 +226,13 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
         : `curvature-limited — keep momentum: SGD at η = ${fmt(eta)} would be unstable (ηλ_max = ${fmt(etaLambda)} ≥ 2), SGDM(β=${beta}) is stable up to ${fmt(sgdmLimit)}`;
     } else {
       const b = 0.9;
-      recommendation = `curvature-limited — momentum would help: ${sgdStable ? `ηλ_max = ${fmt(etaLambda)} is close to SGD's limit 2` : `SGD is unstable here (ηλ_max = ${fmt(etaLambda)} ≥ 2)`}; SGDM with β = ${b} at the same η (PyTorch lr γ = η(1−β) = ${fmt(eta * (1 - b))}) is stable up to ηλ = ${fmt(sgdmStabilityLimit(b))}, at a cost of ${fmt(m.paramCount * (m.bytesPerParam ?? 4) / 2 ** 20)} MB`;
+      recommendation = `curvature-limited — momentum would help: ${sgdStable ? `ηλ_max = ${fmt(etaLambda)} is close to SGD's limit 2` : `SGD is unstable here (ηλ_max = ${fmt(etaLambda)} ≥ 2)`}; SGDM with β = ${b} at the same η (PyTorch lr γ = η(1−β) = ${fmt(eta * (1 - b))}) is stable up to ηλ = ${fmt(sgdmStabilityLimit(b))}, at a cost of ${formatBytes(m.paramCount * (m.bytesPerParam ?? 4))}`;
     }
   } else if (etaLambda <= NOISE_DOMINATED_ETA_LAMBDA && (batchOverBNoise === null || batchOverBNoise <= NOISE_BATCH_RATIO)) {
     regime = 'noise-dominated';
     const why = `ηλ_max = ${fmt(etaLambda)} ≤ ${fmt(NOISE_DOMINATED_ETA_LAMBDA)}${batchOverBNoise === null ? '' : `, B = ${m.batch} ≤ ${NOISE_BATCH_RATIO}·B_noise = ${NOISE_BATCH_RATIO}·${fmt(bNoise!)}`}`;
     recommendation = usesMomentum
-      ? `momentum has marginal value here — ${sgdAt} and save ${fmt(mb)} MB (${why})`
+      ? `momentum has marginal value here — ${sgdAt} and save ${formatBytes(memoryBytesSaved)} (${why})`
       : `momentum has marginal value here — plain SGD at η = ${fmt(eta)} is the right choice (${why})`;
     if (batchOverBNoise === null) reasons.push('verdict rests on ηλ_max alone: B_noise was not measured');
   } else {
@@ -232,7 +241,7 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
     if (etaLambda > NOISE_DOMINATED_ETA_LAMBDA) parts.push(`ηλ_max = ${fmt(etaLambda)} is between ${fmt(NOISE_DOMINATED_ETA_LAMBDA)} and ${CURVATURE_LIMITED_ETA_LAMBDA}`);
     if (batchOverBNoise !== null && batchOverBNoise > NOISE_BATCH_RATIO) parts.push(`B = ${m.batch} exceeds ${NOISE_BATCH_RATIO}·B_noise = ${NOISE_BATCH_RATIO}·${fmt(bNoise!)}, so a larger lr — where momentum starts to matter — is within reach`);
     recommendation = usesMomentum
-      ? `borderline — ${parts.join('; ')}. At this lr SGD (${sgdAt.replace('use SGD at ', '')}) would save ${fmt(mb)} MB${stationary !== null ? `; momentum removes ${fmt(100 * stationary.momentumRemovesFraction, 2)}% of SGD's stationary loss (${stationary.basis.startsWith('upper') ? 'upper bound' : 'estimate'})` : ''}; keep momentum if you plan to raise the lr`
+      ? `borderline — ${parts.join('; ')}. At this lr SGD (${sgdAt.replace('use SGD at ', '')}) would save ${formatBytes(memoryBytesSaved)}${stationary !== null ? `; momentum removes ${fmt(100 * stationary.momentumRemovesFraction, 2)}% of SGD's stationary loss (${stationary.basis.startsWith('upper') ? 'upper bound' : 'estimate'})` : ''}; keep momentum if you plan to raise the lr`
       : `borderline — ${parts.join('; ')}`;
   }
   return {

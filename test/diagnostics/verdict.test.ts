@@ -50,11 +50,12 @@ function t5Numbers(eta: number, batch: number): { lambdaMax: number; traceSigma:
 
 test('T5 linear regression, B = 256: η = 0.25 is curvature-limited, η = 0.05 is noise-dominated', () => {
   const hi = t5Numbers(0.25, 256);
-  assert.ok(Math.abs(hi.lambdaMax - 10) < 1e-6, `measured λ_max ${hi.lambdaMax}, task built with exactly 10`);
+  // FD step 1e-9 at w = 0 against gradients of size ~|Xᵀy|/n ≈ 50: rounding u·50/2e-9 ≈ 5e-6 absolute (measured 1.7e-6).
+  assert.ok(Math.abs(hi.lambdaMax - 10) < 1e-4, `measured λ_max ${hi.lambdaMax}, task built with exactly 10`);
   // η = 0.25 as PyTorch γ = η(1−β) = 0.025: ηλ_max = 2.5 ≥ 2 (SGD unstable) but < 38 (SGDM stable).
   const vHi = adviseFromMeasurements({ batch: 256, lr: 0.025, momentum: 0.9, form: 'pytorch', lambdaMax: hi.lambdaMax, traceSigma: hi.traceSigma, gradNormSq: 1, paramCount: 50 });
   assert.equal(vHi.regime, 'curvature-limited', formatVerdict(vHi));
-  assert.ok(Math.abs(vHi.numbers.etaLambdaMax - 2.5) < 1e-6);
+  assert.ok(Math.abs(vHi.numbers.etaLambdaMax - 2.5) < 1e-4);
   assert.equal(vHi.numbers.sgdStable, false);
   assert.equal(vHi.numbers.sgdmStable, true);
   assert.match(vHi.recommendation, /keep momentum/);

@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { adviseCommand } from './advise.js';
 import { optimTrace } from './optim.js';
 import { theory } from './theory.js';
 import { dataFetch, dataList } from './data.js';
@@ -7,4 +8,4 @@ import { benchTrainCommand, trainCommand } from './train.js';
 import { reportCommand } from './report.js';
 
 /** Every CLI command; add yours here. */
-export const COMMANDS: Command[] = [optimTrace, dataList, dataFetch, ...sweepCommands, trainCommand, benchTrainCommand, theory, reportCommand];
+export const COMMANDS: Command[] = [optimTrace, dataList, dataFetch, ...sweepCommands, trainCommand, benchTrainCommand, theory, reportCommand, adviseCommand];

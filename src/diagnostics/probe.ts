@@ -1,0 +1,329 @@
+/**
+ * A short probe run for `momentum-lab advise`: train the config with its own optimizer for a few steps and, at a
+ * few checkpoints, measure λ_max (Lanczos on a finite-difference HVP over a fixed measurement batch), the gradient
+ * noise (|∇L|², tr Σ from microbatch gradients, McCandlish et al.) and the noise along the top Hessian directions;
+ * then hand the numbers to `adviseFromMeasurements`.
+ *
+ * The probe works on any `ProbeProblem`; two are built here: an engine model on a dataset (float32 training,
+ * HVPs on a float64 twin of the model because finite differences through ReLU kinks need a step float32 cannot
+ * resolve — see `defaultRelativeStep`) and the T5 linear regression of PAPER.md §6 (float64, exact Hessian).
+ */
+import { initOptimizer, optimizerStep, validateOptimizerConfig, type OptimizerConfig, type OptimizerForm } from '../optim/sgd.js';
+import { float32Backend, float64Backend, type Backend } from '../engine/backend.js';
+import { buildModel, type ModelSpec, type Model } from '../nn/models.js';
+import type { DatasetLike } from '../nn/train.js';
+import { linearRegressionTask, type LinearRegressionOptions } from '../data/synthetic.js';
+import { Rng } from '../util/rng.js';
+import { dot, type FloatBuffer } from './linalg.js';
+import { GradientMoments, NoiseScaleTracker, type NoiseEstimate } from './noise.js';
+import { defaultRelativeStep, finiteDifferenceHvp, lanczos, type GradFn } from './sharpness.js';
+import { adviseFromMeasurements, type DirectionNoise, type Verdict } from './verdict.js';
+
+/** What the probe needs from a training problem. Gradients are means over the examples used. */
+export interface ProbeProblem {
+  name: string;
+  /** Live parameters, updated in place by training. */
+  params: FloatBuffer;
+  /** Gradient buffer filled by `trainGrad`. */
+  grads: FloatBuffer;
+  /** Bytes per parameter of the training precision (the momentum buffer's entry size). */
+  bytesPerParam: number;
+  /** Draws the next training minibatch of `batch`, fills `grads` at `params`; returns the minibatch loss. */
+  trainGrad(batch: number): number;
+  /**
+   * A deterministic gradient over a fixed measurement batch, at parameters given in float64 (for HVPs), plus a
+   * hook to sync any state before a measurement. Called once per checkpoint.
+   */
+  measurementGrad(): { grad: GradFn; precision: 'float32' | 'float64' };
+  /** Fills `out` with the mean gradient of a fresh i.i.d. microbatch of `size` examples at `params`. */
+  microbatchGrad(size: number, out: Float64Array): void;
+}
+
+export interface ProbeOptions {
+  steps: number;
+  batch: number;
+  optimizer: OptimizerConfig;
+  /** Checkpoints (measurements) along the probe, evenly spaced, the last at the final step; default 3. */
+  checkpoints?: number;
+  /** Lanczos Krylov dimension per measurement; default 12. */
+  lanczosSteps?: number;
+  /** Top directions whose gradient variance is measured; default 3. */
+  directions?: number;
+  /** Microbatches per noise measurement and their size; defaults 16 and min(batch, 64). */
+  microbatches?: number;
+  microbatchSize?: number;
+  seed?: number;
+  onCheckpoint?(c: ProbeCheckpoint): void;
+}
+
+export interface ProbeCheckpoint {
+  step: number;
+  /** Mean training-minibatch loss over the steps since the previous checkpoint. */
+  loss: number;
+  /** Loss on the fixed measurement batch (the one the Hessian is taken on). */
+  measureLoss: number;
+  lambdaMax: number;
+  lambdaResidual: number;
+  /** yᵀHy of the top Ritz vector y with a 10× larger finite-difference step. */
+  lambdaCheck: number;
+  /** |lambdaCheck − λ_max| ≤ 1e-3·λ_max + residual: no sign of a kink crossing or an inaccurate HVP. */
+  lambdaReliable: boolean;
+  noise: NoiseEstimate;
+  directions: DirectionNoise[];
+  seconds: number;
+}
+
+export interface ProbeResult {
+  problem: string;
+  steps: number;
+  diverged: boolean;
+  divergedAtStep: number | null;
+  /** The measurement-batch loss at the last checkpoint is ≥ its value before training (did not train). */
+  lossIncreased: boolean;
+  initialMeasureLoss: number;
+  checkpoints: ProbeCheckpoint[];
+  /** λ_max used by the verdict: the largest along the probe (sharpness rises during training). */
+  lambdaMax: number;
+  /** Noise averaged over the second half of the checkpoints (ratio of averages, McCandlish et al. A.1). */
+  noise: NoiseEstimate | null;
+  paramCount: number;
+  verdict: Verdict;
+}
+
+/** Runs the probe and returns the measurements and the verdict. */
+export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
+  const opt = validateOptimizerConfig(o.optimizer);
+  const n = problem.params.length;
+  const state = initOptimizer(opt, n, problem.params instanceof Float32Array ? 'float32' : 'float64');
+  const nCk = Math.max(1, Math.min(o.checkpoints ?? 3, o.steps + 1));
+  const at = new Set<number>();
+  for (let c = 1; c <= nCk; c++) at.add(Math.round((c * o.steps) / nCk));
+  const microbatches = o.microbatches ?? 16;
+  const mbSize = o.microbatchSize ?? Math.min(o.batch, 64);
+  const checkpoints: ProbeCheckpoint[] = [];
+  let diverged = false, divergedAtStep: number | null = null;
+  let lossSum = 0, lossCount = 0, firstLoss = NaN;
+  const g = new Float64Array(n);
+  const measurementLoss = (): number => {
+    const { grad } = problem.measurementGrad();
+    const theta = problem.params instanceof Float32Array ? Float64Array.from(problem.params) : problem.params;
+    return Number(grad(theta, new Float64Array(n)) ?? NaN);
+  };
+  const initialMeasureLoss = measurementLoss();
+
+  const measure = (step: number): void => {
+    const t0 = performance.now();
+    const { grad } = problem.measurementGrad();
+    const theta = problem.params instanceof Float32Array ? Float64Array.from(problem.params) : problem.params;
+    const fd = finiteDifferenceHvp(grad, theta);
+    const lz = lanczos(fd.hvp, n, { steps: o.lanczosSteps ?? 12, seed: (o.seed ?? 1) + step, vectors: o.directions ?? 3 });
+    // Cross-check: the top Ritz vector's Rayleigh quotient with a 10× larger difference step. A unit switching
+    // across a ReLU kink inside one of the two steps shows up as a disagreement (see defaultRelativeStep).
+    const y = lz.ritzVectors[0]!, hy = new Float64Array(n);
+    finiteDifferenceHvp(grad, theta, { relativeStep: 10 * defaultRelativeStep('float64') }).hvp(y, hy);
+    const lambdaCheck = dot(y, hy);
+    // Noise: microbatch gradients at the current parameters; their projections on the top Ritz vectors give vᵀΣv.
+    const mom = new GradientMoments(n, mbSize);
+    const k = lz.ritzVectors.length;
+    const proj: number[][] = Array.from({ length: k }, () => []);
+    for (let j = 0; j < microbatches; j++) {
+      problem.microbatchGrad(mbSize, g);
+      mom.add(g);
+      for (let i = 0; i < k; i++) proj[i]!.push(dot(lz.ritzVectors[i]!, g));
+    }
+    const noise = mom.estimate();
+    const measureLoss = Number(grad(theta, g) ?? NaN);
+    const directions: DirectionNoise[] = proj.map((p, i) => {
+      const mean = p.reduce((a, x) => a + x, 0) / p.length;
+      const v = p.reduce((a, x) => a + (x - mean) ** 2, 0) / (p.length - 1);
+      return { lambda: lz.values[i]!, variance: v * mbSize };
+    });
+    checkpoints.push({
+      step, loss: lossCount > 0 ? lossSum / lossCount : firstLoss, measureLoss, lambdaMax: lz.top.value, lambdaResidual: lz.top.residual, lambdaCheck,
+      lambdaReliable: Math.abs(lambdaCheck - lz.top.value) <= 1e-3 * Math.abs(lz.top.value) + lz.top.residual,
+      noise: { gradNormSq: noise.gradNormSq, traceSigma: noise.traceSigma, bNoise: noise.bNoise }, directions,
+      seconds: (performance.now() - t0) / 1000,
+    });
+    lossSum = 0;
+    lossCount = 0;
+    o.onCheckpoint?.(checkpoints[checkpoints.length - 1]!);
+  };
+
+  if (at.has(0)) measure(0);
+  for (let k = 0; k < o.steps; k++) {
+    const loss = problem.trainGrad(o.batch);
+    if (k === 0) firstLoss = loss;
+    // Divergence: a non-finite loss, or a loss 1e6× the first one (linear models grow without overflowing soon).
+    if (!Number.isFinite(loss) || loss > 1e6 * Math.max(firstLoss, 1e-12)) {
+      diverged = true;
+      divergedAtStep = k;
+      break;
+    }
+    lossSum += loss;
+    lossCount++;
+    optimizerStep(opt, problem.params, problem.grads, state);
+    if (at.has(k + 1)) measure(k + 1);
+  }
+  // A probe whose loss ends above where it started has not trained: treated like divergence by the verdict
+  // (PAPER.md §6 T5 at B = 8, η = 0.25 hovers at and above its initial loss rather than overflowing).
+  const lastLoss = checkpoints.length > 0 ? checkpoints[checkpoints.length - 1]!.measureLoss : NaN;
+  const lossIncreased = !diverged && o.steps > 0 && Number.isFinite(lastLoss) && lastLoss >= initialMeasureLoss;
+  const lambdaMax = checkpoints.length > 0 ? Math.max(...checkpoints.map((c) => c.lambdaMax)) : NaN;
+  const late = checkpoints.slice(Math.floor(checkpoints.length / 2));
+  let noise: NoiseEstimate | null = null;
+  if (late.length > 0) {
+    const tr = new NoiseScaleTracker();
+    for (const c of late) tr.add(c.noise);
+    noise = tr.estimate();
+  }
+  const last = checkpoints[checkpoints.length - 1];
+  const form: OptimizerForm = opt.form;
+  const verdict = adviseFromMeasurements({
+    batch: o.batch, lr: opt.lr, momentum: opt.momentum, form, lambdaMax: Number.isFinite(lambdaMax) ? lambdaMax : 0,
+    ...(noise !== null ? { traceSigma: noise.traceSigma, gradNormSq: noise.gradNormSq } : {}),
+    paramCount: n, bytesPerParam: problem.bytesPerParam,
+    ...(last !== undefined && Number.isFinite(last.loss) ? { loss: last.loss } : {}),
+    ...(last !== undefined ? { directions: last.directions } : {}),
+    diverged: diverged || lossIncreased,
+  });
+  const shaky = checkpoints.filter((c) => !c.lambdaReliable);
+  if (shaky.length > 0) {
+    verdict.reasons.push(`warning: λ_max at step(s) ${shaky.map((c) => `${c.step} (${c.lambdaMax.toPrecision(4)} vs ${c.lambdaCheck.toPrecision(4)} at a 10× step)`).join(', ')} disagrees between difference steps — likely a ReLU/max-pool kink crossing; rerun with another seed or more measurement samples`);
+  }
+  if (lossIncreased) verdict.reasons.push(`the measurement-batch loss went from ${initialMeasureLoss.toPrecision(4)} to ${lastLoss.toPrecision(4)} over the probe`);
+  return { problem: problem.name, steps: o.steps, diverged, divergedAtStep, lossIncreased, initialMeasureLoss, checkpoints, lambdaMax, noise, paramCount: n, verdict };
+}
+
+/** Epoch-wise seeded permutation sampler over n examples. */
+class IndexSampler {
+  private perm: Int32Array;
+  private pos = 0;
+  constructor(private readonly n: number, private readonly rng: Rng) {
+    this.perm = rng.permutation(n);
+  }
+  next(out: Int32Array, size: number): void {
+    for (let i = 0; i < size; i++) {
+      if (this.pos === this.n) {
+        this.perm = this.rng.permutation(this.n);
+        this.pos = 0;
+      }
+      out[i] = this.perm[this.pos++]!;
+    }
+  }
+}
+
+/**
+ * PAPER.md §6 T5 linear regression (src/data `linearRegressionTask`): L(w) = (1/2n)Σ(x·w − y)², w₀ = 0, float64.
+ * The measurement gradient is the full-batch one, so λ_max is that of (1/n)XᵀX (= the spectrum's top, 10 by default).
+ */
+export function linearRegressionProblem(opts: Partial<LinearRegressionOptions> & { seed: number }): ProbeProblem {
+  const task = linearRegressionTask(opts);
+  const { x, y, n } = task.train;
+  const d = task.d;
+  const params = new Float64Array(d);
+  const grads = new Float64Array(d);
+  const trainRng = new Rng(opts.seed + 1);
+  const train = new IndexSampler(n, trainRng);
+  const noiseRng = new Rng(opts.seed + 2);
+  let idx = new Int32Array(0);
+  const batchGrad = (w: ArrayLike<number>, rows: Int32Array | null, m: number, out: FloatBuffer): number => {
+    out.fill(0);
+    let loss = 0;
+    for (let r = 0; r < m; r++) {
+      const i = rows === null ? r : rows[r]!;
+      let res = -y[i]!;
+      for (let j = 0; j < d; j++) res += x[i * d + j]! * w[j]!;
+      loss += (res * res) / (2 * m);
+      for (let j = 0; j < d; j++) out[j] = out[j]! + (x[i * d + j]! * res) / m;
+    }
+    return loss;
+  };
+  return {
+    name: `linear-regression (d ${d}, n ${n}, spectrum ${JSON.stringify(opts.spectrum ?? [1e-2, 10])}, label noise ${opts.labelNoise ?? 0.5})`,
+    params, grads, bytesPerParam: 8,
+    trainGrad(batch) {
+      if (idx.length < batch) idx = new Int32Array(batch);
+      train.next(idx, batch);
+      return batchGrad(params, idx, batch, grads);
+    },
+    measurementGrad() {
+      return { grad: (w, out) => batchGrad(w, null, n, out), precision: 'float64' };
+    },
+    microbatchGrad(size, out) {
+      const rows = new Int32Array(size);
+      for (let i = 0; i < size; i++) rows[i] = noiseRng.int(n);
+      batchGrad(params, rows, size, out);
+    },
+  };
+}
+
+export interface EngineProblemOptions {
+  model: ModelSpec;
+  data: DatasetLike;
+  seed: number;
+  /** Samples in the fixed measurement batch for λ_max; default 256. */
+  measureSamples?: number;
+  /** Training backend (float32, WebAssembly kernels when available); the HVP twin is always float64. */
+  backend?: Backend;
+  maxBatch: number;
+}
+
+/** An engine classifier on a dataset: float32 training, HVPs on a float64 twin (same spec, dropout off). */
+export function engineProblem(o: EngineProblemOptions): ProbeProblem {
+  const backend = o.backend ?? float32Backend();
+  const root = new Rng(o.seed);
+  const model: Model = buildModel(o.model, { inShape: o.data.shape, classes: o.data.classes, seed: root.nextU32(), backend });
+  const twinSpec: ModelSpec = o.model.kind === 'mlp' ? { ...o.model, dropout: 0 } : o.model;
+  const twin: Model = buildModel(twinSpec, { inShape: o.data.shape, classes: o.data.classes, seed: 1, backend: float64Backend() });
+  if (twin.store.size !== model.store.size) throw new Error('engineProblem: float64 twin has a different parameter count');
+  const S = model.inputSize;
+  const split = o.data.train;
+  const cap = o.maxBatch;
+  model.setup(cap);
+  const x = backend.alloc(cap * S);
+  const labels = new Int32Array(cap);
+  const idx = new Int32Array(cap);
+  const train = new IndexSampler(split.n, new Rng(root.nextU32()));
+  const noiseRng = new Rng(root.nextU32());
+  const gather = (rows: Int32Array, m: number, xb: FloatBuffer, lb: Int32Array): void => {
+    for (let i = 0; i < m; i++) {
+      const j = rows[i]!;
+      xb.set(split.images.subarray(j * S, (j + 1) * S), i * S);
+      lb[i] = split.labels[j]!;
+    }
+  };
+  const M = Math.min(o.measureSamples ?? 256, split.n);
+  const mRows = new Rng(root.nextU32()).permutation(split.n).subarray(0, M);
+  const mx = new Float64Array(M * S);
+  const ml = new Int32Array(M);
+  gather(mRows, M, mx, ml);
+  twin.setup(M);
+  const mode = o.model.kind === 'resnet' ? ' (BatchNorm in train mode: batch statistics of the measurement batch)' : '';
+  return {
+    name: `${o.data.name} / ${o.model.kind} (${model.store.size} parameters)${mode}`,
+    params: model.store.params,
+    grads: model.store.grads,
+    bytesPerParam: 4,
+    trainGrad(batch) {
+      train.next(idx, batch);
+      gather(idx, batch, x, labels);
+      return model.lossAndGrad(x, labels, batch);
+    },
+    measurementGrad() {
+      const grad: GradFn = (p, out) => {
+        twin.store.params.set(p);
+        const loss = twin.lossAndGrad(mx, ml, M);
+        out.set(twin.store.grads);
+        return loss;
+      };
+      return { grad, precision: 'float64' };
+    },
+    microbatchGrad(size, out) {
+      const rows = new Int32Array(size);
+      for (let i = 0; i < size; i++) rows[i] = noiseRng.int(split.n);
+      gather(rows, size, x, labels);
+      model.lossAndGrad(x, labels, size);
+      for (let i = 0; i < out.length; i++) out[i] = model.store.grads[i]!;
+    },
+  };
+}

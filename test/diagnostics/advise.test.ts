@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAdviseConfig } from '../../src/diagnostics/config.js';
+import { engineProblem, linearRegressionProblem, runProbe } from '../../src/diagnostics/probe.js';
+import { optimizerConfig } from '../../src/optim/sgd.js';
+import { syntheticDataset } from '../../src/nn/train.js';
+import { UserError } from '../../src/util/errors.js';
+import { repoRoot } from '../helpers.js';
+
+test('advise config: valid configs parse, bad ones are one-line UserErrors naming the field', () => {
+  const ok = parseAdviseConfig({ model: 'mlp', dataset: 'fashion-mnist', batch: 128, lr: 0.05, momentum: 0.9, form: 'pytorch' });
+  assert.equal(ok.model?.kind, 'mlp');
+  assert.equal(ok.seed, 0);
+  assert.equal(parseAdviseConfig({ problem: 'linear-regression', batch: 256, lr: 0.005, momentum: 0.9 }).form, 'pytorch');
+  const bad: [unknown, RegExp][] = [
+    [{ model: 'mlp', dataset: 'fashion-mnist', lr: 0.05, momentum: 0.9 }, /^batch: is required/],
+    [{ model: 'mlp', dataset: 'fashion-mnist', batch: 128, lr: -1, momentum: 0.9 }, /^lr: must be a number > 0/],
+    [{ model: 'mlp', dataset: 'fashion-mnist', batch: 128, lr: 0.1, momentum: 1 }, /^momentum: must be a number in \[0, 1\)/],
+    [{ model: 'mlp', dataset: 'fashion-mnist', batch: 128, lr: 0.1, momentum: 0.9, form: 'sgd' }, /^momentum: form "sgd" has no momentum/],
+    [{ model: 'mlp', dataset: 'fashion-mnist', batch: 128, lr: 0.1, momentum: 0.9, form: 'adam' }, /^form: must be one of/],
+    [{ model: 'mlp', dataset: 'imagenet', batch: 128, lr: 0.1, momentum: 0.9 }, /^dataset: must be one of/],
+    [{ model: 'vgg', dataset: 'mnist', batch: 128, lr: 0.1, momentum: 0.9 }, /^model: unknown model/],
+    [{ dataset: 'mnist', batch: 128, lr: 0.1, momentum: 0.9 }, /^model: is required/],
+    [{ problem: 'linear-regression', model: 'mlp', batch: 128, lr: 0.1, momentum: 0.9 }, /^model: not used with "problem"/],
+    [{ problem: 'linear-regression', batch: 128, lr: 0.1, momentum: 0.9, lr_: 1 }, /^lr_: unknown key/],
+    [[1, 2], /must be a JSON object/],
+  ];
+  for (const [raw, re] of bad) {
+    assert.throws(() => parseAdviseConfig(raw), (e: unknown) => e instanceof UserError && re.test(e.message) && !e.message.includes('\n'), JSON.stringify(raw));
+  }
+});
+
+test('probe on PAPER.md §6 T5 (B = 256): η = 0.25 → curvature-limited, η = 0.05 → noise-dominated, with measured λ_max = 10', () => {
+  const pt = (eta: number) => optimizerConfig({ form: 'pytorch', lr: eta * (1 - 0.9), momentum: 0.9 });
+  // ηK = 30 as in T5: 120 steps at η = 0.25, 600 at η = 0.05.
+  const hi = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 120, batch: 256, optimizer: pt(0.25), checkpoints: 4 });
+  assert.equal(hi.verdict.regime, 'curvature-limited', hi.verdict.recommendation);
+  assert.ok(Math.abs(hi.lambdaMax - 10) < 1e-3, `λ_max ${hi.lambdaMax} (spectrum top is exactly 10)`);
+  assert.ok(hi.checkpoints.every((c) => c.lambdaReliable));
+  const lo = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 600, batch: 256, optimizer: pt(0.05), checkpoints: 4 });
+  assert.equal(lo.verdict.regime, 'noise-dominated', lo.verdict.recommendation);
+  // Late-probe B_noise ≫ B: closed form at SGD's stationary state is ≈ 1.8e3 (test/diagnostics/verdict.test.ts).
+  assert.ok(lo.noise!.bNoise > 256, `B_noise ${lo.noise!.bNoise}`);
+  assert.equal(lo.verdict.memoryBytesSaved, 50 * 8);
+});
+
+test('probe on T5 at B = 8, η = 0.25 over 400 steps: the loss grows with momentum too → noise-driven, momentum does not help', () => {
+  const r = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 400, batch: 8, optimizer: optimizerConfig({ form: 'pytorch', lr: 0.025, momentum: 0.9 }), checkpoints: 4 });
+  assert.ok(r.diverged || r.lossIncreased);
+  assert.equal(r.verdict.regime, 'noise-dominated', r.verdict.recommendation);
+  assert.match(r.verdict.recommendation, /momentum does not cure/);
+});
+
+test('engine probe (tanh MLP on a synthetic image set): λ_max cross-checks between difference steps, regime follows η', () => {
+  const data = syntheticDataset({ shape: [1, 6, 6], classes: 3, train: 1024, test: 64, seed: 5 });
+  const model = { kind: 'mlp' as const, hidden: [16], activation: 'tanh' as const, dropout: 0 };
+  const probe = (lr: number) => runProbe(engineProblem({ model, data, seed: 1, maxBatch: 64, measureSamples: 128 }),
+    { steps: 30, batch: 64, optimizer: optimizerConfig({ form: 'pytorch', lr, momentum: 0.9 }), checkpoints: 2, lanczosSteps: 12 });
+  const small = probe(1e-4);
+  assert.ok(small.checkpoints.every((c) => c.lambdaReliable && Number.isFinite(c.noise.traceSigma) && c.noise.traceSigma > 0), JSON.stringify(small.checkpoints));
+  // η = 1e-3 against λ_max = O(1): ηλ_max ≪ 2/3, so the regime cannot be curvature-limited.
+  assert.ok(small.verdict.numbers.etaLambdaMax < 0.1, `ηλ_max ${small.verdict.numbers.etaLambdaMax}`);
+  assert.notEqual(small.verdict.regime, 'curvature-limited');
+  // Same weights after 30 tiny steps are almost the initial ones; a lr with ηλ_max ≥ 2 must be curvature-limited.
+  const lam = small.lambdaMax;
+  const big = probe((3 / lam) * (1 - 0.9));
+  assert.ok(big.verdict.numbers.etaLambdaMax >= 1 || big.diverged || big.lossIncreased, JSON.stringify(big.verdict.numbers));
+  assert.equal(big.verdict.regime, 'curvature-limited', big.verdict.recommendation);
+});
+
+test('momentum-lab advise CLI: text and --json output, one-line config errors (built CLI)', (t) => {
+  const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+  if (!existsSync(cli)) {
+    t.skip('dist/src/cli/main.js not built (npm test builds it)');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'mlab-advise-'));
+  const file = join(dir, 'lr.json');
+  writeFileSync(file, JSON.stringify({ problem: 'linear-regression', batch: 256, lr: 0.025, momentum: 0.9, form: 'pytorch' }));
+  const r = spawnSync(process.execPath, [cli, 'advise', file, '--probe-steps', '120', '--json'], { encoding: 'utf8' });
+  if (r.status !== 0 && /unknown command 'advise/.test(r.stderr)) {
+    t.skip('dist is older than the advise command (npm test rebuilds it)');
+    return;
+  }
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { regime: string; numbers: { etaLambdaMax: number; eta: number }; memoryBytesSaved: number };
+  assert.equal(out.regime, 'curvature-limited');
+  assert.ok(Math.abs(out.numbers.eta - 0.25) < 1e-12 && Math.abs(out.numbers.etaLambdaMax - 2.5) < 1e-3);
+  const txt = spawnSync(process.execPath, [cli, 'advise', file, '--probe-steps', '120'], { encoding: 'utf8' });
+  assert.equal(txt.status, 0, txt.stderr);
+  assert.match(txt.stdout, /regime: curvature-limited\ncurvature-limited — keep momentum/);
+  const badFile = join(dir, 'bad.json');
+  writeFileSync(badFile, JSON.stringify({ problem: 'linear-regression', batch: 0, lr: 0.025, momentum: 0.9 }));
+  const bad = spawnSync(process.execPath, [cli, 'advise', badFile], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^error: batch: must be an integer ≥ 2/);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
+});
