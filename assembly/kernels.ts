@@ -249,6 +249,30 @@ export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32, A: usize,
 export function im2col(x: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride: i32, pad: i32, cols: usize): void {
   const oh = (H + 2 * pad - kh) / stride + 1;
   const ow = (W + 2 * pad - kw) / stride + 1;
+  im2colLd(x, C, H, W, kh, kw, stride, pad, cols, oh * ow);
+}
+
+/** im2col of n images into one matrix cols[(C·kh·kw) × (n·oh·ow)], image i in columns i·oh·ow … */
+export function im2colBatch(x: usize, n: i32, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride: i32, pad: i32, cols: usize): void {
+  const ohw = ((H + 2 * pad - kh) / stride + 1) * ((W + 2 * pad - kw) / stride + 1);
+  for (let i = 0; i < n; i++) {
+    im2colLd(x + <usize>(i * C * H * W) * 4, C, H, W, kh, kw, stride, pad, cols + <usize>(i * ohw) * 4, n * ohw);
+  }
+}
+
+/** col2im of the batch layout of im2colBatch: dx[n × C×H×W] overwritten. */
+export function col2imBatch(cols: usize, n: i32, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride: i32, pad: i32, dx: usize): void {
+  const ohw = ((H + 2 * pad - kh) / stride + 1) * ((W + 2 * pad - kw) / stride + 1);
+  for (let i = 0; i < n; i++) {
+    col2imLd(cols + <usize>(i * ohw) * 4, C, H, W, kh, kw, stride, pad, dx + <usize>(i * C * H * W) * 4, n * ohw);
+  }
+}
+
+/** im2col writing row r of the column matrix at cols + r·ld floats. */
+function im2colLd(x: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride: i32, pad: i32, cols: usize, ld: i32): void {
+  const oh = (H + 2 * pad - kh) / stride + 1;
+  const ow = (W + 2 * pad - kw) / stride + 1;
+  const skip = <usize>(ld - oh * ow) * 4;
   let dst = cols;
   for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) for (let kj = 0; kj < kw; kj++) {
     // Valid z: 0 ≤ z·stride − pad + kj < W.
@@ -276,6 +300,7 @@ export function im2col(x: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, strid
       }
       dst += <usize>ow * 4;
     }
+    dst += skip;
   }
 }
 
@@ -283,6 +308,13 @@ export function im2col(x: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, strid
 export function col2im(cols: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride: i32, pad: i32, dx: usize): void {
   const oh = (H + 2 * pad - kh) / stride + 1;
   const ow = (W + 2 * pad - kw) / stride + 1;
+  col2imLd(cols, C, H, W, kh, kw, stride, pad, dx, oh * ow);
+}
+
+function col2imLd(cols: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride: i32, pad: i32, dx: usize, ld: i32): void {
+  const oh = (H + 2 * pad - kh) / stride + 1;
+  const ow = (W + 2 * pad - kw) / stride + 1;
+  const skip = <usize>(ld - oh * ow) * 4;
   memory.fill(dx, 0, <usize>(C * H * W) * 4);
   let src = cols;
   for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) for (let kj = 0; kj < kw; kj++) {
@@ -314,6 +346,7 @@ export function col2im(cols: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, st
       }
       src += <usize>ow * 4;
     }
+    src += skip;
   }
 }
 
@@ -665,4 +698,67 @@ export function gemmBatch(transA: i32, transB: i32, M: i32, N: i32, K: i32, A: u
     if (atomic.add<i32>(done, 1) + 1 == total) atomic.notify(done);
   }
   if (waitAll) waitAtLeast(done, total, spin);
+}
+
+// ---------------------------------------------------------------------------------------------- layout permutes
+
+/**
+ * y[i, c, j] = act(src[c, i, j] + bias[c]) for src = [C × n × S] (a batched conv GEMM's output) and y = [n × C × S];
+ * act = ReLU (NaN kept, −0 → +0) when relu ≠ 0. bias = 0 means none. One float32 add per element.
+ */
+export function channelsToBatch(src: usize, bias: usize, n: i32, C: i32, S: i32, relu: i32, y: usize): void {
+  const z = f32x4.splat(0);
+  for (let c = 0; c < C; c++) {
+    const bs: f32 = bias ? load<f32>(bias + <usize>c * 4) : 0;
+    const b = f32x4.splat(bs);
+    for (let i = 0; i < n; i++) {
+      const s = src + <usize>((c * n + i) * S) * 4, d = y + <usize>((i * C + c) * S) * 4;
+      let j = 0;
+      if (relu) {
+        for (; j + 4 <= S; j += 4) {
+          const v = f32x4.add(v128.load(s + <usize>j * 4), b);
+          v128.store(d + <usize>j * 4, v128.and(v, v128.or(f32x4.gt(v, z), f32x4.ne(v, v))));
+        }
+        for (; j < S; j++) { const v = load<f32>(s + <usize>j * 4) + bs; store<f32>(d + <usize>j * 4, v > 0 || v != v ? v : 0); }
+      } else {
+        for (; j + 4 <= S; j += 4) v128.store(d + <usize>j * 4, f32x4.add(v128.load(s + <usize>j * 4), b));
+        for (; j < S; j++) store<f32>(d + <usize>j * 4, load<f32>(s + <usize>j * 4) + bs);
+      }
+    }
+  }
+}
+
+/**
+ * dst[c, i, j] = dy[i, c, j] · [mask[i, c, j] > 0] (the ReLU gate, a float32 multiply by 1 or 0; mask = 0: none),
+ * and dbias[c] += Σ_{i,j} dst[c, i, j] when dbias ≠ 0 (float64, 8 interleaved partial sums per channel).
+ */
+export function batchToChannels(dy: usize, mask: usize, n: i32, C: i32, S: i32, dst: usize, dbias: usize): void {
+  const z = f32x4.splat(0), one = f32x4.splat(1);
+  for (let c = 0; c < C; c++) {
+    let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
+    let tail: f64 = 0;
+    for (let i = 0; i < n; i++) {
+      const o = <usize>((i * C + c) * S) * 4, d = dst + <usize>((c * n + i) * S) * 4;
+      const g = dy + o, m = mask + o;
+      let j = 0;
+      for (; j + 4 <= S; j += 4) {
+        let v = v128.load(g + <usize>j * 4);
+        if (mask) v = f32x4.mul(v, v128.and(one, f32x4.gt(v128.load(m + <usize>j * 4), z)));
+        v128.store(d + <usize>j * 4, v);
+        s0 = f64x2.add(s0, f64x2.promote_low_f32x4(v));
+        s1 = f64x2.add(s1, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+      }
+      for (; j < S; j++) {
+        let v = load<f32>(g + <usize>j * 4);
+        if (mask) v = v * (load<f32>(m + <usize>j * 4) > 0 ? <f32>1 : <f32>0);
+        store<f32>(d + <usize>j * 4, v);
+        tail += <f64>v;
+      }
+    }
+    if (dbias) {
+      const t = f64x2.add(s0, s1);
+      const q = dbias + <usize>c * 4;
+      store<f32>(q, <f32>(<f64>load<f32>(q) + (f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1) + tail)));
+    }
+  }
 }

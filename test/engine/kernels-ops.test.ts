@@ -109,3 +109,48 @@ test('softmax cross-entropy loss and gradient match the reference', () => withKe
   bad[0] = 10;
   assert.throws(() => w.softmaxCrossEntropy(w.alloc(10), bad, 1, 10, null), /label 10 at row 0 outside 0..9/);
 }));
+
+test('im2colBatch / col2imBatch equal the per-image reference placed in the batch layout (exact)', () => withKernels((w, r) => {
+  // Copies and float32 adds in the reference's order: bit-identical.
+  const rng = new Rng(6);
+  for (const [n, C, H, W, k, s, p] of [[3, 2, 7, 6, 3, 1, 0], [2, 3, 9, 9, 3, 2, 1], [4, 1, 5, 5, 1, 1, 0], [1, 2, 6, 7, 2, 2, 2]] as const) {
+    const m = n * C * k * k * convOutputSize(H, k, s, p) * convOutputSize(W, k, s, p);
+    const x = random(w, n * C * H * W, rng);
+    const cols = w.alloc(m).fill(Number.NaN), want = new Float32Array(m);
+    r.im2colBatch(x, n, C, H, W, k, k, s, p, want);
+    w.im2colBatch(x, n, C, H, W, k, k, s, p, cols);
+    assert.deepEqual(Array.from(cols), Array.from(want), `im2colBatch ${[n, C, H, W, k, s, p]}`);
+    const g = random(w, m, rng), dx = w.alloc(n * C * H * W).fill(Number.NaN), wantDx = new Float32Array(n * C * H * W);
+    r.col2imBatch(g, n, C, H, W, k, k, s, p, wantDx);
+    w.col2imBatch(g, n, C, H, W, k, k, s, p, dx);
+    assert.deepEqual(Array.from(dx), Array.from(wantDx), `col2imBatch ${[n, C, H, W, k, s, p]}`);
+  }
+}));
+
+test('channelsToBatch / batchToChannels: permutes, bias, ReLU exact; bias gradient within float64-sum rounding', () => withKernels((w, r) => {
+  const rng = new Rng(7);
+  for (const [n, C, S] of [[3, 5, 7], [2, 4, 121], [1, 1, 1], [5, 3, 8]] as const) {
+    const src = random(w, n * C * S, rng, true), bias = random(w, C, rng);
+    src[1] = Number.NaN;
+    for (const relu of [false, true]) for (const b of [bias, null]) {
+      const y = w.alloc(n * C * S), want = new Float32Array(n * C * S);
+      r.channelsToBatch(src, b, n, C, S, relu, want);
+      w.channelsToBatch(src, b, n, C, S, relu, y);
+      assert.deepEqual(Array.from(y), Array.from(want), `channelsToBatch ${[n, C, S]} relu=${relu} bias=${b !== null}`);
+    }
+    const dy = random(w, n * C * S, rng), mask = random(w, n * C * S, rng, true);
+    for (const m of [mask, null]) {
+      const dst = w.alloc(n * C * S), wantDst = new Float32Array(n * C * S);
+      const db = random(w, C, rng), wantDb = Float32Array.from(db);
+      r.batchToChannels(dy, m, n, C, S, wantDst, wantDb);
+      w.batchToChannels(dy, m, n, C, S, dst, db);
+      assert.deepEqual(Array.from(dst), Array.from(wantDst), `batchToChannels ${[n, C, S]} mask=${m !== null}`);
+      // float64 sums that differ only in association, rounded once to float32: 2u·(|db₀| + Σ|dst|).
+      for (let c = 0; c < C; c++) {
+        let mag = Math.abs(wantDb[c]!);
+        for (let i = 0; i < n * S; i++) mag += Math.abs(wantDst[c * n * S + i]!);
+        assert.ok(Math.abs(db[c]! - wantDb[c]!) <= 2 * U * mag, `dbias[${c}] ${db[c]} vs ${wantDb[c]}`);
+      }
+    }
+  }
+}));

@@ -18,6 +18,13 @@
  *   gemmBatchSum?(transA, transB, M, N, K, A, strideA, B, strideB, C, count, accumulate): void
  *        C (+)= Σ_i op(A_i)·op(B_i) (conv weight gradient); bit-identical to calling gemm(…, C, accumulate) for
  *        i = 0 with `accumulate`, then i = 1, 2, … with accumulate = true.
+ *   im2colBatch?(x, n, C, H, W, kh, kw, stride, pad, cols): void      cols[(C·kh·kw) × (n·oh·ow)], image i in columns
+ *        [i·oh·ow, (i+1)·oh·ow) (the batched conv layout: one GEMM W·cols for the whole batch)
+ *   col2imBatch?(cols, n, C, H, W, kh, kw, stride, pad, dx): void      adjoint of im2colBatch; dx[n×C×H×W] overwritten
+ *   channelsToBatch?(src, bias | null, n, C, S, relu, y): void         y[i,c,j] = act(src[c,i,j] + bias[c]),
+ *        src = [C × n × S] (the batched conv GEMM output), y = [n × C × S]; act = ReLU if relu (NaN kept) else identity
+ *   batchToChannels?(dy, mask | null, n, C, S, dst, dbias | null): void  dst[c,i,j] = dy[i,c,j]·[mask[i,c,j] > 0]
+ *        (mask = the ReLU output, or null for none); dbias[c] += Σ_{i,j} dst[c,i,j] when dbias is given
  *   sgdMomentumStep?(x, g, b, n, lr, beta): void                       b ← β·b + g; x ← x − lr·b (float64 math, bit-identical
  *        to src/optim's pytorch loop). Do not call it directly: use `fastOptimizerStep` (kernels/optimizer-step.ts),
  *        a drop-in for optimizerStep that takes this path only where it is exact and falls back otherwise.
@@ -79,6 +86,17 @@ export interface Kernels {
    * dL/dz = (softmax(z) − onehot(y))/n into dlogits when not null.
    */
   softmaxCrossEntropy?(logits: Float32Array, labels: Int32Array, n: number, C: number, dlogits: Float32Array | null): number;
+  /** im2col of n images into cols[(C·kh·kw) × (n·oh·ow)], image i occupying columns i·oh·ow … (i+1)·oh·ow − 1. */
+  im2colBatch?(x: Float32Array, n: number, C: number, H: number, W: number, kh: number, kw: number, stride: number,
+    pad: number, cols: Float32Array): void;
+  /** Adjoint of im2colBatch: dx[n × C × H × W] (overwritten) from cols in the batch layout. */
+  col2imBatch?(cols: Float32Array, n: number, C: number, H: number, W: number, kh: number, kw: number, stride: number,
+    pad: number, dx: Float32Array): void;
+  /** y[i, c, j] = act(src[c, i, j] + bias[c]) for src [C × n × S] → y [n × C × S]; act = ReLU when relu (NaN kept). */
+  channelsToBatch?(src: Float32Array, bias: Float32Array | null, n: number, C: number, S: number, relu: boolean, y: Float32Array): void;
+  /** dst[c, i, j] = dy[i, c, j]·[mask[i, c, j] > 0] (mask null: no gate); dbias[c] += Σ_{i,j} dst[c, i, j] if dbias. */
+  batchToChannels?(dy: Float32Array, mask: Float32Array | null, n: number, C: number, S: number, dst: Float32Array,
+    dbias: Float32Array | null): void;
   /**
    * count GEMMs C_i = op(A_i)·op(B_i) (+ C_i) with A_i = A.subarray(i·strideA) (likewise B, C; a stride of 0
    * shares the operand; C strides must not overlap). Same results as count `gemm` calls, one thread dispatch.

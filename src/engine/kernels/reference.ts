@@ -132,6 +132,48 @@ export function referenceGemmBatchSum(transA: boolean, transB: boolean, M: numbe
   C.set(s);
 }
 
+export function referenceIm2colBatch(x: Float32Array, n: number, C: number, H: number, W: number, kh: number, kw: number,
+  stride: number, pad: number, cols: Float32Array): void {
+  const S = convOutputSize(H, kh, stride, pad) * convOutputSize(W, kw, stride, pad), R = C * kh * kw;
+  const one = new Float32Array(R * S);
+  for (let i = 0; i < n; i++) {
+    referenceIm2col(x.subarray(i * C * H * W), C, H, W, kh, kw, stride, pad, one);
+    for (let r = 0; r < R; r++) cols.set(one.subarray(r * S, (r + 1) * S), r * n * S + i * S);
+  }
+}
+
+export function referenceCol2imBatch(cols: Float32Array, n: number, C: number, H: number, W: number, kh: number, kw: number,
+  stride: number, pad: number, dx: Float32Array): void {
+  const S = convOutputSize(H, kh, stride, pad) * convOutputSize(W, kw, stride, pad), R = C * kh * kw;
+  const one = new Float32Array(R * S);
+  for (let i = 0; i < n; i++) {
+    for (let r = 0; r < R; r++) one.set(cols.subarray(r * n * S + i * S, r * n * S + (i + 1) * S), r * S);
+    referenceCol2im(one, C, H, W, kh, kw, stride, pad, dx.subarray(i * C * H * W));
+  }
+}
+
+export function referenceChannelsToBatch(src: ArrayLike<number>, bias: ArrayLike<number> | null, n: number, C: number, S: number,
+  relu: boolean, y: Out): void {
+  for (let c = 0; c < C; c++) for (let i = 0; i < n; i++) for (let j = 0; j < S; j++) {
+    const v = Math.fround(src[(c * n + i) * S + j]! + (bias === null ? 0 : bias[c]!));
+    y[(i * C + c) * S + j] = relu && !(v > 0 || v !== v) ? 0 : v;
+  }
+}
+
+export function referenceBatchToChannels(dy: ArrayLike<number>, mask: ArrayLike<number> | null, n: number, C: number, S: number,
+  dst: Out, dbias: Out | null): void {
+  for (let c = 0; c < C; c++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < S; j++) {
+      const o = (i * C + c) * S + j;
+      const v = mask === null ? dy[o]! : Math.fround(dy[o]! * (mask[o]! > 0 ? 1 : 0));
+      dst[(c * n + i) * S + j] = v;
+      s += v;
+    }
+    if (dbias !== null) dbias[c] = dbias[c]! + s;
+  }
+}
+
 /** Same loop, same operation order as pytorchStep's fast branch in src/optim/sgd.ts. */
 export function referenceSgdMomentumStep(x: Out, g: ArrayLike<number>, b: Out, n: number, lr: number, beta: number): void {
   const a = -lr;
@@ -160,6 +202,10 @@ export function createReferenceKernels(): Kernels {
     softmaxCrossEntropy: referenceSoftmaxCrossEntropy,
     sgdMomentumStep: referenceSgdMomentumStep,
     gemmBatch: referenceGemmBatch,
+    im2colBatch: referenceIm2colBatch,
+    col2imBatch: referenceCol2imBatch,
+    channelsToBatch: referenceChannelsToBatch,
+    batchToChannels: referenceBatchToChannels,
     gemmBatchSum: referenceGemmBatchSum,
   };
 }

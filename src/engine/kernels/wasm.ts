@@ -35,7 +35,7 @@ export interface WasmKernelOptions {
    * (both are deterministic on one machine). Default true, so every entry point picks the same build.
    */
   enableRelaxedSimdFlag?: boolean;
-  /** GEMMs with M·N·K below this run on one thread (wake-up costs ~10–50 µs). */
+  /** GEMMs with M·N·K below this (default 96³ ≈ 0.9M, ~30 µs of work) run on one thread (a wake-up costs ~5–50 µs). */
   minThreadedWork?: number;
   /** Busy-wait iterations before a thread sleeps in Atomics.wait (lower latency, burns CPU while idle). */
   spin?: number;
@@ -85,6 +85,10 @@ interface KernelExports {
   maxPoolBackward(dy: number, arg: number, dx: number, planes: number, H: number, W: number, k: number, stride: number): void;
   softmaxCrossEntropy(logits: number, labels: number, n: number, C: number, dlogits: number, hasGrad: number): number;
   sgdMomentumStep(x: number, g: number, b: number, n: number, lr: number, beta: number): void;
+  im2colBatch(x: number, n: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, cols: number): void;
+  col2imBatch(cols: number, n: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, dx: number): void;
+  channelsToBatch(src: number, bias: number, n: number, C: number, S: number, relu: number, y: number): void;
+  batchToChannels(dy: number, mask: number, n: number, C: number, S: number, dst: number, dbias: number): void;
   gemmBatch(transA: number, transB: number, M: number, N: number, K: number, A: number, strideA: number, B: number, strideB: number,
     C: number, strideC: number, count: number, accumulate: number, sum: number, rowChunk: number,
     ctl: number, gen: number, scratch: number, spin: number, waitAll: number): void;
@@ -203,7 +207,7 @@ class WasmKernels implements Kernels {
       throw new RangeError(`threads must be an integer in 1..${MAX_THREADS}, got ${threads}`);
     }
     this.threads = threads;
-    this.minThreadedWork = opts.minThreadedWork ?? 64 * 64 * 64;
+    this.minThreadedWork = opts.minThreadedWork ?? 96 * 96 * 96;
     this.spin = opts.spin ?? 10000;
     this.dynamic = (opts.scheduler ?? 'dynamic') === 'dynamic';
     const { module, variant } = loadModule(opts.variant ?? 'auto', opts.enableRelaxedSimdFlag ?? true);
@@ -480,6 +484,29 @@ class WasmKernels implements Kernels {
 
   sgdMomentumStep(x: Float32Array, g: Float32Array, b: Float32Array, n: number, lr: number, beta: number): void {
     this.k.sgdMomentumStep(this.ptr(x, n, 'sgdMomentumStep x'), this.ptr(g, n, 'sgdMomentumStep g'), this.ptr(b, n, 'sgdMomentumStep b'), n, lr, beta);
+  }
+
+  im2colBatch(x: Float32Array, n: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number,
+    cols: Float32Array): void {
+    const m = n * C * kh * kw * convOutputSize(H, kh, stride, pad) * convOutputSize(W, kw, stride, pad);
+    this.k.im2colBatch(this.ptr(x, n * C * H * W, 'im2colBatch x'), n, C, H, W, kh, kw, stride, pad, this.ptr(cols, m, 'im2colBatch cols'));
+  }
+
+  col2imBatch(cols: Float32Array, n: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number,
+    dx: Float32Array): void {
+    const m = n * C * kh * kw * convOutputSize(H, kh, stride, pad) * convOutputSize(W, kw, stride, pad);
+    this.k.col2imBatch(this.ptr(cols, m, 'col2imBatch cols'), n, C, H, W, kh, kw, stride, pad, this.ptr(dx, n * C * H * W, 'col2imBatch dx'));
+  }
+
+  channelsToBatch(src: Float32Array, bias: Float32Array | null, n: number, C: number, S: number, relu: boolean, y: Float32Array): void {
+    this.k.channelsToBatch(this.ptr(src, n * C * S, 'channelsToBatch src'), bias === null ? 0 : this.ptr(bias, C, 'channelsToBatch bias'),
+      n, C, S, relu ? 1 : 0, this.ptr(y, n * C * S, 'channelsToBatch y'));
+  }
+
+  batchToChannels(dy: Float32Array, mask: Float32Array | null, n: number, C: number, S: number, dst: Float32Array,
+    dbias: Float32Array | null): void {
+    this.k.batchToChannels(this.ptr(dy, n * C * S, 'batchToChannels dy'), mask === null ? 0 : this.ptr(mask, n * C * S, 'batchToChannels mask'),
+      n, C, S, this.ptr(dst, n * C * S, 'batchToChannels dst'), dbias === null ? 0 : this.ptr(dbias, C, 'batchToChannels dbias'));
   }
 
   /** Stops the worker threads; the kernels (and their memory) keep working on the calling thread alone. */
