@@ -19,25 +19,6 @@ export interface Backend {
   im2col(x: Buf, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, cols: Buf): void;
   col2im(cols: Buf, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, dx: Buf): void;
   readonly kernels: Kernels | null;
-  /** dst[d0 .. d0+len) = src[s0 .. s0+len) for buffers from `alloc` (a memmove when they share one linear memory). */
-  copy(src: Buf, s0: number, dst: Buf, d0: number, len: number): void;
-}
-
-function sliceCopy(src: Buf, s0: number, dst: Buf, d0: number, len: number): void {
-  dst.set(src.subarray(s0, s0 + len), d0);
-}
-
-/**
- * Copies between arrays of one WebAssembly linear memory through a view of the whole memory (`copyWithin`, no
- * allocation). Views made before the memory grew have a shorter `buffer`, so the view is rebuilt on the longest.
- */
-function linearMemoryCopy(kernels: Kernels): Backend['copy'] {
-  let mem: Float32Array<ArrayBufferLike> = new Float32Array(0);
-  return (src, s0, dst, d0, len) => {
-    const a = src.byteOffset / 4 + s0, b = dst.byteOffset / 4 + d0;
-    if (a + len > mem.length || b + len > mem.length) mem = new Float32Array(kernels.alloc(0).buffer);
-    mem.copyWithin(b, a, a + len);
-  };
 }
 
 export function float32Backend(kernels: Kernels = createReferenceKernels()): Backend {
@@ -49,8 +30,6 @@ export function float32Backend(kernels: Kernels = createReferenceKernels()): Bac
     gemm: (ta, tb, M, N, K, A, B, C, acc) => kernels.gemm(ta, tb, M, N, K, A as Float32Array, B as Float32Array, C as Float32Array, acc),
     im2col: (x, C, H, W, kh, kw, s, p, cols) => kernels.im2col(x as Float32Array, C, H, W, kh, kw, s, p, cols as Float32Array),
     col2im: (cols, C, H, W, kh, kw, s, p, dx) => kernels.col2im(cols as Float32Array, C, H, W, kh, kw, s, p, dx as Float32Array),
-    // A SharedArrayBuffer-backed alloc means one wasm linear memory (see kernels/api.ts); plain arrays are separate.
-    copy: kernels.alloc(0).buffer instanceof SharedArrayBuffer ? linearMemoryCopy(kernels) : sliceCopy,
   };
 }
 
@@ -63,6 +42,5 @@ export function float64Backend(): Backend {
     gemm: referenceGemm,
     im2col: referenceIm2col,
     col2im: referenceCol2im,
-    copy: sliceCopy,
   };
 }

@@ -147,53 +147,6 @@ export class Linear extends Base {
 }
 
 // ---------------------------------------------------------------------------------------------- Conv2d
-/**
- * Column layout shared by a batch: cols[(c·k + ki)·k + kj, i·OHW + oy·OW + ox] = x[i, c, oy·s − p + ki, ox·s − p + kj]
- * (0 outside the image), so one GEMM covers the whole batch (large N keeps the SIMD GEMM efficient and threaded).
- */
-export function im2colBatch(x: Buf, n: number, C: number, H: number, W: number, k: number, s: number, p: number, cols: Buf): void {
-  const OH = convOutputSize(H, k, s, p), OW = convOutputSize(W, k, s, p), OHW = OH * OW, ld = n * OHW;
-  for (let c = 0; c < C; c++) for (let ki = 0; ki < k; ki++) for (let kj = 0; kj < k; kj++) {
-    const row = ((c * k + ki) * k + kj) * ld;
-    // valid ox: 0 ≤ ox·s − p + kj < W
-    const ox0 = Math.max(0, Math.ceil((p - kj) / s)), ox1 = Math.min(OW, Math.floor((W - 1 + p - kj) / s) + 1);
-    for (let i = 0; i < n; i++) {
-      const xb = (i * C + c) * H * W;
-      for (let oy = 0; oy < OH; oy++) {
-        const iy = oy * s - p + ki;
-        const o = row + i * OHW + oy * OW;
-        if (iy < 0 || iy >= H) { for (let ox = 0; ox < OW; ox++) cols[o + ox] = 0; continue; }
-        for (let ox = 0; ox < ox0; ox++) cols[o + ox] = 0;
-        const xr = xb + iy * W - p + kj;
-        if (s === 1) for (let ox = ox0; ox < ox1; ox++) cols[o + ox] = x[xr + ox]!;
-        else for (let ox = ox0; ox < ox1; ox++) cols[o + ox] = x[xr + ox * s]!;
-        for (let ox = Math.max(ox0, ox1); ox < OW; ox++) cols[o + ox] = 0;
-      }
-    }
-  }
-}
-
-/** Adjoint of `im2colBatch`: dx (overwritten) = Σ over the columns that read each input element. */
-export function col2imBatch(cols: Buf, n: number, C: number, H: number, W: number, k: number, s: number, p: number, dx: Buf): void {
-  const OH = convOutputSize(H, k, s, p), OW = convOutputSize(W, k, s, p), OHW = OH * OW, ld = n * OHW;
-  dx.fill(0, 0, n * C * H * W);
-  for (let c = 0; c < C; c++) for (let ki = 0; ki < k; ki++) for (let kj = 0; kj < k; kj++) {
-    const row = ((c * k + ki) * k + kj) * ld;
-    const ox0 = Math.max(0, Math.ceil((p - kj) / s)), ox1 = Math.min(OW, Math.floor((W - 1 + p - kj) / s) + 1);
-    for (let i = 0; i < n; i++) {
-      const xb = (i * C + c) * H * W;
-      for (let oy = 0; oy < OH; oy++) {
-        const iy = oy * s - p + ki;
-        if (iy < 0 || iy >= H) continue;
-        const o = row + i * OHW + oy * OW;
-        const xr = xb + iy * W - p + kj;
-        if (s === 1) for (let ox = ox0; ox < ox1; ox++) dx[xr + ox] += cols[o + ox]!;
-        else for (let ox = ox0; ox < ox1; ox++) dx[xr + ox * s] += cols[o + ox]!;
-      }
-    }
-  }
-}
-
 /** Transient buffers shared by the layers of one model (valid within one forward or backward call only). */
 export class Scratch {
   private readonly bufs = new Map<string, Buf>();
@@ -212,9 +165,10 @@ export class Scratch {
 export const KEEP_COLS_LIMIT = 8 * 1024 * 1024;
 
 /**
- * 2-D convolution over [C, H, W]: batched im2col, one GEMM Y' = W·cols with W stored [outC × C·k·k] (PyTorch's
- * layout flattened) giving Y' in [outC, n, OH·OW] order, then one pass to NCHW that adds the bias and, when `relu`
- * is set, applies ReLU (a fused conv→ReLU, so the activation costs no extra pass over memory).
+ * 2-D convolution over [C, H, W] by im2col + GEMM per image, Y_i = W·cols_i with W stored [outC × C·k·k] (PyTorch's
+ * layout flattened), bias and (with `relu`) ReLU applied to each image's output while it is in cache — a fused
+ * conv→ReLU costs no extra pass over memory. Measured on the 2-core machine, per-image GEMMs beat one batched GEMM
+ * here because the batched column layout needs a gather and two transposes in JavaScript.
  */
 export class Conv2d extends Base {
   readonly kind = 'conv2d';
@@ -225,6 +179,8 @@ export class Conv2d extends Base {
   private cols: Buf = EMPTY;
   private keepCols = false;
   private readonly scratch: Scratch;
+  private readonly xv = new Views(0); private readonly yv = new Views(0); private readonly dyv = new Views(0);
+  private readonly dxv = new Views(0); private readonly colv = new Views(0);
   constructor(ctx: BuildContext, name: string, inShape: readonly number[], outChannels: number,
     readonly k: number, readonly stride = 1, readonly pad = 0, bias = true, readonly relu = false) {
     const [C, H, W] = inShape as [number, number, number];
@@ -242,74 +198,59 @@ export class Conv2d extends Base {
     this.keepCols = size <= KEEP_COLS_LIMIT;
     this.cols = this.keepCols ? this.be.alloc(size) : EMPTY;
   }
-  private columns(n: number): Buf {
-    return this.keepCols ? this.cols : this.scratch.get('conv.cols', this.CKK * n * this.OHW);
-  }
-  private readonly xv = new Views(0);
-  private readonly dxv = new Views(0);
-  /**
-   * float32: the kernel's per-image im2col into a scratch block, then row copies (memmoves in linear memory) into
-   * the batch layout, which beats a JS gather with short rows; float64: the JS batch loops.
-   */
-  private im2col(x: Buf, n: number, cols: Buf): void {
-    if (this.be.precision === 'float64') { im2colBatch(x, n, this.C, this.H, this.W, this.k, this.stride, this.pad, cols); return; }
-    const { CKK, OHW } = this, ld = n * OHW;
-    const tmp = this.scratch.get('conv.tmp', CKK * OHW);
-    for (let i = 0; i < n; i++) {
-      this.be.im2col(this.xv.at(x, i, this.inSize), this.C, this.H, this.W, this.k, this.k, this.stride, this.pad, tmp);
-      for (let r = 0; r < CKK; r++) this.be.copy(tmp, r * OHW, cols, r * ld + i * OHW, OHW);
-    }
-  }
-  private col2im(cols: Buf, n: number): void {
-    if (this.be.precision === 'float64') { col2imBatch(cols, n, this.C, this.H, this.W, this.k, this.stride, this.pad, this.dx); return; }
-    const { CKK, OHW } = this, ld = n * OHW;
-    const tmp = this.scratch.get('conv.tmp', CKK * OHW);
-    for (let i = 0; i < n; i++) {
-      for (let r = 0; r < CKK; r++) this.be.copy(cols, r * ld + i * OHW, tmp, r * OHW, OHW);
-      this.be.col2im(tmp, this.C, this.H, this.W, this.k, this.k, this.stride, this.pad, this.dxv.at(this.dx, i, this.inSize));
-    }
+  /** Image i's columns: computed now (`fresh`) or kept from forward. */
+  private columns(x: Buf, i: number, fresh: boolean): Buf {
+    const per = this.CKK * this.OHW;
+    const c = this.keepCols ? this.colv.at(this.cols, i, per) : this.scratch.get('conv.cols', per);
+    if (fresh || !this.keepCols) this.be.im2col(this.xv.at(x, i, this.inSize), this.C, this.H, this.W, this.k, this.k, this.stride, this.pad, c);
+    return c;
   }
   forward(x: Buf, n: number): Buf {
     this.x = x;
     const { OC, OHW, CKK } = this;
-    const N = n * OHW;
-    const cols = this.columns(n);
-    this.im2col(x, n, cols);
-    const yt = this.scratch.get('conv.yt', OC * N);
-    this.be.gemm(false, false, OC, N, CKK, this.weight.data, cols, yt, false);
-    const y = this.out, b = this.bias === null ? null : this.bias.data;
-    for (let c = 0; c < OC; c++) {
-      const bc = b === null ? 0 : b[c]!;
-      for (let i = 0; i < n; i++) {
-        const src = (c * n + i) * OHW, dst = (i * OC + c) * OHW;
-        if (this.relu) for (let j = 0; j < OHW; j++) { const v = yt[src + j]! + bc; y[dst + j] = (v + Math.abs(v)) * 0.5; }
-        else for (let j = 0; j < OHW; j++) y[dst + j] = yt[src + j]! + bc;
+    const kern = this.kern, wd = this.weight.data, b = this.bias === null ? null : this.bias.data;
+    const fast = kern !== null && kern.biasAdd !== undefined && kern.reluForward !== undefined;
+    for (let i = 0; i < n; i++) {
+      const yi = this.yv.at(this.out, i, this.outSize);
+      this.be.gemm(false, false, OC, OHW, CKK, wd, this.columns(x, i, true), yi, false);
+      if (fast) {
+        if (b !== null) kern.biasAdd!(yi as Float32Array, b as Float32Array, 1, OC, OHW);
+        if (this.relu) kern.reluForward!(yi as Float32Array, yi as Float32Array, OC * OHW);
+      } else {
+        for (let c = 0; c < OC; c++) {
+          const bc = b === null ? 0 : b[c]!, o = c * OHW;
+          if (this.relu) for (let j = 0; j < OHW; j++) { const v = yi[o + j]! + bc; yi[o + j] = (v + Math.abs(v)) * 0.5; }
+          else for (let j = 0; j < OHW; j++) yi[o + j] += bc;
+        }
       }
     }
-    return y;
+    return this.out;
   }
   backward(dy: Buf, n: number): Buf {
     const { OC, OHW, CKK } = this;
-    const N = n * OHW;
-    const dyt = this.scratch.get('conv.yt', OC * N);
-    const y = this.out, db = this.bias === null ? null : this.bias.grad;
-    for (let c = 0; c < OC; c++) {
-      let s = 0;
-      for (let i = 0; i < n; i++) {
-        const dst = (c * n + i) * OHW, src = (i * OC + c) * OHW;
-        // ReLU backward: pass dy where the output is positive (branch-free: dy·[y > 0]).
-        if (this.relu) for (let j = 0; j < OHW; j++) { const g = dy[src + j]! * +(y[src + j]! > 0); dyt[dst + j] = g; s += g; }
-        else for (let j = 0; j < OHW; j++) { const g = dy[src + j]!; dyt[dst + j] = g; s += g; }
+    const kern = this.kern, db = this.bias === null ? null : this.bias.grad;
+    const fast = kern !== null && kern.biasGrad !== undefined && kern.reluBackward !== undefined;
+    // dy may be shared (residual branches), so the ReLU mask goes into scratch.
+    const masked = this.relu ? this.scratch.get('conv.dy', OC * OHW) : EMPTY;
+    for (let i = 0; i < n; i++) {
+      let dyi = this.dyv.at(dy, i, this.outSize);
+      if (this.relu) {
+        const yi = this.yv.at(this.out, i, this.outSize);
+        if (fast) kern.reluBackward!(yi as Float32Array, dyi as Float32Array, masked as Float32Array, OC * OHW);
+        else for (let j = 0; j < OC * OHW; j++) masked[j] = dyi[j]! * +(yi[j]! > 0);
+        dyi = masked;
       }
-      if (db !== null) db[c] += s;
-    }
-    const cols = this.columns(n);
-    if (!this.keepCols) this.im2col(this.x, n, cols);
-    this.be.gemm(false, true, OC, CKK, N, dyt, cols, this.weight.grad, true);
-    if (this.needsInputGrad) {
-      // dcols = Wᵀ·dY' overwrites the columns (no longer needed), then scatters back to the image.
-      this.be.gemm(true, false, CKK, N, OC, this.weight.data, dyt, cols, false);
-      this.col2im(cols, n);
+      if (db !== null) {
+        if (fast) kern.biasGrad!(dyi as Float32Array, db as Float32Array, 1, OC, OHW);
+        else for (let c = 0; c < OC; c++) { let s = 0; for (let j = 0; j < OHW; j++) s += dyi[c * OHW + j]!; db[c] += s; }
+      }
+      const cols = this.columns(this.x, i, false);
+      this.be.gemm(false, true, OC, CKK, OHW, dyi, cols, this.weight.grad, true);
+      if (this.needsInputGrad) {
+        const dcols = this.scratch.get('conv.dcols', CKK * OHW);
+        this.be.gemm(true, false, CKK, OHW, OC, this.weight.data, dyi, dcols, false);
+        this.be.col2im(dcols, this.C, this.H, this.W, this.k, this.k, this.stride, this.pad, this.dxv.at(this.dx, i, this.inSize));
+      }
     }
     return this.dx;
   }
