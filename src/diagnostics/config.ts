@@ -27,11 +27,13 @@ export interface AdviseConfig {
   momentum: number;
   form: OptimizerForm;
   seed: number;
-  /** Samples in the fixed batch the Hessian is measured on (engine models). */
-  measureSamples: number;
+  /** Samples in the fixed batch the Hessian is measured on (engine models); null = per-model default. */
+  measureSamples: number | null;
+  /** Input preprocessing for engine models, as `train` does it: 'standardize' (default) or 'raw'. */
+  inputs: 'standardize' | 'raw';
 }
 
-const KEYS = ['problem', 'model', 'dataset', 'dataDir', 'batch', 'lr', 'momentum', 'form', 'seed', 'measureSamples'];
+const KEYS = ['problem', 'model', 'dataset', 'dataDir', 'batch', 'lr', 'momentum', 'form', 'seed', 'measureSamples', 'inputs'];
 
 /** Validates an untrusted advise config; every error is one line naming the field. */
 export function parseAdviseConfig(raw: unknown, file = 'config'): AdviseConfig {
@@ -73,6 +75,8 @@ export function parseAdviseConfig(raw: unknown, file = 'config'): AdviseConfig {
   const momentum = num('momentum', (v) => v >= 0 && v < 1, 'a number in [0, 1)', form === 'sgd' ? 0 : undefined);
   need(form !== 'sgd' || momentum === 0, 'momentum', 'form "sgd" has no momentum; use form "pytorch" or "normalized" for SGDM');
   const seed = num('seed', (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0', 0);
-  const measureSamples = num('measureSamples', (v) => Number.isInteger(v) && v >= 2, 'an integer ≥ 2', 256);
-  return { problem, model, dataset, dataDir: (o.dataDir as string | undefined) ?? null, batch, lr, momentum, form, seed, measureSamples };
+  const measureSamples = o.measureSamples === undefined ? null : num('measureSamples', (v) => Number.isInteger(v) && v >= 2, 'an integer ≥ 2');
+  const inputs = o.inputs ?? 'standardize';
+  need(inputs === 'standardize' || inputs === 'raw', 'inputs', `must be "standardize" or "raw", got ${JSON.stringify(inputs)}`);
+  return { problem, model, dataset, dataDir: (o.dataDir as string | undefined) ?? null, batch, lr, momentum, form, seed, measureSamples, inputs };
 }

@@ -11,7 +11,7 @@
 import { initOptimizer, optimizerStep, validateOptimizerConfig, type OptimizerConfig, type OptimizerForm } from '../optim/sgd.js';
 import { float32Backend, float64Backend, type Backend } from '../engine/backend.js';
 import { buildModel, type ModelSpec, type Model } from '../nn/models.js';
-import type { DatasetLike } from '../nn/train.js';
+import { channelMeanStd, type DatasetLike } from '../nn/train.js';
 import { linearRegressionTask, type LinearRegressionOptions } from '../data/synthetic.js';
 import { Rng } from '../util/rng.js';
 import { dot, type FloatBuffer } from './linalg.js';
@@ -266,6 +266,19 @@ export interface EngineProblemOptions {
   /** Training backend (float32, WebAssembly kernels when available); the HVP twin is always float64. */
   backend?: Backend;
   maxBatch: number;
+  /**
+   * Input preprocessing, as `train` does it (src/nn/train.ts): 'standardize' (default) maps each channel to zero mean
+   * and unit variance with the training split's statistics; 'raw' keeps [0, 1] pixels. Sharpness depends on it.
+   */
+  inputs?: 'standardize' | 'raw';
+}
+
+/**
+ * Samples in the fixed measurement batch: 256 for MLPs, 64 for convolutional/attention models, whose float64
+ * reference kernels cost ~10× more per sample (each λ_max measurement is ~2·lanczosSteps gradients).
+ */
+export function defaultMeasureSamples(model: ModelSpec): number {
+  return model.kind === 'mlp' ? 256 : 64;
 }
 
 /** An engine classifier on a dataset: float32 training, HVPs on a float64 twin (same spec, dropout off). */
@@ -285,14 +298,22 @@ export function engineProblem(o: EngineProblemOptions): ProbeProblem {
   const idx = new Int32Array(cap);
   const train = new IndexSampler(split.n, new Rng(root.nextU32()));
   const noiseRng = new Rng(root.nextU32());
+  const C = o.data.shape.length === 3 ? o.data.shape[0]! : 1;
+  const P = S / C;
+  const stats = (o.inputs ?? 'standardize') === 'standardize' ? channelMeanStd(split, C) : { mean: new Array<number>(C).fill(0), std: new Array<number>(C).fill(1) };
+  const scale = stats.std.map((s) => (s > 0 ? 1 / s : 1));
+  const shift = stats.mean.map((m, c) => -m * scale[c]!);
   const gather = (rows: Int32Array, m: number, xb: FloatBuffer, lb: Int32Array): void => {
     for (let i = 0; i < m; i++) {
       const j = rows[i]!;
-      xb.set(split.images.subarray(j * S, (j + 1) * S), i * S);
+      for (let c = 0; c < C; c++) {
+        const a = scale[c]!, b = shift[c]!, src = j * S + c * P, dst = i * S + c * P;
+        for (let q = 0; q < P; q++) xb[dst + q] = split.images[src + q]! * a + b;
+      }
       lb[i] = split.labels[j]!;
     }
   };
-  const M = Math.min(o.measureSamples ?? 256, split.n);
+  const M = Math.min(o.measureSamples ?? defaultMeasureSamples(o.model), split.n);
   const mRows = new Rng(root.nextU32()).permutation(split.n).subarray(0, M);
   const mx = new Float64Array(M * S);
   const ml = new Int32Array(M);
@@ -300,7 +321,7 @@ export function engineProblem(o: EngineProblemOptions): ProbeProblem {
   twin.setup(M);
   const mode = o.model.kind === 'resnet' ? ' (BatchNorm in train mode: batch statistics of the measurement batch)' : '';
   return {
-    name: `${o.data.name} / ${o.model.kind} (${model.store.size} parameters)${mode}`,
+    name: `${o.data.name} / ${o.model.kind} (${model.store.size} parameters, inputs ${o.inputs ?? 'standardize'}, Hessian on ${M} samples)${mode}`,
     params: model.store.params,
     grads: model.store.grads,
     bytesPerParam: 4,

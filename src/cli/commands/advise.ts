@@ -1,35 +1,10 @@
-import { float32Backend } from '../../engine/backend.js';
-import { loadDataset } from '../../data/index.js';
-import { parseAdviseConfig, type AdviseConfig } from '../../diagnostics/config.js';
-import { engineProblem, linearRegressionProblem, runProbe, type ProbeProblem, type ProbeResult } from '../../diagnostics/probe.js';
+import { adviseConfig } from '../../diagnostics/advise.js';
+import { parseAdviseConfig } from '../../diagnostics/config.js';
 import { formatVerdict } from '../../diagnostics/verdict.js';
-import { kernelsFor, syntheticDataset, type DatasetLike } from '../../nn/train.js';
 import { optimizerConfig, optimizerRecord } from '../../optim/sgd.js';
 import { check, UserError } from '../../util/errors.js';
 import { readJsonFile } from '../io.js';
 import type { Command } from '../command.js';
-
-async function buildProblem(c: AdviseConfig, threads: number | undefined): Promise<{ problem: ProbeProblem; dispose(): void }> {
-  if (c.problem === 'linear-regression') return { problem: linearRegressionProblem({ seed: c.seed }), dispose() {} };
-  const data: DatasetLike = c.dataset === 'synthetic'
-    ? syntheticDataset({ shape: [1, 8, 8], classes: 4, train: 4096, test: 256, seed: c.seed + 1 })
-    : await loadDataset(c.dataset!, c.dataDir !== null ? { dataDir: c.dataDir } : {});
-  check(data.train.n >= c.batch, 'batch', `batch ${c.batch} is larger than the training split (${data.train.n} samples)`);
-  const { kernels, owned } = await kernelsFor(threads);
-  const problem = engineProblem({ model: c.model!, data, seed: c.seed, backend: float32Backend(kernels), maxBatch: c.batch, measureSamples: c.measureSamples });
-  return { problem, dispose: () => { if (owned) kernels.dispose(); } };
-}
-
-function report(c: AdviseConfig, r: ProbeResult): Record<string, unknown> {
-  return {
-    config: c,
-    problem: r.problem,
-    probe: { steps: r.steps, diverged: r.diverged, divergedAtStep: r.divergedAtStep, lossIncreased: r.lossIncreased, initialMeasureLoss: r.initialMeasureLoss, checkpoints: r.checkpoints },
-    lambdaMax: r.lambdaMax,
-    noise: r.noise,
-    ...r.verdict,
-  };
-}
 
 export const adviseCommand: Command = {
   path: ['advise'],
@@ -45,25 +20,28 @@ export const adviseCommand: Command = {
   async run(flags, positionals) {
     if (positionals.length !== 1) throw new UserError(`advise takes one CONFIG file, got ${positionals.length} arguments (usage: momentum-lab advise CONFIG [--probe-steps N] [--json])`);
     const steps = flags['probe-steps'] as number;
-    check(steps >= 1, '--probe-steps', `must be ≥ 1, got ${steps}`);
+    check(steps >= 1, '--probe-steps', `--probe-steps: must be ≥ 1, got ${steps}`);
     const checkpoints = flags.checkpoints as number;
-    check(checkpoints >= 1 && checkpoints <= steps, '--checkpoints', `must be in [1, --probe-steps], got ${checkpoints}`);
+    check(checkpoints >= 1 && checkpoints <= steps, '--checkpoints', `--checkpoints: must be in [1, --probe-steps], got ${checkpoints}`);
     const lanczosSteps = flags['lanczos-steps'] as number;
-    check(lanczosSteps >= 2, '--lanczos-steps', `must be ≥ 2, got ${lanczosSteps}`);
+    check(lanczosSteps >= 2, '--lanczos-steps', `--lanczos-steps: must be ≥ 2, got ${lanczosSteps}`);
     const file = positionals[0]!;
     const c = parseAdviseConfig(readJsonFile(file, 'config'), file);
-    const optimizer = optimizerConfig({ form: c.form, lr: c.lr, momentum: c.momentum });
-    const { problem, dispose } = await buildProblem(c, flags.threads as number | undefined);
     const json = flags.json === true;
-    try {
-      const r = runProbe(problem, {
-        steps, batch: c.batch, optimizer, checkpoints, lanczosSteps, seed: c.seed,
-        onCheckpoint: json ? undefined : (k) => process.stderr.write(`step ${k.step}: loss ${k.loss.toPrecision(4)}, λ_max ${k.lambdaMax.toPrecision(4)}, B_noise ${k.noise.bNoise.toPrecision(3)} (${k.seconds.toFixed(1)} s)\n`),
-      });
-      if (json) process.stdout.write(JSON.stringify({ ...report(c, r), optimizer: optimizerRecord(optimizer) }) + '\n');
-      else process.stdout.write(`${r.problem}, B = ${c.batch}, ${c.form} lr ${c.lr}, β ${c.momentum}, ${steps} probe steps\n${formatVerdict(r.verdict)}\n`);
-    } finally {
-      dispose();
+    const r = await adviseConfig(c, {
+      probeSteps: steps, checkpoints, lanczosSteps,
+      ...(flags.threads !== undefined ? { threads: flags.threads as number } : {}),
+      ...(json ? {} : { onCheckpoint: (k) => process.stderr.write(`step ${k.step}: loss ${k.loss.toPrecision(4)}, λ_max ${k.lambdaMax.toPrecision(4)}, B_noise ${k.noise.bNoise.toPrecision(3)} (${k.seconds.toFixed(1)} s)\n`) }),
+    });
+    if (json) {
+      // JSON has no Infinity: a B_noise of null inside `noise`/`numbers` means |∇L|² was estimated ≤ 0 (noise swamps it).
+      process.stdout.write(JSON.stringify({
+        config: c, optimizer: optimizerRecord(optimizerConfig({ form: c.form, lr: c.lr, momentum: c.momentum })), problem: r.problem,
+        probe: { steps: r.steps, diverged: r.diverged, divergedAtStep: r.divergedAtStep, lossIncreased: r.lossIncreased, initialMeasureLoss: r.initialMeasureLoss, checkpoints: r.checkpoints },
+        lambdaMax: r.lambdaMax, noise: r.noise, ...r.verdict,
+      }) + '\n');
+    } else {
+      process.stdout.write(`${r.problem}, B = ${c.batch}, ${c.form} lr ${c.lr}, β ${c.momentum}, ${steps} probe steps\n${formatVerdict(r.verdict)}\n`);
     }
   },
 };

@@ -1,0 +1,54 @@
+/**
+ * `adviseConfig`: the whole advisor for one config — build the problem (engine model on a dataset, or the T5
+ * linear regression), run the probe with the config's own optimizer, return the measurements and the verdict.
+ * The CLI (`momentum-lab advise`) and the paper suite (issue #7, one call per batch size) both use it; a caller
+ * that already has its own measurements uses `adviseFromMeasurements` (verdict.ts) directly.
+ */
+import { float32Backend } from '../engine/backend.js';
+import { loadDataset } from '../data/index.js';
+import { kernelsFor, syntheticDataset, type DatasetLike } from '../nn/train.js';
+import { optimizerConfig } from '../optim/sgd.js';
+import { check } from '../util/errors.js';
+import type { AdviseConfig } from './config.js';
+import { engineProblem, linearRegressionProblem, runProbe, type ProbeCheckpoint, type ProbeResult } from './probe.js';
+
+export interface AdviseOptions {
+  probeSteps: number;
+  checkpoints?: number;
+  lanczosSteps?: number;
+  /** Kernel threads for engine models (default: the shared kernels, all cores). */
+  threads?: number;
+  /** An already loaded dataset (skips `loadDataset(config.dataset)`). */
+  data?: DatasetLike;
+  onCheckpoint?(c: ProbeCheckpoint): void;
+}
+
+export async function adviseConfig(c: AdviseConfig, o: AdviseOptions): Promise<ProbeResult> {
+  check(Number.isInteger(o.probeSteps) && o.probeSteps >= 1, 'probeSteps', `must be an integer ≥ 1, got ${o.probeSteps}`);
+  const optimizer = optimizerConfig({ form: c.form, lr: c.lr, momentum: c.momentum });
+  const probe = {
+    steps: o.probeSteps, batch: c.batch, optimizer, seed: c.seed,
+    ...(o.checkpoints !== undefined ? { checkpoints: o.checkpoints } : {}),
+    ...(o.lanczosSteps !== undefined ? { lanczosSteps: o.lanczosSteps } : {}),
+    ...(o.onCheckpoint !== undefined ? { onCheckpoint: o.onCheckpoint } : {}),
+  };
+  if (c.problem === 'linear-regression') {
+    const problem = linearRegressionProblem({ seed: c.seed });
+    check(c.batch <= 4096, 'batch', `must be ≤ 4096 (the T5 training set), got ${c.batch}`);
+    return runProbe(problem, probe);
+  }
+  const data: DatasetLike = o.data ?? (c.dataset === 'synthetic'
+    ? syntheticDataset({ shape: [1, 8, 8], classes: 4, train: 4096, test: 256, seed: c.seed + 1 })
+    : await loadDataset(c.dataset!, c.dataDir !== null ? { dataDir: c.dataDir } : {}));
+  check(data.train.n >= c.batch, 'batch', `batch ${c.batch} is larger than the training split (${data.train.n} samples)`);
+  const { kernels, owned } = await kernelsFor(o.threads);
+  try {
+    const problem = engineProblem({
+      model: c.model!, data, seed: c.seed, backend: float32Backend(kernels), maxBatch: c.batch, inputs: c.inputs,
+      ...(c.measureSamples !== null ? { measureSamples: c.measureSamples } : {}),
+    });
+    return runProbe(problem, probe);
+  } finally {
+    if (owned) kernels.dispose();
+  }
+}
