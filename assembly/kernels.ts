@@ -707,8 +707,12 @@ export function gemmBatch(transA: i32, transB: i32, M: i32, N: i32, K: i32, A: u
  * act = ReLU (NaN kept, −0 → +0) when relu ≠ 0. bias = 0 means none. One float32 add per element.
  */
 export function channelsToBatch(src: usize, bias: usize, n: i32, C: i32, S: i32, relu: i32, y: usize): void {
+  channelsToBatchRange(src, bias, n, C, S, relu, y, 0, C);
+}
+
+function channelsToBatchRange(src: usize, bias: usize, n: i32, C: i32, S: i32, relu: i32, y: usize, c0: i32, c1: i32): void {
   const z = f32x4.splat(0);
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     const bs: f32 = bias ? load<f32>(bias + <usize>c * 4) : 0;
     const b = f32x4.splat(bs);
     for (let i = 0; i < n; i++) {
@@ -733,8 +737,12 @@ export function channelsToBatch(src: usize, bias: usize, n: i32, C: i32, S: i32,
  * and dbias[c] += Σ_{i,j} dst[c, i, j] when dbias ≠ 0 (float64, 8 interleaved partial sums per channel).
  */
 export function batchToChannels(dy: usize, mask: usize, n: i32, C: i32, S: i32, dst: usize, dbias: usize): void {
+  batchToChannelsRange(dy, mask, n, C, S, dst, dbias, 0, C);
+}
+
+function batchToChannelsRange(dy: usize, mask: usize, n: i32, C: i32, S: i32, dst: usize, dbias: usize, c0: i32, c1: i32): void {
   const z = f32x4.splat(0), one = f32x4.splat(1);
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
     let tail: f64 = 0;
     for (let i = 0; i < n; i++) {
@@ -761,4 +769,38 @@ export function batchToChannels(dy: usize, mask: usize, n: i32, C: i32, S: i32, 
       store<f32>(q, <f32>(<f64>load<f32>(q) + (f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1) + tail)));
     }
   }
+}
+
+/**
+ * The batch-layout kernels above split across threads (claimed like gemmShared): kind 0 im2colBatch and
+ * 1 col2imBatch take one image per item; kind 2 channelsToBatch and 3 batchToChannels one channel per item.
+ * Items are disjoint and each does exactly the single-thread work for its part, so results do not depend on
+ * the thread count. Arguments: kind 0/1: (x|cols, n, C, H, W, kh, kw, stride, pad, cols|dx);
+ * kind 2: (src, bias, n, C, S, relu, y); kind 3: (dy, mask, n, C, S, dst, dbias); unused trailing ones are 0.
+ */
+export function layoutParallel(kind: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i32, a7: i32, a8: i32, a9: i32,
+  ctl: usize, gen: i32, spin: i32, waitAll: i32): void {
+  const total = kind <= 1 ? a1 : a3;
+  const tag = (gen & 0xfff) << 20;
+  const done = ctl + 4;
+  for (;;) {
+    const v = atomic.load<i32>(ctl);
+    if ((v & 0xfff00000) != tag) break;
+    const item = v & 0xfffff;
+    if (item >= total) break;
+    if (atomic.cmpxchg<i32>(ctl, v, v + 1) != v) continue;
+    if (kind <= 1) {
+      const n = a1, C = a2, H = a3, W = a4, kh = a5, kw = a6, stride = a7, pad = a8;
+      const ohw = ((H + 2 * pad - kh) / stride + 1) * ((W + 2 * pad - kw) / stride + 1);
+      const img = <usize>(item * C * H * W) * 4, col = <usize>(item * ohw) * 4;
+      if (kind == 0) im2colLd(<usize>a0 + img, C, H, W, kh, kw, stride, pad, <usize>a9 + col, n * ohw);
+      else col2imLd(<usize>a0 + col, C, H, W, kh, kw, stride, pad, <usize>a9 + img, n * ohw);
+    } else if (kind == 2) {
+      channelsToBatchRange(<usize>a0, <usize>a1, a2, a3, a4, a5, <usize>a6, item, item + 1);
+    } else {
+      batchToChannelsRange(<usize>a0, <usize>a1, a2, a3, a4, <usize>a5, <usize>a6, item, item + 1);
+    }
+    if (atomic.add<i32>(done, 1) + 1 == total) atomic.notify(done);
+  }
+  if (waitAll) waitAtLeast(done, total, spin);
 }

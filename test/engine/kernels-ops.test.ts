@@ -154,3 +154,31 @@ test('channelsToBatch / batchToChannels: permutes, bias, ReLU exact; bias gradie
     }
   }
 }));
+
+test('batch-layout kernels give the same bits on 3 threads as on 1 (split by image / channel)', async () => {
+  // Sizes above the 64K-float threading threshold; expected values are the 1-thread results, tied to the
+  // reference by the tests above.
+  const k1 = await createWasmKernels({ threads: 1 }), k3 = await createWasmKernels({ threads: 3 });
+  try {
+    const [n, C, H, W, OC] = [16, 8, 13, 13, 12];
+    const S = 11 * 11, m = n * C * 9 * S;
+    const rng = new Rng(8);
+    const x = Float32Array.from({ length: n * C * H * W }, () => rng.normal());
+    const g = Float32Array.from({ length: m }, () => rng.normal());
+    const t = Float32Array.from({ length: n * OC * S * 4 }, () => rng.normal());
+    const bias = Float32Array.from({ length: OC }, () => rng.normal());
+    const run = (k: Kernels): number[][] => {
+      const f = k as Full;
+      const put = (a: Float32Array): Float32Array => { const b = k.alloc(a.length); b.set(a); return b; };
+      const cols = k.alloc(m), dx = k.alloc(n * C * H * W), y = k.alloc(t.length), d = k.alloc(t.length), db = put(bias);
+      f.im2colBatch(put(x), n, C, H, W, 3, 3, 1, 0, cols);
+      f.col2imBatch(put(g), n, C, H, W, 3, 3, 1, 0, dx);
+      const src = put(t);
+      f.channelsToBatch(src, put(bias), 4 * n, OC, S, true, y);
+      f.batchToChannels(src, y, 4 * n, OC, S, d, db);
+      return [cols, dx, y, d, db].map((a) => Array.from(a));
+    };
+    const [a, b] = [run(k1), run(k3)];
+    for (let i = 0; i < a.length; i++) assert.deepEqual(b[i], a[i], `output ${i}`);
+  } finally { k1.dispose(); k3.dispose(); }
+});

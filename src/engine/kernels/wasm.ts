@@ -55,7 +55,7 @@ const NR = 8;
 // Control block (Int32 slots).
 const GEN = 0; // job generation, bumped by the main thread
 const DONE = 1; // workers finished with the current generation
-const OP = 2; // 0 exit, 1 gemm (static rectangles), 2 gemmShared (dynamic items), 3 gemmBatch (dynamic items)
+const OP = 2; // 0 exit, 1 gemm (static rectangles), 2 gemmShared, 3 gemmBatch, 4 layoutParallel (dynamic items)
 const FAILED = 3; // a worker threw
 const CLAIM = 4; // gemmShared: claim word (generation << 20 | next item); CLAIM + 1: items completed
 const SOLO = 30; // control words of a job the main thread runs alone (never visible to workers)
@@ -92,6 +92,8 @@ interface KernelExports {
   gemmBatch(transA: number, transB: number, M: number, N: number, K: number, A: number, strideA: number, B: number, strideB: number,
     C: number, strideC: number, count: number, accumulate: number, sum: number, rowChunk: number,
     ctl: number, gen: number, scratch: number, spin: number, waitAll: number): void;
+  layoutParallel(kind: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number,
+    a8: number, a9: number, ctl: number, gen: number, spin: number, waitAll: number): void;
 }
 
 /** The repository root: the nearest folder above this file holding package.json (works from src/ and dist/src/). */
@@ -151,6 +153,14 @@ for (;;) {
       const a = ${ARGS};
       k.gemmShared(u[a], u[a + 1], u[a + 2], u[a + 3], u[a + 4], u[a + 5], u[a + 6], u[a + 7], u[a + 8],
         ctrlPtr + ${CLAIM * 4}, seen, u[a + 9], u[a + 10], scratch, spin, 0);
+    }
+    continue;
+  }
+  if (op === 4) {
+    if (k !== null) {
+      const a = ${ARGS};
+      k.layoutParallel(u[a], u[a + 1], u[a + 2], u[a + 3], u[a + 4], u[a + 5], u[a + 6], u[a + 7], u[a + 8], u[a + 9], u[a + 10],
+        ctrlPtr + ${CLAIM * 4}, seen, spin, 0);
     }
     continue;
   }
@@ -486,27 +496,44 @@ class WasmKernels implements Kernels {
     this.k.sgdMomentumStep(this.ptr(x, n, 'sgdMomentumStep x'), this.ptr(g, n, 'sgdMomentumStep g'), this.ptr(b, n, 'sgdMomentumStep b'), n, lr, beta);
   }
 
+  /**
+   * Runs a batch-layout kernel (assembly/kernels.ts layoutParallel, `kind` 0..3) over `items` images or channels,
+   * on all threads when it moves at least 64K floats, else on this thread alone. Results never depend on which.
+   */
+  private layout(kind: number, items: number, floats: number, a: number[]): void {
+    if (this.threads > 1 && !this.disposed && items >= 2 && floats >= 1 << 16 && items < 1 << 20) {
+      const gen = this.publish(4, [kind, ...a]);
+      this.k.layoutParallel(kind, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!,
+        this.ctrl.byteOffset + CLAIM * 4, gen, this.spin, 1);
+      Atomics.store(this.ctrl, CLAIM, 0xfffff);
+      return;
+    }
+    const c = this.ctrl;
+    c[SOLO] = 0; c[SOLO + 1] = 0;
+    this.k.layoutParallel(kind, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, c.byteOffset + SOLO * 4, 0, this.spin, 1);
+  }
+
   im2colBatch(x: Float32Array, n: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number,
     cols: Float32Array): void {
     const m = n * C * kh * kw * convOutputSize(H, kh, stride, pad) * convOutputSize(W, kw, stride, pad);
-    this.k.im2colBatch(this.ptr(x, n * C * H * W, 'im2colBatch x'), n, C, H, W, kh, kw, stride, pad, this.ptr(cols, m, 'im2colBatch cols'));
+    this.layout(0, n, m, [this.ptr(x, n * C * H * W, 'im2colBatch x'), n, C, H, W, kh, kw, stride, pad, this.ptr(cols, m, 'im2colBatch cols')]);
   }
 
   col2imBatch(cols: Float32Array, n: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number,
     dx: Float32Array): void {
     const m = n * C * kh * kw * convOutputSize(H, kh, stride, pad) * convOutputSize(W, kw, stride, pad);
-    this.k.col2imBatch(this.ptr(cols, m, 'col2imBatch cols'), n, C, H, W, kh, kw, stride, pad, this.ptr(dx, n * C * H * W, 'col2imBatch dx'));
+    this.layout(1, n, m, [this.ptr(cols, m, 'col2imBatch cols'), n, C, H, W, kh, kw, stride, pad, this.ptr(dx, n * C * H * W, 'col2imBatch dx')]);
   }
 
   channelsToBatch(src: Float32Array, bias: Float32Array | null, n: number, C: number, S: number, relu: boolean, y: Float32Array): void {
-    this.k.channelsToBatch(this.ptr(src, n * C * S, 'channelsToBatch src'), bias === null ? 0 : this.ptr(bias, C, 'channelsToBatch bias'),
-      n, C, S, relu ? 1 : 0, this.ptr(y, n * C * S, 'channelsToBatch y'));
+    this.layout(2, C, n * C * S, [this.ptr(src, n * C * S, 'channelsToBatch src'), bias === null ? 0 : this.ptr(bias, C, 'channelsToBatch bias'),
+      n, C, S, relu ? 1 : 0, this.ptr(y, n * C * S, 'channelsToBatch y'), 0, 0, 0]);
   }
 
   batchToChannels(dy: Float32Array, mask: Float32Array | null, n: number, C: number, S: number, dst: Float32Array,
     dbias: Float32Array | null): void {
-    this.k.batchToChannels(this.ptr(dy, n * C * S, 'batchToChannels dy'), mask === null ? 0 : this.ptr(mask, n * C * S, 'batchToChannels mask'),
-      n, C, S, this.ptr(dst, n * C * S, 'batchToChannels dst'), dbias === null ? 0 : this.ptr(dbias, C, 'batchToChannels dbias'));
+    this.layout(3, C, n * C * S, [this.ptr(dy, n * C * S, 'batchToChannels dy'), mask === null ? 0 : this.ptr(mask, n * C * S, 'batchToChannels mask'),
+      n, C, S, this.ptr(dst, n * C * S, 'batchToChannels dst'), dbias === null ? 0 : this.ptr(dbias, C, 'batchToChannels dbias'), 0, 0, 0]);
   }
 
   /** Stops the worker threads; the kernels (and their memory) keep working on the calling thread alone. */
