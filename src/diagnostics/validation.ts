@@ -1,0 +1,91 @@
+/**
+ * Validation of the advisor against a batch-size sweep (issue #7): for each batch size the sweep says which optimiser
+ * won (SGD at η = γ/(1−β) vs SGDM, each at its tuned lr, over seeds) and the advisor gave a regime; they agree when
+ *   curvature-limited  ↔ SGDM better than SGD beyond seed noise,
+ *   noise-dominated    ↔ no difference beyond seed noise, or SGD better.
+ * 'borderline' makes no prediction: it is counted as an abstention, never as agreement.
+ */
+import type { Regime, Verdict } from './verdict.js';
+
+/**
+ * A difference counts as real when it exceeds SEED_NOISE_Z standard errors of the difference of the two seed means
+ * (Welch: √(s₁²/n₁ + s₂²/n₂)); 2 ≈ a two-sided 95% test under normal seed noise.
+ */
+export const SEED_NOISE_Z = 2;
+
+export interface SeedSummary {
+  /** Mean of the final metric over seeds. */
+  mean: number;
+  /** Sample standard deviation over seeds (0 with one seed). */
+  std: number;
+  seeds: number;
+}
+
+export type Outcome = 'momentum-better' | 'tie' | 'sgd-better';
+
+export interface SweepPoint {
+  batch: number;
+  /** The advisor's verdict (or just its regime) for the SGDM config at this batch size. */
+  verdict: Verdict | Regime;
+  sgd: SeedSummary;
+  sgdm: SeedSummary;
+  /** true for accuracy, false for loss. */
+  higherIsBetter: boolean;
+}
+
+export interface PointAgreement {
+  batch: number;
+  regime: Regime;
+  outcome: Outcome;
+  /** (SGDM − SGD) in the "better" direction, and its standard error. */
+  advantage: number;
+  standardError: number;
+  agrees: boolean | null;
+}
+
+export function seedSummary(values: readonly number[]): SeedSummary {
+  const n = values.length;
+  if (n === 0) throw new Error('seedSummary: no values');
+  const mean = values.reduce((a, v) => a + v, 0) / n;
+  const std = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std, seeds: n };
+}
+
+export function outcomeOf(p: SweepPoint, z = SEED_NOISE_Z): { outcome: Outcome; advantage: number; standardError: number } {
+  const sign = p.higherIsBetter ? 1 : -1;
+  const advantage = sign * (p.sgdm.mean - p.sgd.mean);
+  const standardError = Math.sqrt(p.sgd.std ** 2 / p.sgd.seeds + p.sgdm.std ** 2 / p.sgdm.seeds);
+  const outcome: Outcome = advantage > z * standardError ? 'momentum-better' : advantage < -z * standardError ? 'sgd-better' : 'tie';
+  return { outcome, advantage, standardError };
+}
+
+export function regimeAgrees(regime: Regime, outcome: Outcome): boolean | null {
+  if (regime === 'borderline') return null;
+  return regime === 'curvature-limited' ? outcome === 'momentum-better' : outcome !== 'momentum-better';
+}
+
+export interface SweepAgreement {
+  points: PointAgreement[];
+  decided: number;
+  agreed: number;
+  abstained: number;
+  /** agreed / decided (NaN when every point abstained). */
+  rate: number;
+  disagreements: PointAgreement[];
+}
+
+/** Per-batch-size agreement and the overall rate, for the paper report and README. */
+export function sweepAgreement(points: readonly SweepPoint[], z = SEED_NOISE_Z): SweepAgreement {
+  const rows = points.map((p): PointAgreement => {
+    const regime = typeof p.verdict === 'string' ? p.verdict : p.verdict.regime;
+    const o = outcomeOf(p, z);
+    return { batch: p.batch, regime, ...o, agrees: regimeAgrees(regime, o.outcome) };
+  });
+  const decided = rows.filter((r) => r.agrees !== null);
+  const agreed = decided.filter((r) => r.agrees === true).length;
+  return {
+    points: rows, decided: decided.length, agreed, abstained: rows.length - decided.length,
+    rate: decided.length > 0 ? agreed / decided.length : NaN,
+    disagreements: decided.filter((r) => r.agrees === false),
+  };
+}
