@@ -110,6 +110,7 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
     return Number(grad(theta, new Float64Array(n)) ?? NaN);
   };
   const initialMeasureLoss = measurementLoss();
+  const initialParams = problem.params.slice();
 
   const measure = (step: number): void => {
     const t0 = performance.now();
@@ -163,6 +164,11 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
     lossCount++;
     optimizerStep(opt, problem.params, problem.grads, state);
     if (at.has(k + 1)) measure(k + 1);
+  }
+  // Diverged before the first checkpoint: measure at the initial parameters so the verdict has a λ_max.
+  if (diverged && checkpoints.length === 0) {
+    problem.params.set(initialParams);
+    measure(0);
   }
   // A probe whose loss ends above where it started has not trained: treated like divergence by the verdict
   // (PAPER.md §6 T5 at B = 8, η = 0.25 hovers at and above its initial loss rather than overflowing).

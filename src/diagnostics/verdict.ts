@@ -208,7 +208,10 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
   const sgdAt = m.form === 'normalized' ? `use SGD at lr η = ${fmt(eta)} (the normalised lr)` : `use SGD at lr η = γ/(1−β) = ${fmt(gamma)}/(1−${beta}) = ${fmt(eta)}`;
   if (m.diverged === true) {
     // 'diverged' also covers a probe whose loss ended above its start.
-    if (sgdmStable) {
+    if (!usesMomentum && !sgdStable && etaLambda < sgdmStabilityLimit(0.9)) {
+      regime = 'curvature-limited';
+      recommendation = `the probe diverged: plain SGD at ηλ_max = ${fmt(etaLambda)} ≥ 2 is deterministically unstable — momentum would help: SGDM with β = 0.9 at the same η (PyTorch lr γ = η(1−β) = ${fmt(eta * 0.1)}) is stable up to ηλ = ${fmt(sgdmStabilityLimit(0.9))}, at a cost of ${formatBytes(m.paramCount * (m.bytesPerParam ?? 4))}; or lower the lr`;
+    } else if (sgdmStable) {
       regime = 'noise-dominated';
       recommendation = `the probe diverged or did not reduce the loss although ηλ_max = ${fmt(etaLambda)} is inside SGDM's deterministic stability region (< ${fmt(sgdmLimit)}): noise-driven instability, which momentum does not cure — lower η (SGD at the same η diverges too)`;
     } else {

@@ -56,6 +56,15 @@ test('probe on T5 at B = 8, η = 0.25 over 400 steps: the loss grows with moment
   assert.match(r.verdict.recommendation, /momentum does not cure/);
 });
 
+test('probe of plain SGD on T5 at η = 0.25 (ηλ = 2.5 > 2): diverges, λ_max measured at the start, momentum would help', () => {
+  const r = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 120, batch: 256, optimizer: optimizerConfig({ form: 'sgd', lr: 0.25 }), checkpoints: 2 });
+  assert.ok(r.diverged || r.lossIncreased, 'SGD at ηλ_max = 2.5 must not train (PAPER.md §6 T5)');
+  assert.ok(Math.abs(r.lambdaMax - 10) < 1e-3, `λ_max ${r.lambdaMax}`);
+  assert.equal(r.verdict.regime, 'curvature-limited');
+  assert.match(r.verdict.recommendation, /momentum would help/);
+  assert.equal(r.verdict.memoryBytesSaved, 0);
+});
+
 test('engine probe (tanh MLP on a synthetic image set): λ_max at the last checkpoint equals Jacobi on the explicit Hessian', () => {
   const data = syntheticDataset({ shape: [1, 6, 6], classes: 3, train: 1024, test: 64, seed: 5 });
   const model = { kind: 'mlp' as const, hidden: [4], activation: 'tanh' as const, dropout: 0 }; // 36·4+4+4·3+3 = 163 parameters
