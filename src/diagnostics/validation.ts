@@ -13,12 +13,21 @@ import type { Regime, Verdict } from './verdict.js';
  */
 export const SEED_NOISE_Z = 2;
 
+/** Same shape as the paper suite's `Summary` (src/experiments/paper/stats.ts), so its rows can be passed as they are. */
 export interface SeedSummary {
   /** Mean of the final metric over seeds. */
   mean: number;
   /** Sample standard deviation over seeds (0 with one seed). */
   std: number;
-  seeds: number;
+  /** Seeds. */
+  n: number;
+}
+
+export interface NoiseRule {
+  /** Standard errors of the difference a gap must exceed; default SEED_NOISE_Z. */
+  z?: number;
+  /** A gap at or below this is never called real (e.g. the suite's ACCURACY_FLOOR); default 0. */
+  floor?: number;
 }
 
 export type Outcome = 'momentum-better' | 'tie' | 'sgd-better';
@@ -37,9 +46,10 @@ export interface PointAgreement {
   batch: number;
   regime: Regime;
   outcome: Outcome;
-  /** (SGDM − SGD) in the "better" direction, and its standard error. */
+  /** (SGDM − SGD) in the "better" direction, its standard error, and the gap that counts as real. */
   advantage: number;
   standardError: number;
+  threshold: number;
   agrees: boolean | null;
 }
 
@@ -48,15 +58,16 @@ export function seedSummary(values: readonly number[]): SeedSummary {
   if (n === 0) throw new Error('seedSummary: no values');
   const mean = values.reduce((a, v) => a + v, 0) / n;
   const std = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, std, seeds: n };
+  return { mean, std, n };
 }
 
-export function outcomeOf(p: SweepPoint, z = SEED_NOISE_Z): { outcome: Outcome; advantage: number; standardError: number } {
+export function outcomeOf(p: SweepPoint, rule: NoiseRule = {}): { outcome: Outcome; advantage: number; standardError: number; threshold: number } {
   const sign = p.higherIsBetter ? 1 : -1;
   const advantage = sign * (p.sgdm.mean - p.sgd.mean);
-  const standardError = Math.sqrt(p.sgd.std ** 2 / p.sgd.seeds + p.sgdm.std ** 2 / p.sgdm.seeds);
-  const outcome: Outcome = advantage > z * standardError ? 'momentum-better' : advantage < -z * standardError ? 'sgd-better' : 'tie';
-  return { outcome, advantage, standardError };
+  const standardError = Math.sqrt(p.sgd.std ** 2 / p.sgd.n + p.sgdm.std ** 2 / p.sgdm.n);
+  const threshold = Math.max((rule.z ?? SEED_NOISE_Z) * standardError, rule.floor ?? 0);
+  const outcome: Outcome = advantage > threshold ? 'momentum-better' : advantage < -threshold ? 'sgd-better' : 'tie';
+  return { outcome, advantage, standardError, threshold };
 }
 
 export function regimeAgrees(regime: Regime, outcome: Outcome): boolean | null {
@@ -75,10 +86,10 @@ export interface SweepAgreement {
 }
 
 /** Per-batch-size agreement and the overall rate, for the paper report and README. */
-export function sweepAgreement(points: readonly SweepPoint[], z = SEED_NOISE_Z): SweepAgreement {
+export function sweepAgreement(points: readonly SweepPoint[], rule: NoiseRule = {}): SweepAgreement {
   const rows = points.map((p): PointAgreement => {
     const regime = typeof p.verdict === 'string' ? p.verdict : p.verdict.regime;
-    const o = outcomeOf(p, z);
+    const o = outcomeOf(p, rule);
     return { batch: p.batch, regime, ...o, agrees: regimeAgrees(regime, o.outcome) };
   });
   const decided = rows.filter((r) => r.agrees !== null);
