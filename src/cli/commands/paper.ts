@@ -1,0 +1,48 @@
+import { fileURLToPath } from 'node:url';
+import { PAPER_PARTS, progressReporter, runPaperSuite } from '../../experiments/index.js';
+import { writePaperReport } from '../../report/paper.js';
+import { UserError } from '../../util/errors.js';
+import type { Command } from '../command.js';
+
+export const paperCommand: Command = {
+  path: ['paper'],
+  summary: 'reproduce the paper\'s claims at CPU scale and write report.html + claims.json (resumes when re-run)',
+  usage: 'momentum-lab paper [--quick | --full] [--out DIR] [--data mnist|fashion-mnist] [--workers N] [--json]',
+  flags: {
+    quick: { kind: 'boolean', help: 'the ~10-minute protocol on the embedded MNIST digits (default)' },
+    full: { kind: 'boolean', help: 'the real protocol (hours): CNN, Fashion-MNIST when installed, more batch sizes, seeds and SVAG levels' },
+    out: { kind: 'string', help: 'output folder (results store, report.html, claims.json)', default: 'paper-out' },
+    data: { kind: 'string', help: 'dataset for the training experiments', choices: ['mnist', 'fashion-mnist'] },
+    workers: { kind: 'int', help: 'parallel runs (default: number of cores)' },
+    skip: { kind: 'string', help: `comma-separated parts to leave out: ${PAPER_PARTS.join(', ')}` },
+    json: { kind: 'boolean', help: 'print claims.json on stdout at the end' },
+  },
+  async run(flags) {
+    if (flags.quick === true && flags.full === true) throw new UserError('give --quick or --full, not both');
+    const mode = flags.full === true ? 'full' : 'quick';
+    if (flags.workers !== undefined && (flags.workers as number) < 1) throw new UserError(`--workers must be ≥ 1, got ${String(flags.workers)}`);
+    const progress = progressReporter(process.stderr);
+    const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+    const result = await runPaperSuite({
+      mode,
+      outDir: flags.out as string,
+      ...(typeof flags.data === 'string' ? { data: flags.data } : {}),
+      ...(typeof flags.workers === 'number' ? { workers: flags.workers } : {}),
+      ...(typeof flags.skip === 'string' ? { skip: flags.skip.split(',').map((s) => s.trim()).filter((s) => s !== '') } : {}),
+      onProgress: progress.onProgress,
+      log,
+      cliPath: fileURLToPath(new URL('../main.js', import.meta.url)),
+    });
+    progress.done();
+    const files = await writePaperReport(result, flags.out as string);
+    if (flags.json === true) {
+      const { readFileSync } = await import('node:fs');
+      process.stdout.write(readFileSync(files.claims, 'utf8'));
+    } else {
+      process.stdout.write('\nclaim                     verdict\n');
+      for (const c of result.claims) process.stdout.write(`${c.id.padEnd(26)}${c.verdict.padEnd(15)} ${c.reason}\n`);
+      process.stdout.write(`\nreport: ${files.html}\nclaims: ${files.claims}\nresults store: ${result.db} (re-running resumes; delete it to start over)\n`);
+    }
+    return 0;
+  },
+};

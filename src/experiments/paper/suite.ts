@@ -1,0 +1,200 @@
+/**
+ * The paper suite (issue #7): runs the paper's experiments at CPU scale through the sweep runner (so an interrupted
+ * suite resumes where it stopped: finished runs are skipped by config hash), the theory checks and the memory
+ * measurement, and turns the measurements into claims with verdicts (claims.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from '../../util/errors.js';
+import { initOptimizer, optimizerConfig, stateBytes } from '../../optim/index.js';
+import { CHECK_NAMES, runCheck, type CheckResult } from '../../theory/index.js';
+import { tryLocateDataset } from '../../data/index.js';
+import { buildModel, parseModelSpec } from '../../nn/models.js';
+import { parseSweepConfig, type SweepConfigInput } from '../config.js';
+import { expandGrid, selectBest, type PlannedRun } from '../grid.js';
+import { ResultsStore, type RunRow } from '../store.js';
+import { runSweep, type SweepProgress } from '../sweep.js';
+import { batchSizeClaim, fineTuneClaim, memoryClaim, svagClaim, theoryClaim, type Claim, type PairRow } from './claims.js';
+import { paperPlan, type PaperMode, type PaperPlan } from './plan.js';
+import { summarize } from './stats.js';
+
+export interface PaperOptions {
+  mode: PaperMode;
+  outDir: string;
+  /** Dataset for experiments 1–2 (default: mnist for quick — the embedded digits — and fashion-mnist for full). */
+  data?: string;
+  workers?: number;
+  onProgress?: (e: SweepProgress) => void;
+  log?: (line: string) => void;
+  /** The momentum-lab CLI script, for measuring peak RSS of short training runs in child processes. */
+  cliPath?: string;
+  /** Skip parts (for tests and partial reruns): any of batch-size, svag, fine-tuning, theory, memory. */
+  skip?: string[];
+}
+
+export interface PaperResult {
+  plan: PaperPlan;
+  claims: Claim[];
+  db: string;
+  /** Everything the report needs beyond the runs in the store. */
+  details: {
+    batchSelections: { optimizer: string; batch: number; eta: number; validAccuracy: number }[];
+    svagEta: number | null;
+    theory: CheckResult[];
+    seconds: number;
+  };
+}
+
+export const PAPER_PARTS = ['batch-size', 'svag', 'fine-tuning', 'theory', 'memory'] as const;
+
+/** Final test accuracy of a finished run; a diverged run scores chance (DeepOBS keeps it at its initial metric). */
+function finalAccuracy(r: RunRow | undefined, tag: string, classes: number): number | null {
+  if (r === undefined) return null;
+  if (r.status === 'diverged') return 1 / classes;
+  if (r.status !== 'done' || r.summary === null) return null;
+  const v = r.summary[`final/${tag}`];
+  return typeof v === 'number' ? v : null;
+}
+
+export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
+  const t0 = performance.now();
+  const log = o.log ?? ((): void => {});
+  const skip = new Set(o.skip ?? []);
+  for (const s of skip) if (!(PAPER_PARTS as readonly string[]).includes(s)) throw new UserError(`unknown part '${s}' (parts: ${PAPER_PARTS.join(', ')})`, '--skip');
+  const dataset = o.data ?? (o.mode === 'quick' ? 'mnist' : tryLocateDataset('fashion-mnist') !== null ? 'fashion-mnist' : 'mnist');
+  const loc = tryLocateDataset(dataset);
+  if (loc === null) {
+    throw new UserError(`dataset ${dataset} is not on this machine: run 'momentum-lab data list' (Fashion-MNIST: apt-get install dataset-fashion-mnist, or momentum-lab data fetch fashion-mnist)`, '--data');
+  }
+  const plan = paperPlan(o.mode, dataset);
+  const out = resolve(o.outDir);
+  mkdirSync(out, { recursive: true });
+  const db = join(out, 'runs.db');
+  const store = new ResultsStore(db);
+  const claims: Claim[] = [];
+  const details: PaperResult['details'] = { batchSelections: [], svagEta: null, theory: [], seconds: 0 };
+  const classes = 10;
+  const sweep = async (cfg: SweepConfigInput): Promise<PlannedRun[]> => {
+    const parsed = parseSweepConfig(cfg);
+    await runSweep(parsed, { db: store, ...(o.workers === undefined ? {} : { workers: o.workers }), ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }) });
+    return expandGrid(parsed);
+  };
+  const trainParams = (model: string, epochs: number, validation: number): Record<string, unknown> => ({ dataset, model, epochs, validation, threads: 1 });
+
+  try {
+    // ---- 1. batch-size sweep -------------------------------------------------------------------------------
+    const bs = plan.batchSweep;
+    const bestEta = new Map<string, number>();
+    if (!skip.has('batch-size')) {
+      log(`[1/5] batch-size sweep: ${bs.model} on ${dataset}, B ∈ {${bs.batches.join(', ')}}, ${bs.lr.num} effective lrs × SGD/SGDM, then ${bs.finalSeeds.length} seeds at the best lr`);
+      const tuneCfg: SweepConfigInput = {
+        name: 'paper/batch-size/tune', task: 'train',
+        base: { params: trainParams(bs.model, bs.epochs, bs.validation), optimizer: { form: 'pytorch', lr: 0.1 }, batchSize: bs.batches[0]! },
+        grid: { form: ['sgd', 'pytorch'], momentum: [bs.momentum], lr: bs.lr, batchSize: bs.batches, seed: [0] },
+        lrAxis: 'effective',
+        protocol: { tune: false, metric: 'valid/accuracy', mode: 'max', select: 'final' },
+      };
+      const planned = await sweep(tuneCfg);
+      const rows = new Map(planned.map((p) => [p.hash, store.getRun(p.hash)!]));
+      const selections = selectBest(planned, rows, parseSweepConfig({ ...tuneCfg, protocol: { tune: true, metric: 'valid/accuracy', mode: 'max', select: 'final' } }));
+      const pairs = new Map<number, Partial<PairRow>>();
+      for (const sel of selections) {
+        const l = planned.find((p) => p.labels.setting === sel.setting)!.labels;
+        const opt = l.form === 'sgd' ? 'sgd' : 'sgdm';
+        bestEta.set(`${opt}/${l.batchSize}`, sel.effectiveLr);
+        details.batchSelections.push({ optimizer: opt, batch: l.batchSize, eta: sel.effectiveLr, validAccuracy: sel.score });
+        const finals = await sweep({
+          name: 'paper/batch-size/final', task: 'train',
+          base: { params: trainParams(bs.model, bs.epochs, 0), optimizer: { form: l.form, lr: 0.1 }, batchSize: l.batchSize },
+          grid: { form: [l.form as 'sgd'], momentum: [l.momentum], lr: [sel.gridLr], batchSize: [l.batchSize], seed: bs.finalSeeds },
+          lrAxis: 'effective',
+        });
+        const accs = finals.map((p) => finalAccuracy(store.getRun(p.hash), 'test/accuracy', classes)).filter((v): v is number => v !== null);
+        const pr = pairs.get(l.batchSize) ?? {};
+        pr[opt] = summarize(accs);
+        pairs.set(l.batchSize, pr);
+      }
+      const claimRows = [...pairs.entries()].filter(([, p]) => p.sgd !== undefined && p.sgdm !== undefined).map(([batch, p]) => ({ batch, sgd: p.sgd!, sgdm: p.sgdm! }));
+      claims.push(batchSizeClaim(claimRows));
+      log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
+    }
+
+    // ---- 2. SVAG at large batch -----------------------------------------------------------------------------
+    if (!skip.has('svag')) {
+      const sv = plan.svag;
+      const eta = bestEta.get(`sgdm/${sv.batch}`) ?? bestEta.get(`sgdm/${bs.batches[bs.batches.length - 1]}`) ?? 1;
+      details.svagEta = eta;
+      const nTrain = loc === null ? 0 : (await import('../../data/index.js')).loadDatasetSync(dataset).train.n;
+      const steps = Math.floor(nTrain / sv.batch) * sv.epochs;
+      const milestones = sv.decayAt.map((f) => Math.max(1, Math.round(f * steps)));
+      log(`[2/5] SVAG: B = ${sv.batch}, SGDM's best η = ${eta.toPrecision(3)} for both, ×0.1 at steps ${milestones.join(', ')} of ${steps}, ℓ ∈ {${sv.levels.join(', ')}}`);
+      const planned = await sweep({
+        name: 'paper/svag', task: 'train',
+        base: { params: trainParams(sv.model, sv.epochs, 0), optimizer: { form: 'pytorch', lr: 0.1, schedule: { kind: 'multistep', milestones, gamma: 0.1 } }, batchSize: sv.batch },
+        grid: { form: ['sgd', 'pytorch'], momentum: [bs.momentum], lr: [eta], svag: sv.levels, seed: sv.seeds },
+        lrAxis: 'effective',
+      });
+      const rows = sv.levels.map((l) => {
+        const pick = (form: string): number[] => planned.filter((p) => p.labels.svag === l && p.labels.form === form)
+          .map((p) => finalAccuracy(store.getRun(p.hash), 'test/accuracy', classes)).filter((v): v is number => v !== null);
+        return { l, sgd: summarize(pick('sgd')), sgdm: summarize(pick('pytorch')) };
+      });
+      claims.push(svagClaim(rows));
+      log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
+    }
+
+    // ---- 3. fine-tuning -------------------------------------------------------------------------------------
+    if (!skip.has('fine-tuning')) {
+      log('[3/5] fine-tuning: not run — the engine cannot yet start a run from pre-trained weights');
+      claims.push({ ...fineTuneClaim([]), verdict: 'inconclusive', reason: 'not run: fine-tuning from a pre-trained checkpoint is not implemented yet' });
+    }
+
+    // ---- 4. theory --------------------------------------------------------------------------------------------
+    if (!skip.has('theory')) {
+      log(`[4/5] theory checks: ${plan.theory.join(', ')}`);
+      for (const name of plan.theory) {
+        if (!CHECK_NAMES.includes(name)) throw new Error(`unknown theory check ${name}`);
+        const t = performance.now();
+        const r = runCheck(name, {});
+        details.theory.push(r);
+        const c = theoryClaim(name, r.pass, r.criterion, r.rows as Record<string, unknown>[], (performance.now() - t) / 1000);
+        claims.push(c);
+        log(`      ${name}: ${c.verdict} (${c.reason})`);
+      }
+    }
+
+    // ---- 5. memory --------------------------------------------------------------------------------------------
+    if (!skip.has('memory')) {
+      log('[5/5] memory: optimizer state of SGD vs SGDM on each model, peak RSS of short training runs');
+      const rows = plan.memoryModels.map((name) => {
+        const model = buildModel(parseModelSpec(name), { inShape: [1, 28, 28], classes: 10, seed: 0 });
+        const n = model.store.size;
+        const sgd = initOptimizer(optimizerConfig({ form: 'sgd', lr: 0.1 }), n, 'float32');
+        const sgdm = initOptimizer(optimizerConfig({ form: 'pytorch', lr: 0.1, momentum: 0.9 }), n, 'float32');
+        const rss = (opt: 'sgd' | 'sgdm'): number | null => (o.cliPath === undefined || !['mlp', 'cnn'].includes(name) ? null : peakRss(o.cliPath, name, opt));
+        return { model: name, parameters: n, sgdStateBytes: stateBytes(sgd), sgdmStateBytes: stateBytes(sgdm), sgdPeakRss: rss('sgd'), sgdmPeakRss: rss('sgdm') };
+      });
+      claims.push(memoryClaim(rows));
+      log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
+    }
+  } finally {
+    store.close();
+  }
+  details.seconds = (performance.now() - t0) / 1000;
+  return { plan, claims, db, details };
+}
+
+/** Peak resident memory of a 20-step training run in a child process (the whole process: engine, data, state). */
+function peakRss(cli: string, model: string, opt: 'sgd' | 'sgdm'): number | null {
+  const args = [cli, 'train', '--dataset', 'synthetic', '--model', model, '--optimizer', opt, '--lr', '0.01', '--batch', '128', '--epochs', '1', '--max-steps', '20', '--threads', '1', '--json'];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  if (r.status !== 0) return null;
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    const v = (JSON.parse(last) as { peakRssBytes?: number }).peakRssBytes;
+    return typeof v === 'number' ? v : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The paper suite's report: `report.html` (self-contained: inline SVG charts, no scripts, no network) with the claim
+ * verdicts first, then the evidence per experiment, plus `claims.json` and the charts as SVG files.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { PaperResult } from '../experiments/paper/suite.js';
+import { ResultsStore } from '../experiments/store.js';
+import { getCheck } from '../theory/index.js';
+import { bestVsBatchChart, curvesChart, gapVsSvagChart, metricVsLrChart, renderSvg, type Chart } from './charts.js';
+import { groupRuns, loadRuns, type ReportRun } from './data.js';
+
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function runsOf(db: string, sweeps: string[]): ReportRun[] {
+  const store = new ResultsStore(db, { readonly: true });
+  const hashes = new Set(sweeps.flatMap((s) => store.sweepMembers(s).map((m) => m.hash)));
+  store.close();
+  return loadRuns([db]).filter((r) => hashes.has(r.hash));
+}
+
+/** claims.json: each claim with its statement, measurements, criterion and verdict, and how it was obtained. */
+export function claimsJson(r: PaperResult): Record<string, unknown> {
+  return {
+    tool: 'momentum-lab paper',
+    mode: r.plan.mode,
+    dataset: r.plan.dataset,
+    reductions: r.plan.reductions,
+    seconds: r.details.seconds,
+    claims: r.claims,
+  };
+}
+
+export async function writePaperReport(r: PaperResult, outDir: string): Promise<{ html: string; claims: string; charts: string[] }> {
+  const out = resolve(outDir);
+  mkdirSync(join(out, 'charts'), { recursive: true });
+  const sections: { title: string; intro: string; charts: Chart[] }[] = [];
+
+  const bsTune = groupRuns(runsOf(r.db, ['paper/batch-size/tune']));
+  const bsFinal = groupRuns(runsOf(r.db, ['paper/batch-size/final']));
+  if (bsTune.length > 0) {
+    const charts = [bestVsBatchChart(bsFinal, 'test/accuracy'), metricVsLrChart(bsTune, 'valid/accuracy')].filter((c): c is Chart => c !== null);
+    sections.push({ title: '1. Batch-size sweep', intro: 'Best SGD and SGDM (β = 0.9) test accuracy per batch size (lr tuned on held-out training data, best re-run with several seeds), and the tuning grid on the effective-lr axis η = γ/(1−β).', charts });
+  }
+  const sv = groupRuns(runsOf(r.db, ['paper/svag']));
+  if (sv.length > 0) {
+    const charts = [gapVsSvagChart(sv, 'test/accuracy'), curvesChart(sv, 'test/accuracy', 'test/accuracy')].filter((c): c is Chart => c !== null);
+    sections.push({ title: '2. SVAG at large batch', intro: `SGD and SGDM at SGDM's best effective lr η = ${r.details.svagEta?.toPrecision(3) ?? '—'}, ×0.1 decays at 50% and 75% of training; curves on effective steps (one epoch = ℓ × the steps).`, charts });
+  }
+  const theoryCharts: Chart[] = r.details.theory.map((t) => ({ name: `theory-${t.check}`, title: `theory: ${t.check}`, caption: t.criterion, spec: getCheck(t.check).chart(t) }));
+  if (theoryCharts.length > 0) sections.push({ title: '4. Theory lab', intro: 'Seeded float64 simulations against closed forms (PAPER.md §3–§6).', charts: theoryCharts });
+  for (const s of sections) for (const c of s.charts) c.svg = await renderSvg(c.spec);
+  const chartFiles: string[] = [];
+  for (const s of sections) for (const c of s.charts) {
+    const p = join(out, 'charts', `${c.name}.svg`);
+    writeFileSync(p, c.svg!);
+    chartFiles.push(p);
+  }
+
+  const color = { supported: '#1a7f37', 'not supported': '#b42318', inconclusive: '#9a6700' } as const;
+  const claimRows = r.claims.map((c) => `<tr><td>${esc(c.id)}</td><td style="text-align:left">${esc(c.statement)}</td><td style="color:${color[c.verdict]};font-weight:600">${esc(c.verdict)}</td><td style="text-align:left">${esc(c.reason)}</td></tr>`).join('\n');
+  const measurementTable = (rows: Record<string, unknown>[]): string => {
+    if (rows.length === 0) return '';
+    const keys = Object.keys(rows[0]!).filter((k) => !/Mean$|Std$/.test(k));
+    const cell = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : esc(String(v ?? '—')));
+    return `<table><thead><tr>${keys.map((k) => `<th>${esc(k)}</th>`).join('')}</tr></thead><tbody>${rows.map((row) => `<tr>${keys.map((k) => `<td>${cell(row[k])}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+  };
+  const claimDetails = r.claims.map((c) => `<h3 id="claim-${esc(c.id)}">${esc(c.id)} — <span style="color:${color[c.verdict]}">${esc(c.verdict)}</span></h3><p>${esc(c.statement)}</p><p class="note"><b>Criterion:</b> ${esc(c.criterion)}<br><b>Result:</b> ${esc(c.reason)}</p>${measurementTable(c.measurements)}`).join('\n');
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>momentum-lab: The Marginal Value of Momentum, reproduced at CPU scale</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1150px;padding:0 1rem;color:#222;line-height:1.45}
+.charts{display:flex;flex-wrap:wrap;gap:1.5rem}figure{margin:0;flex:1 1 480px;border:1px solid #e4e4e4;border-radius:6px;padding:.6rem;background:#fff}
+figure svg{max-width:100%;height:auto}figcaption{font-size:.9rem;color:#444;margin-top:.4rem}
+table{border-collapse:collapse;font-size:.86rem;margin:.5rem 0 1.2rem}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right;vertical-align:top}
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.note{font-size:.9rem;color:#555}
+</style></head><body>
+<h1>The Marginal Value of Momentum for Small Learning Rate SGD — reproduced at CPU scale</h1>
+<p class="note">Wang, Malladi, Wang, Lyu, Li (ICLR 2024). Mode <b>${esc(r.plan.mode)}</b> on <b>${esc(r.plan.dataset)}</b>, ${r.details.seconds.toFixed(0)} s. Verdicts are computed from the measurements below; a claim that does not reproduce is reported as such.${r.plan.reductions.length > 0 ? ` Reduced protocol: ${esc(r.plan.reductions.join('; '))}.` : ''}</p>
+<h2>Claims</h2>
+<table id="claims"><thead><tr><th>claim</th><th>statement</th><th>verdict</th><th>why</th></tr></thead><tbody>
+${claimRows}
+</tbody></table>
+${sections.map((s) => `<h2>${esc(s.title)}</h2><p class="note">${esc(s.intro)}</p><section class="charts">${s.charts.map((c) => `<figure id="${esc(c.name)}" class="chart" data-chart="${esc(c.name)}">${c.svg!.replace(/^<\?xml[^>]*>/, '')}<figcaption><b>${esc(c.title)}.</b> ${esc(c.caption)}</figcaption></figure>`).join('\n')}</section>`).join('\n')}
+<h2>Measurements behind each claim</h2>
+${claimDetails}
+</body></html>
+`;
+  const htmlPath = join(out, 'report.html');
+  writeFileSync(htmlPath, html);
+  const claimsPath = join(out, 'claims.json');
+  writeFileSync(claimsPath, JSON.stringify(claimsJson(r), null, 2) + '\n');
+  return { html: htmlPath, claims: claimsPath, charts: chartFiles };
+}
