@@ -6,6 +6,7 @@ import { dataFetch, dataList } from './data.js';
 import { sweepCommands } from './sweep.js';
 import { benchTrainCommand, trainCommand } from './train.js';
 import { reportCommand } from './report.js';
+import { paperCommand } from './paper.js';
 
 /** Every CLI command; add yours here. */
-export const COMMANDS: Command[] = [optimTrace, dataList, dataFetch, ...sweepCommands, trainCommand, benchTrainCommand, theory, reportCommand, adviseCommand];
+export const COMMANDS: Command[] = [optimTrace, dataList, dataFetch, ...sweepCommands, trainCommand, benchTrainCommand, theory, reportCommand, adviseCommand, paperCommand];
