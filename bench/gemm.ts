@@ -1,7 +1,7 @@
 /**
  * GEMM throughput of the WebAssembly kernels vs PyTorch's torch.mm on the same shapes, in one run.
  *
- *   npm run build && node --experimental-wasm-relaxed-simd dist/bench/gemm.js [--threads N] [--min-ms 40] [--no-torch] [--cpu-time] [--json]
+ *   npm run build && node dist/bench/gemm.js [--threads N] [--min-ms 40] [--no-torch] [--cpu-time] [--torch-ld-path DIR] [--json]
  *
  * Shapes are the MLP's (784-256-256-10, batch 128) three GEMMs of its first layer plus PERFORMANCE.md's
  * 256×784·784×256, and the CNN's per-image conv GEMMs (conv2: 64 channels over 13×13 → 11×11, k = 32·3·3).
@@ -12,6 +12,9 @@
  * libopenblas0 is installed) and that changes its speed several-fold.
  * --cpu-time times the 1-thread columns (ours and torch's) by process CPU time instead of wall time, which stays
  * meaningful while other work shares the machine; N-thread columns are always wall time.
+ * --torch-ld-path DIR puts DIR first on torch's LD_LIBRARY_PATH, e.g. an unpacked libopenblas0-pthread
+ * (`apt-get download libopenblas0-pthread && dpkg-deb -x *.deb root` → root/usr/lib/x86_64-linux-gnu/openblas-pthread)
+ * to time torch on OpenBLAS, as PERFORMANCE.md did, without changing the system's libblas.so.3.
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -41,6 +44,7 @@ const minMs = Number(argValue('--min-ms') ?? 40);
 const json = process.argv.includes('--json');
 const withTorch = !process.argv.includes('--no-torch');
 const cpuTime = process.argv.includes('--cpu-time');
+const torchLdPath = argValue('--torch-ld-path');
 
 /** Milliseconds since `t0` by the chosen clock (CPU time only for one thread). */
 function clock(useCpu: boolean): () => number {
@@ -75,6 +79,7 @@ async function wasmColumn(variant: WasmVariant, t: number): Promise<{ name: stri
 
 function torchColumn(t: number): { name: string; gflops: number[]; blas: string } | { name: string; error: string } {
   const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' };
+  if (torchLdPath !== undefined) env['LD_LIBRARY_PATH'] = [torchLdPath, process.env['LD_LIBRARY_PATH']].filter(Boolean).join(':');
   if (t === 1) { env['OPENBLAS_NUM_THREADS'] = '1'; env['OMP_NUM_THREADS'] = '1'; }
   const shapes = JSON.stringify(SHAPES.map((s) => [s.ta, s.tb, s.M, s.N, s.K]));
   const r = spawnSync('/usr/bin/python3', [join(packageRoot(), 'bench', 'gemm_torch.py'), String(t), shapes, String(minMs / 1e3),
