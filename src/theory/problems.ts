@@ -27,6 +27,27 @@ export interface Problem {
   diffusion?(x: Float64Array, z: Float64Array, scale: number, out: Float64Array): void;
   /** σ of the oracle (g = ∇L + σ·Σ^{1/2}z) where the noise is Gaussian. */
   readonly sigma?: number;
+  /** Plain data that rebuilds this problem with `makeProblem` (how worker threads receive it). */
+  readonly spec: ProblemSpec;
+}
+
+export type ProblemSpec =
+  | { kind: 'quadratic'; lambdas: number[]; s: number }
+  | { kind: 'double-well'; sigma: number }
+  | { kind: 'label-noise-uv'; delta: number }
+  | { kind: 'linear-regression'; data: LinearRegressionData; batch: number };
+
+export function makeProblem(spec: ProblemSpec): Problem {
+  switch (spec.kind) {
+    case 'quadratic':
+      return diagonalQuadratic(spec.lambdas, spec.s);
+    case 'double-well':
+      return doubleWell(spec.sigma);
+    case 'label-noise-uv':
+      return labelNoiseUV(spec.delta);
+    case 'linear-regression':
+      return linearRegression(spec.data, spec.batch);
+  }
 }
 
 export function chainsOf(p: Problem, x: Float64Array): number {
@@ -48,6 +69,7 @@ export function diagonalQuadratic(lambdas: readonly number[], s: number): Proble
     dim,
     noise: { kind: 'normal', perChain: dim },
     sigma: s,
+    spec: { kind: 'quadratic', lambdas: [...lambdas], s },
     oracle(x, z, out) {
       const n = x.length;
       if (dim === 1) {
@@ -82,6 +104,7 @@ export function doubleWell(sigma: number): Problem {
     dim: 1,
     noise: { kind: 'normal', perChain: 1 },
     sigma,
+    spec: { kind: 'double-well', sigma },
     oracle(x, z, out) {
       for (let i = 0; i < x.length; i++) {
         const xi = x[i]!;
@@ -112,6 +135,7 @@ export function labelNoiseUV(delta: number): Problem {
     dim: 2,
     noise: { kind: 'normal', perChain: 1 },
     sigma: delta,
+    spec: { kind: 'label-noise-uv', delta },
     oracle(x, z, out) {
       for (let c = 0, i = 0; i < x.length; c++, i += 2) {
         const u = x[i]!, v = x[i + 1]!;
@@ -200,6 +224,7 @@ export function linearRegression(data: LinearRegressionData, batch: number): Pro
     name: `linear-regression(n=${n}, d=${d}, B=${batch})`,
     dim: d,
     noise: { kind: 'uniform', perChain: batch },
+    spec: { kind: 'linear-regression', data, batch },
     oracle(w, omega, out) {
       const inv = 1 / batch;
       for (let c = 0, off = 0; off < w.length; c++, off += d) {

@@ -3,11 +3,15 @@
  * chains×dim buffer (the update is element-wise, so one call steps all chains), and SVAG is `svagCombine` on two
  * oracle calls: the simulator adds no update rule of its own. Runs listed together are coupled: at every step
  * they consume the same random numbers ω (common random numbers, as in the ConvNetJS trainer demo).
+ * Large jobs split the chains over worker threads sharing the buffers (SharedArrayBuffer); they meet at every
+ * observation point, so `observe` always sees all chains at the same step.
  */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { initOptimizer, optimizerStep, svagCombine, checkSvagLevel, type OptimizerConfig, type OptimizerState } from '../optim/index.js';
 import { check } from '../util/errors.js';
 import { NormalStream } from './normals.js';
-import type { Problem } from './problems.js';
+import { makeProblem, type Problem, type ProblemSpec } from './problems.js';
 
 export interface SimulationSpec {
   problem: Problem;
@@ -30,6 +34,11 @@ export interface SimulationSpec {
   /** A chain with |x_j| above this (or NaN) is marked diverged and restarted at x0 (kept out of statistics); default 1e12. */
   divergenceBound?: number;
   /**
+   * Threads stepping the chains (default: 1 for small jobs, up to the core count for large ones). Results do
+   * not depend on it: each block of CHAIN_BLOCK chains has its own noise stream.
+   */
+  threads?: number;
+  /**
    * Steps between divergence checks (default 8; always also before `observe` and at the end). Chains are
    * independent, so a chain that overflows between checks harms no other; only its divergedAt is later.
    */
@@ -44,15 +53,109 @@ export interface SimulationResult {
   divergedAt: Int32Array[];
 }
 
-function broadcast(x0: readonly number[], chains: number, dim: number): Float64Array {
-  const x = new Float64Array(chains * dim);
-  for (let c = 0; c < chains; c++) for (let j = 0; j < dim; j++) x[c * dim + j] = x0[j]!;
-  return x;
+function broadcast(x0: readonly number[], chains: number, dim: number, out: Float64Array = new Float64Array(chains * dim)): Float64Array {
+  for (let c = 0; c < chains; c++) for (let j = 0; j < dim; j++) out[c * dim + j] = x0[j]!;
+  return out;
 }
 
-function fillNoise(p: Problem, rng: NormalStream, out: Float64Array): void {
-  if (p.noise.kind === 'normal') rng.fillNormal(out);
-  else rng.fillUniform(out);
+/**
+ * Chains are grouped in blocks of CHAIN_BLOCK, each with its own noise stream seeded from (seed, block), so the
+ * numbers a chain sees do not depend on how many threads share the work.
+ */
+export const CHAIN_BLOCK = 512;
+
+/** Seed of block b's stream (a splitmix32 finaliser of seed and b). */
+export function blockSeed(seed: number, b: number): number {
+  let z = (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(b + 1, 0x85ebca6b)) | 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+/** What a slice of chains needs to step on its own (plain data: it is also sent to worker threads). */
+export interface SliceSetup {
+  problem: Problem;
+  runs: readonly OptimizerConfig[];
+  seed: number;
+  svag: number;
+  bound: number;
+  guardEvery: number;
+  x0: readonly number[];
+  /** Chains [first, last) of the whole population. */
+  first: number;
+  last: number;
+}
+
+/**
+ * The stepping core for chains [first, last): per step, fill ω (and ω² for SVAG) block by block from the blocks'
+ * streams, then for every run call the oracle and `optimizerStep` on the slice's part of the flat buffers.
+ */
+export class ChainSlice {
+  private readonly streams: NormalStream[];
+  private readonly omega: Float64Array;
+  private readonly omega2: Float64Array | null;
+  private readonly g: Float64Array;
+  private readonly g2: Float64Array | null;
+  private readonly states: OptimizerState[];
+  private readonly xs: Float64Array[];
+  private readonly diverged: Uint8Array[];
+  private readonly divergedAt: Int32Array[];
+
+  constructor(private readonly s: SliceSetup, xs: Float64Array[], diverged: Uint8Array[], divergedAt: Int32Array[]) {
+    const p = s.problem, dim = p.dim, chains = s.last - s.first;
+    this.xs = xs.map((x) => x.subarray(s.first * dim, s.last * dim));
+    this.diverged = diverged.map((d) => d.subarray(s.first, s.last));
+    this.divergedAt = divergedAt.map((d) => d.subarray(s.first, s.last));
+    this.streams = [];
+    for (let b = Math.floor(s.first / CHAIN_BLOCK); b * CHAIN_BLOCK < s.last; b++) this.streams.push(new NormalStream(blockSeed(s.seed, b)));
+    this.omega = new Float64Array(chains * p.noise.perChain);
+    this.omega2 = s.svag === 1 ? null : new Float64Array(chains * p.noise.perChain);
+    this.g = new Float64Array(chains * dim);
+    this.g2 = s.svag === 1 ? null : new Float64Array(chains * dim);
+    this.states = s.runs.map((c) => initOptimizer(c, chains * dim, 'float64'));
+  }
+
+  private fillNoise(): void {
+    const p = this.s.problem, per = p.noise.perChain, normal = p.noise.kind === 'normal';
+    for (let i = 0; i < this.streams.length; i++) {
+      const b = Math.floor(this.s.first / CHAIN_BLOCK) + i;
+      const from = (Math.max(this.s.first, b * CHAIN_BLOCK) - this.s.first) * per;
+      const to = (Math.min(this.s.last, (b + 1) * CHAIN_BLOCK) - this.s.first) * per;
+      for (const out of this.omega2 === null ? [this.omega] : [this.omega, this.omega2]) {
+        if (normal) this.streams[i]!.fillNormal(out, from, to);
+        else this.streams[i]!.fillUniform(out, from, to);
+      }
+    }
+  }
+
+  /** Steps k = from … to−1 (the step counter of the whole simulation); guards divergence as it goes and at `to`. */
+  advance(from: number, to: number): void {
+    const { problem: p, runs, svag: l } = this.s;
+    for (let k = from; k < to; k++) {
+      this.fillNoise();
+      for (let r = 0; r < runs.length; r++) {
+        const x = this.xs[r]!;
+        p.oracle(x, this.omega, this.g);
+        if (this.omega2 !== null && this.g2 !== null) {
+          p.oracle(x, this.omega2, this.g2);
+          svagCombine(this.g, this.g2, l, this.g);
+        }
+        optimizerStep(runs[r]!, x, this.g, this.states[r]!, 1 / l);
+      }
+      if ((k + 1) % this.s.guardEvery === 0 || k + 1 === to) {
+        for (let r = 0; r < runs.length; r++) {
+          guardDivergence(this.xs[r]!, this.states[r]!, p.dim, this.s.bound, this.s.x0, this.diverged[r]!, this.divergedAt[r]!, k + 1);
+        }
+      }
+    }
+  }
+}
+
+/** Threads used when `threads` is not given: several only for large jobs, where start-up (~50 ms each) pays. */
+function autoThreads(spec: SimulationSpec): number {
+  const work = spec.chains * spec.problem.dim * spec.steps * spec.runs.length * (spec.svag === undefined || spec.svag === 1 ? 1 : 2);
+  if (work < 2e8) return 1;
+  return Math.max(1, Math.min(availableParallelism(), 4, Math.floor(spec.chains / CHAIN_BLOCK)));
 }
 
 export function simulate(spec: SimulationSpec): SimulationResult {
@@ -64,38 +167,111 @@ export function simulate(spec: SimulationSpec): SimulationResult {
   const l = spec.svag ?? 1;
   checkSvagLevel(l, 'svag');
   const every = spec.every ?? 1;
-  const bound = spec.divergenceBound ?? 1e12;
-  const guardEvery = spec.guardEvery ?? 8;
-  const n = chains * dim;
-  const rng = new NormalStream(spec.seed);
-  const omega = new Float64Array(chains * p.noise.perChain);
-  const omega2 = l === 1 ? null : new Float64Array(chains * p.noise.perChain);
-  const g = new Float64Array(n);
-  const g2 = l === 1 ? null : new Float64Array(n);
-  const xs = runs.map(() => broadcast(spec.x0, chains, dim));
-  const states: OptimizerState[] = runs.map((c) => initOptimizer(c, n, 'float64'));
-  const diverged = runs.map(() => new Uint8Array(chains));
-  const divergedAt = runs.map(() => new Int32Array(chains).fill(-1));
-  spec.observe?.(0, xs, diverged);
-  for (let k = 0; k < steps; k++) {
-    fillNoise(p, rng, omega);
-    if (omega2 !== null) fillNoise(p, rng, omega2);
-    for (let r = 0; r < runs.length; r++) {
-      const x = xs[r]!;
-      p.oracle(x, omega, g);
-      if (omega2 !== null && g2 !== null) {
-        p.oracle(x, omega2, g2);
-        svagCombine(g, g2, l, g);
-      }
-      optimizerStep(runs[r]!, x, g, states[r]!, 1 / l);
+  // Run from .ts sources (tsx), a worker would need tsx's loader, which waits on this thread's event loop while
+  // this thread blocks in Atomics.wait: a deadlock. There the chains run on one thread (same numbers).
+  const fromSource = import.meta.url.endsWith('.ts');
+  const threads = fromSource ? 1 : Math.min(spec.threads ?? autoThreads(spec), Math.ceil(chains / CHAIN_BLOCK));
+  check(Number.isInteger(threads) && threads >= 1, 'threads', `must be an integer ≥ 1, got ${spec.threads}`);
+  const setup: Omit<SliceSetup, 'first' | 'last'> = {
+    problem: p, runs, seed: spec.seed, svag: l, bound: spec.divergenceBound ?? 1e12, guardEvery: spec.guardEvery ?? 8, x0: spec.x0,
+  };
+  // Shared memory when worker threads step part of the chains; otherwise ordinary buffers.
+  const alloc = (bytes: number): ArrayBuffer | SharedArrayBuffer => (threads > 1 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  const xs = runs.map(() => broadcast(spec.x0, chains, dim, new Float64Array(alloc(8 * chains * dim))));
+  const diverged = runs.map(() => new Uint8Array(alloc(chains)));
+  const divergedAt = runs.map(() => new Int32Array(alloc(4 * chains)).fill(-1));
+  // Thread t gets a contiguous range of whole blocks; thread 0 is this one.
+  const blocks = Math.ceil(chains / CHAIN_BLOCK);
+  const range = (t: number): [number, number] => [
+    Math.min(chains, Math.floor((t * blocks) / threads) * CHAIN_BLOCK), Math.min(chains, Math.floor(((t + 1) * blocks) / threads) * CHAIN_BLOCK),
+  ];
+  const [first, last] = range(0);
+  const own = new ChainSlice({ ...setup, first, last }, xs, diverged, divergedAt);
+  const pool = threads > 1 ? startWorkers(setup, threads, range, xs, diverged, divergedAt) : null;
+  try {
+    spec.observe?.(0, xs, diverged);
+    for (let k = 0; k < steps;) {
+      const next = Math.min(steps, (Math.floor(k / every) + 1) * every);
+      pool?.advance(next);
+      own.advance(k, next);
+      pool?.wait();
+      k = next;
+      spec.observe?.(k, xs, diverged);
     }
-    const observeNow = (k + 1) % every === 0 || k + 1 === steps;
-    if (observeNow || (k + 1) % guardEvery === 0) {
-      for (let r = 0; r < runs.length; r++) guardDivergence(xs[r]!, states[r]!, dim, bound, spec.x0, diverged[r]!, divergedAt[r]!, k + 1);
-    }
-    if (observeNow && spec.observe !== undefined) spec.observe(k + 1, xs, diverged);
+  } finally {
+    pool?.stop();
   }
   return { xs, diverged, divergedAt };
+}
+
+// Control words shared with the workers.
+const TARGET = 0, DONE = 1, STOP = 2, FAILED = 3, READY = 4;
+
+function startWorkers(setup: Omit<SliceSetup, 'first' | 'last'>, threads: number, range: (t: number) => [number, number],
+  xs: Float64Array[], diverged: Uint8Array[], divergedAt: Int32Array[]): { advance(to: number): void; wait(): void; stop(): void } {
+  const ctrl = new Int32Array(new SharedArrayBuffer(32));
+  const workers: Worker[] = [];
+  for (let t = 1; t < threads; t++) {
+    const [first, last] = range(t);
+    const { problem, ...rest } = setup;
+    workers.push(new Worker(new URL('./sim-worker.js', import.meta.url), {
+      workerData: { setup: { ...rest, first, last }, problem: problem.spec, ctrl: ctrl.buffer,
+        xs: xs.map((x) => x.buffer), diverged: diverged.map((d) => d.buffer), divergedAt: divergedAt.map((d) => d.buffer) },
+    }));
+    workers[workers.length - 1]!.on('error', (e) => process.stderr.write(`simulator worker: ${e.stack ?? String(e)}\n`)).unref();
+  }
+  const helpers = threads - 1;
+  return {
+    advance(to) {
+      Atomics.store(ctrl, DONE, 0);
+      Atomics.store(ctrl, TARGET, to);
+      Atomics.notify(ctrl, TARGET);
+    },
+    wait() {
+      // Workers cannot report through the event loop while this thread blocks, so they raise FAILED instead.
+      const started = Date.now();
+      for (;;) {
+        const done = Atomics.load(ctrl, DONE);
+        if (Atomics.load(ctrl, FAILED) !== 0) throw new Error('simulator worker thread failed (its error is on stderr)');
+        if (done === helpers) return;
+        if (Atomics.load(ctrl, READY) < helpers && Date.now() - started > 30_000) throw new Error('simulator worker threads did not start within 30 s');
+        Atomics.wait(ctrl, DONE, done, 1000);
+      }
+    },
+    stop() {
+      Atomics.store(ctrl, STOP, 1);
+      Atomics.notify(ctrl, TARGET);
+      for (const w of workers) void w.terminate();
+    },
+  };
+}
+
+/** Entry of a worker thread (src/theory/sim-worker.ts): steps its slice whenever TARGET moves, until STOP. */
+export function runSliceWorker(data: {
+  setup: Omit<SliceSetup, 'problem'>; problem: ProblemSpec; ctrl: SharedArrayBuffer;
+  xs: SharedArrayBuffer[]; diverged: SharedArrayBuffer[]; divergedAt: SharedArrayBuffer[];
+}): void {
+  const ctrl = new Int32Array(data.ctrl);
+  try {
+    const slice = new ChainSlice({ ...data.setup, problem: makeProblem(data.problem) },
+      data.xs.map((b) => new Float64Array(b)), data.diverged.map((b) => new Uint8Array(b)), data.divergedAt.map((b) => new Int32Array(b)));
+    Atomics.add(ctrl, READY, 1);
+    let done = 0;
+    for (;;) {
+      Atomics.wait(ctrl, TARGET, done);
+      if (Atomics.load(ctrl, STOP) !== 0) return;
+      const target = Atomics.load(ctrl, TARGET);
+      if (target === done) continue;
+      slice.advance(done, target);
+      done = target;
+      Atomics.add(ctrl, DONE, 1);
+      Atomics.notify(ctrl, DONE);
+    }
+  } catch (e) {
+    process.stderr.write(`simulator worker: ${(e as Error)?.stack ?? String(e)}\n`);
+    Atomics.store(ctrl, FAILED, 1);
+    Atomics.notify(ctrl, DONE);
+  }
 }
 
 /** Marks and restarts chains whose iterate left [−bound, bound] (or became NaN), so no NaN reaches statistics. */

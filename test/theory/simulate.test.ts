@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { initOptimizer, optimizerConfig, optimizerStep, svagCombine } from '../../src/optim/index.js';
 import {
   NormalStream, diagonalQuadratic, doubleWell, labelNoiseUV, linearRegression, linearRegressionData, noisyValley,
-  simulate, simulateSde, meanAndError, type Problem,
+  simulate, simulateSde, meanAndError, blockSeed, CHAIN_BLOCK, type Problem,
 } from '../../src/theory/index.js';
 
 /** Central finite difference of the per-chain loss, summed over chains (chains are independent). */
@@ -75,8 +75,9 @@ test('simulate = optimizerStep by hand, for coupled SGD and SGDM fed the same no
   const runs = [optimizerConfig({ form: 'sgd', lr: 0.1 }), optimizerConfig({ form: 'normalized', lr: 0.1, momentum: 0.9 }),
     optimizerConfig({ form: 'pytorch', lr: 0.01, momentum: 0.9 }), optimizerConfig({ form: 'keras', lr: 0.01, momentum: 0.9 })];
   const res = simulate({ problem: diagonalQuadratic(lam, 0.5), chains, x0: [1, -1, 0.5], runs, steps, seed });
-  // By hand: one normal stream, one fill per step of chains·dim normals, g = λx + 0.5z for each run.
-  const rng = new NormalStream(seed);
+  // By hand: block 0's stream (fewer than CHAIN_BLOCK chains), one fill per step of chains·dim normals,
+  // g = λx + 0.5z for each run.
+  const rng = new NormalStream(blockSeed(seed, 0));
   const xs = runs.map(() => Float64Array.from({ length: chains * dim }, (_, i) => [1, -1, 0.5][i % dim]!));
   const states = runs.map((c) => initOptimizer(c, chains * dim));
   const z = new Float64Array(chains * dim), g = new Float64Array(chains * dim);
@@ -99,7 +100,7 @@ test('simulate with SVAG ℓ = 4: svagCombine of two oracle calls, lr × 1/4', (
   const chains = 5, steps = 30, seed = 3, l = 4;
   const cfg = optimizerConfig({ form: 'normalized', lr: 0.2, momentum: 0.5 });
   const res = simulate({ problem: diagonalQuadratic([1], 1), chains, x0: [0.5], runs: [cfg], steps, seed, svag: l });
-  const rng = new NormalStream(seed);
+  const rng = new NormalStream(blockSeed(seed, 0));
   const x = new Float64Array(chains).fill(0.5), st = initOptimizer(cfg, chains);
   const z1 = new Float64Array(chains), z2 = new Float64Array(chains), g1 = new Float64Array(chains), g2 = new Float64Array(chains);
   for (let k = 0; k < steps; k++) {
@@ -109,6 +110,26 @@ test('simulate with SVAG ℓ = 4: svagCombine of two oracle calls, lr × 1/4', (
     optimizerStep(cfg, x, svagCombine(g1, g2, l), st, 1 / l);
   }
   assert.deepEqual(res.xs[0], x);
+});
+
+test('worker threads give bit-identical results (per-block noise streams), observe sees every chain', (t) => {
+  if (import.meta.url.endsWith('.ts')) {
+    t.skip('run from .ts sources (tsx) the simulator stays on one thread; this runs in the built suite (npm test)');
+    return;
+  }
+  const chains = 2 * CHAIN_BLOCK + 77; // three blocks, split 1 + 2 between two threads
+  const runs = [optimizerConfig({ form: 'sgd', lr: 0.05 }), optimizerConfig({ form: 'normalized', lr: 0.05, momentum: 0.9 })];
+  const seen: number[][] = [];
+  const go = (threads: number) => simulate({
+    problem: labelNoiseUV(1), chains, x0: [2, 0.5], runs, steps: 40, seed: 5, threads, every: 20, svag: 2,
+    observe: (k, xs) => { if (threads === 2) seen.push([k, xs[1]![2 * (chains - 1)]!]); },
+  });
+  const one = go(1), two = go(2);
+  assert.deepEqual(two.xs, one.xs);
+  // The last chain lives in the worker's slice: at k = 20 and 40 observe already sees it moved.
+  assert.deepEqual(seen.map((s) => s[0]), [0, 20, 40]);
+  assert.equal(seen[0]![1], 2);
+  assert.notEqual(seen[1]![1], 2);
 });
 
 test('divergence: chains past the bound are flagged and restarted, never NaN', () => {
