@@ -804,3 +804,23 @@ export function layoutParallel(kind: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4
   }
   if (waitAll) waitAtLeast(done, total, spin);
 }
+
+/** sgdMomentumStep over chunks of `chunk` elements claimed by all threads (element-wise: any split gives the same bits). */
+export function sgdMomentumParallel(x: usize, g: usize, b: usize, n: i32, lr: f64, beta: f64, chunk: i32,
+  ctl: usize, gen: i32, spin: i32, waitAll: i32): void {
+  const total = (n + chunk - 1) / chunk;
+  const tag = (gen & 0xfff) << 20;
+  const done = ctl + 4;
+  for (;;) {
+    const v = atomic.load<i32>(ctl);
+    if ((v & 0xfff00000) != tag) break;
+    const item = v & 0xfffff;
+    if (item >= total) break;
+    if (atomic.cmpxchg<i32>(ctl, v, v + 1) != v) continue;
+    const i0 = item * chunk, m = min(chunk, n - i0);
+    const o = <usize>i0 * 4;
+    sgdMomentumStep(x + o, g + o, b + o, m, lr, beta);
+    if (atomic.add<i32>(done, 1) + 1 == total) atomic.notify(done);
+  }
+  if (waitAll) waitAtLeast(done, total, spin);
+}

@@ -7,8 +7,8 @@ import { fastOptimizerStep } from '../../src/engine/kernels/optimizer-step.js';
 import { initOptimizer, optimizerConfig, optimizerStep, type OptimizerConfig } from '../../src/optim/index.js';
 import { Rng } from '../../src/util/rng.js';
 
-async function compare(cfg: OptimizerConfig, n: number, steps: number): Promise<boolean> {
-  const k = await createWasmKernels({ threads: 1 });
+async function compare(cfg: OptimizerConfig, n: number, steps: number, threads = 1): Promise<boolean> {
+  const k = await createWasmKernels({ threads });
   try {
     const rng = new Rng(n);
     const x = k.alloc(n), g = k.alloc(n);
@@ -33,6 +33,8 @@ test('heavy-ball SGDM with a multistep schedule: kernel path taken and bit-ident
   assert.equal(await compare(cfg, 1001, 6), true);
   const perStep = optimizerConfig({ form: 'pytorch', lr: 0.05, momentum: 0, betas: [0.5, 0.6, 0.7, 0.8] });
   assert.equal(await compare(perStep, 7, 4), true);
+  // 200 003 parameters on 3 threads: split into 16K-element chunks, still the same bits.
+  assert.equal(await compare(cfg, 200_003, 3, 3), true);
 });
 
 test('configs outside the fast path fall back to optimizerStep (same results, buffer untouched)', async () => {

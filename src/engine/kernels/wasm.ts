@@ -58,9 +58,10 @@ const NR = 8;
 // Control block (Int32 slots).
 const GEN = 0; // job generation, bumped by the main thread
 const DONE = 1; // workers finished with the current generation
-const OP = 2; // 0 exit, 1 gemm (static rectangles), 2 gemmShared, 3 gemmBatch, 4 layoutParallel (dynamic items)
+const OP = 2; // 0 exit, 1 gemm (static rectangles), 2 gemmShared, 3 gemmBatch, 4 layoutParallel, 5 sgdMomentumParallel
 const FAILED = 3; // a worker threw
 const CLAIM = 4; // gemmShared: claim word (generation << 20 | next item); CLAIM + 1: items completed
+const F64_ARGS = 12; // Float64 slots (bytes 96..): f64 arguments (lr, β) of op 5, after the int ARGS it uses
 const SOLO = 30; // control words of a job the main thread runs alone (never visible to workers)
 const PROBE = 6; // scratch word for recognising our memory behind a new SharedArrayBuffer object
 const ARGS = 8; // transA, transB, M, N, K, A, B, C, accumulate
@@ -95,6 +96,8 @@ interface KernelExports {
   gemmBatch(transA: number, transB: number, M: number, N: number, K: number, A: number, strideA: number, B: number, strideB: number,
     C: number, strideC: number, count: number, accumulate: number, sum: number, rowChunk: number,
     ctl: number, gen: number, scratch: number, spin: number, waitAll: number): void;
+  sgdMomentumParallel(x: number, g: number, b: number, n: number, lr: number, beta: number, chunk: number,
+    ctl: number, gen: number, spin: number, waitAll: number): void;
   layoutParallel(kind: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number,
     a8: number, a9: number, ctl: number, gen: number, spin: number, waitAll: number): void;
 }
@@ -143,6 +146,7 @@ let k = null;
 try { k = new WebAssembly.Instance(module, { env: { memory } }).exports; } catch (e) { k = null; }
 const ctrl = new Int32Array(memory.buffer, ctrlPtr, ${CTRL_BYTES / 4});
 const u = new Uint32Array(memory.buffer, ctrlPtr, ${CTRL_BYTES / 4});
+const f = new Float64Array(memory.buffer, ctrlPtr, ${CTRL_BYTES / 8});
 let seen = 0;
 for (;;) {
   let n = 0;
@@ -156,6 +160,14 @@ for (;;) {
       const a = ${ARGS};
       k.gemmShared(u[a], u[a + 1], u[a + 2], u[a + 3], u[a + 4], u[a + 5], u[a + 6], u[a + 7], u[a + 8],
         ctrlPtr + ${CLAIM * 4}, seen, u[a + 9], u[a + 10], scratch, spin, 0);
+    }
+    continue;
+  }
+  if (op === 5) {
+    if (k !== null) {
+      const a = ${ARGS};
+      k.sgdMomentumParallel(u[a], u[a + 1], u[a + 2], u[a + 3], f[${F64_ARGS}], f[${F64_ARGS} + 1], u[a + 4],
+        ctrlPtr + ${CLAIM * 4}, seen, spin, 0);
     }
     continue;
   }
@@ -496,7 +508,16 @@ class WasmKernels implements Kernels {
   }
 
   sgdMomentumStep(x: Float32Array, g: Float32Array, b: Float32Array, n: number, lr: number, beta: number): void {
-    this.k.sgdMomentumStep(this.ptr(x, n, 'sgdMomentumStep x'), this.ptr(g, n, 'sgdMomentumStep g'), this.ptr(b, n, 'sgdMomentumStep b'), n, lr, beta);
+    const px = this.ptr(x, n, 'sgdMomentumStep x'), pg = this.ptr(g, n, 'sgdMomentumStep g'), pb = this.ptr(b, n, 'sgdMomentumStep b');
+    const chunk = 16384;
+    if (this.threads > 1 && !this.disposed && n >= 4 * chunk) {
+      new Float64Array(this.ctrl.buffer, this.ctrl.byteOffset + F64_ARGS * 8, 2).set([lr, beta]);
+      const gen = this.publish(5, [px, pg, pb, n, chunk]);
+      this.k.sgdMomentumParallel(px, pg, pb, n, lr, beta, chunk, this.ctrl.byteOffset + CLAIM * 4, gen, this.spin, 1);
+      Atomics.store(this.ctrl, CLAIM, 0xfffff);
+      return;
+    }
+    this.k.sgdMomentumStep(px, pg, pb, n, lr, beta);
   }
 
   /**
