@@ -1,6 +1,6 @@
 """Vectorised NumPy counterpart of bench/theory-sim.ts: normalised SGDM on a noisy 10-dim diagonal quadratic,
 many chains as one (chains, dim) array, in-place ufuncs (no temporaries in the loop), PCG64 + ziggurat normals.
-Prints one JSON line: chain-steps per second (median of repeats) and the time-averaged loss (a sanity value that
+Prints one JSON line: chain-steps per second (best of repeats) and the time-averaged loss (a sanity value that
 must agree with the TypeScript simulator and the closed form)."""
 import argparse, json, time
 import numpy as np
