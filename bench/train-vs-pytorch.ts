@@ -9,6 +9,13 @@
  * settings follow shared/spec/PERFORMANCE.md: 2 threads with OMP_WAIT_POLICY=PASSIVE; 1 thread with
  * OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(1). Also reports the peak RSS of a short Fashion-MNIST CNN
  * training run (`momentum-lab train`), which includes the dataset in memory.
+ *
+ * Debian's torch calls whatever libblas.so.3 the system selects: with only libblas3 installed that is the reference
+ * BLAS (~3.5 GFLOP/s), not OpenBLAS as in PERFORMANCE.md. `--torch-blas-dir DIR` puts DIR first on the PyTorch
+ * processes' LD_LIBRARY_PATH without changing the system, e.g. after
+ *   dpkg -x /var/cache/apt/archives/libopenblas0-pthread_*.deb /tmp/ob
+ *   node dist/bench/train-vs-pytorch.js --torch-blas-dir /tmp/ob/usr/lib/x86_64-linux-gnu/openblas-pthread
+ * (or `apt-get install -y libopenblas0-pthread`, which switches the system-wide libblas.so.3).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,6 +37,10 @@ const opt = (name: string, d: number): number => {
 };
 const rounds = opt('rounds', 3), mlpSteps = opt('mlp-steps', 200), cnnSteps = opt('cnn-steps', 30), batch = opt('batch', 128);
 const asJson = argv.includes('--json');
+const blasDirAt = argv.indexOf('--torch-blas-dir');
+const torchEnv: Record<string, string> = blasDirAt >= 0
+  ? { LD_LIBRARY_PATH: [argv[blasDirAt + 1]!, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') }
+  : {};
 
 function json(cmd: string, args: string[], env: Record<string, string> = {}): Record<string, unknown> {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, cwd: root, maxBuffer: 1 << 24 });
@@ -43,18 +54,22 @@ const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - 
 type Key = string;
 const samples = new Map<Key, number[]>();
 const push = (k: Key, v: number): void => { samples.set(k, [...(samples.get(k) ?? []), v]); };
-let kernels = '', torchVersion = '';
+const kernels = new Set<string>();
+let torchVersion = '', blas: unknown = null;
 
 for (let r = 0; r < rounds; r++) {
   for (const model of ['mlp', 'cnn']) {
     const steps = String(model === 'mlp' ? mlpSteps : cnnSteps);
     for (const threads of [2, 1]) {
       const ml = json(process.execPath, [cli, 'bench', 'train', '--model', model, '--batch', String(batch), '--steps', steps, '--threads', String(threads), '--json']);
-      kernels = String(ml.kernels);
+      kernels.add(String(ml.kernels));
       push(`momentum-lab ${model} ${threads}t`, ml.samplesPerSec as number);
-      const env: Record<string, string> = threads === 1 ? { OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } : { OMP_WAIT_POLICY: 'PASSIVE' };
+      const env: Record<string, string> = threads === 1
+        ? { ...torchEnv, OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' }
+        : { ...torchEnv, OMP_WAIT_POLICY: 'PASSIVE' };
       const pt = json('/usr/bin/python3', [join(root, 'bench', 'train_pytorch.py'), '--model', model, '--batch', String(batch), '--steps', steps, '--threads', String(threads)], env);
       torchVersion = String(pt.torch);
+      blas = pt.blas;
       push(`pytorch ${model} ${threads}t`, pt.samplesPerSec as number);
     }
   }
@@ -75,11 +90,12 @@ try {
   rss = { error: String((e as Error).message).split('\n')[0] };
 }
 
-const result = { batch, rounds, mlpSteps, cnnSteps, kernels, torch: torchVersion, rows, trainingRunPeakRss: rss, raw: Object.fromEntries(samples) };
+const result = { batch, rounds, mlpSteps, cnnSteps, kernels: [...kernels], torch: torchVersion, torchBlas: blas, rows, trainingRunPeakRss: rss, raw: Object.fromEntries(samples) };
 if (asJson) {
   process.stdout.write(JSON.stringify(result) + '\n');
 } else {
-  process.stdout.write(`momentum-lab (${kernels}) vs PyTorch ${torchVersion}, batch ${batch}, median of ${rounds} rounds\n`);
+  process.stdout.write(`momentum-lab (${[...kernels].join(', ')}) vs PyTorch ${torchVersion} (BLAS: ${JSON.stringify(blas)}), batch ${batch}, median of ${rounds} rounds\n`);
+  if (JSON.stringify(blas).includes('/blas/libblas')) process.stdout.write('WARNING: PyTorch is using the reference BLAS (libblas3); install libopenblas0-pthread for the baseline of shared/spec/PERFORMANCE.md\n');
   process.stdout.write('model  threads  momentum-lab samples/s  PyTorch samples/s  ratio\n');
   for (const r of rows) {
     process.stdout.write(`${r.model.padEnd(6)} ${String(r.threads).padStart(7)}  ${r.momentumLab.toFixed(0).padStart(22)}  ${r.pytorch.toFixed(0).padStart(17)}  ${r.ratio.toFixed(2)}×\n`);

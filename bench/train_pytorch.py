@@ -53,7 +53,11 @@ def main() -> None:
         step()
     dt = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-    print(json.dumps({'model': a.model, 'threads': a.threads, 'samplesPerSec': a.steps * a.batch / dt, 'peakRssBytes': rss, 'torch': torch.__version__}))
+    # The BLAS actually loaded: Debian's torch uses whatever libblas.so.3 points to (reference BLAS unless
+    # libopenblas0 is installed, which is ~20x slower and makes the comparison meaningless).
+    with open('/proc/self/maps') as f:
+        blas = sorted({line.split()[-1] for line in f if 'blas' in line.lower() and '/' in line})
+    print(json.dumps({'model': a.model, 'threads': a.threads, 'samplesPerSec': a.steps * a.batch / dt, 'peakRssBytes': rss, 'torch': torch.__version__, 'blas': blas}))
 
 
 if __name__ == '__main__':
