@@ -8,7 +8,7 @@
  * HVPs on a float64 twin of the model because finite differences through ReLU kinks need a step float32 cannot
  * resolve — see `defaultRelativeStep`) and the T5 linear regression of PAPER.md §6 (float64, exact Hessian).
  */
-import { initOptimizer, optimizerStep, validateOptimizerConfig, type OptimizerConfig, type OptimizerForm } from '../optim/sgd.js';
+import { initOptimizer, optimizerConfig, optimizerStep, validateOptimizerConfig, type OptimizerConfig, type OptimizerForm } from '../optim/sgd.js';
 import { float32Backend, float64Backend, type Backend } from '../engine/backend.js';
 import { buildModel, type ModelSpec, type Model } from '../nn/models.js';
 import { channelMeanStd, type DatasetLike } from '../nn/train.js';
@@ -17,7 +17,7 @@ import { Rng } from '../util/rng.js';
 import { dot, type FloatBuffer } from './linalg.js';
 import { GradientMoments, NoiseScaleTracker, type NoiseEstimate } from './noise.js';
 import { defaultRelativeStep, finiteDifferenceHvp, lanczos, type GradFn } from './sharpness.js';
-import { adviseFromMeasurements, type DirectionNoise, type Verdict } from './verdict.js';
+import { adviseFromMeasurements, effectiveRates, type DirectionNoise, type Verdict } from './verdict.js';
 
 /** What the probe needs from a training problem. Gradients are means over the examples used. */
 export interface ProbeProblem {
@@ -37,6 +37,11 @@ export interface ProbeProblem {
   measurementGrad(): { grad: GradFn; precision: 'float32' | 'float64' };
   /** Fills `out` with the mean gradient of a fresh i.i.d. microbatch of `size` examples at `params`. */
   microbatchGrad(size: number, out: Float64Array): void;
+  /**
+   * The gradient of the minibatch last drawn by `trainGrad`, at other parameters `p` (same precision as `params`),
+   * into `out`; returns its loss. Drives the coupled SGD shadow run (same batches, common random numbers).
+   */
+  lastBatchGradAt(p: FloatBuffer, out: FloatBuffer): number;
 }
 
 export interface ProbeOptions {
@@ -47,6 +52,12 @@ export interface ProbeOptions {
   checkpoints?: number;
   /** Lanczos Krylov dimension per measurement; default 12. */
   lanczosSteps?: number;
+  /**
+   * Also train plain SGD at the matched effective lr η = γ/(1−β) on the same minibatches from the same start (a
+   * coupled "shadow" run, as in the ConvNetJS trainer demo) and compare its measurement-batch loss with SGDM's.
+   * Default: on when the config has momentum. Costs one extra gradient per step.
+   */
+  shadowSgd?: boolean;
   /** Top directions whose gradient variance is measured; default 3. */
   directions?: number;
   /** Microbatches per noise measurement and their size; defaults 16 and min(batch, 64). */
@@ -82,6 +93,8 @@ export interface ProbeResult {
   lossIncreased: boolean;
   initialMeasureLoss: number;
   checkpoints: ProbeCheckpoint[];
+  /** The coupled SGD run at η, or null when not run. */
+  sgdShadow: { eta: number; diverged: boolean; divergedAtStep: number | null; measureLoss: number; sgdmMeasureLoss: number } | null;
   /** λ_max used by the verdict: the largest along the probe (sharpness rises during training). */
   lambdaMax: number;
   /** Noise averaged over the second half of the checkpoints (ratio of averages, McCandlish et al. A.1). */
@@ -150,6 +163,14 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
     o.onCheckpoint?.(checkpoints[checkpoints.length - 1]!);
   };
 
+  const useShadow = (o.shadowSgd ?? true) && opt.form !== 'sgd' && opt.momentum > 0;
+  const eta = effectiveRates(opt.lr, opt.momentum, opt.form).eta;
+  const sgdCfg = optimizerConfig({ form: 'sgd', lr: eta });
+  const shadow = useShadow ? problem.params.slice() : null;
+  const shadowGrads = useShadow ? problem.grads.slice() : null;
+  const shadowState = initOptimizer(sgdCfg, n);
+  let shadowDiverged = false, shadowDivergedAt: number | null = null, shadowFirst = NaN;
+
   if (at.has(0)) measure(0);
   for (let k = 0; k < o.steps; k++) {
     const loss = problem.trainGrad(o.batch);
@@ -163,6 +184,17 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
     lossSum += loss;
     lossCount++;
     optimizerStep(opt, problem.params, problem.grads, state);
+    // The shadow's gradient may reuse the model's gradient buffer, so it runs after SGDM's step has consumed it.
+    if (shadow !== null && !shadowDiverged) {
+      const sl = problem.lastBatchGradAt(shadow, shadowGrads!);
+      if (k === 0) shadowFirst = sl;
+      if (!Number.isFinite(sl) || sl > 1e6 * Math.max(shadowFirst, 1e-12)) {
+        shadowDiverged = true;
+        shadowDivergedAt = k;
+      } else {
+        optimizerStep(sgdCfg, shadow, shadowGrads!, shadowState);
+      }
+    }
     if (at.has(k + 1)) measure(k + 1);
   }
   // Diverged before the first checkpoint: measure at the initial parameters so the verdict has a λ_max.
@@ -174,6 +206,15 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
   // (PAPER.md §6 T5 at B = 8, η = 0.25 hovers at and above its initial loss rather than overflowing).
   const lastLoss = checkpoints.length > 0 ? checkpoints[checkpoints.length - 1]!.measureLoss : NaN;
   const lossIncreased = !diverged && o.steps > 0 && Number.isFinite(lastLoss) && lastLoss >= initialMeasureLoss;
+  let sgdShadow: ProbeResult['sgdShadow'] = null;
+  if (shadow !== null) {
+    const { grad } = problem.measurementGrad();
+    const lossAt = (p: FloatBuffer): number => Number(grad(p instanceof Float32Array ? Float64Array.from(p) : p, new Float64Array(n)) ?? NaN);
+    const shadowLoss = shadowDiverged ? Infinity : lossAt(shadow);
+    // "Did not train" counts as diverged for the shadow too, as for the main run.
+    if (!shadowDiverged && !(shadowLoss < initialMeasureLoss)) shadowDiverged = true;
+    sgdShadow = { eta, diverged: shadowDiverged, divergedAtStep: shadowDivergedAt, measureLoss: shadowLoss, sgdmMeasureLoss: diverged ? Infinity : lastLoss };
+  }
   const lambdaMax = checkpoints.length > 0 ? Math.max(...checkpoints.map((c) => c.lambdaMax)) : NaN;
   const late = checkpoints.slice(Math.floor(checkpoints.length / 2));
   let noise: NoiseEstimate | null = null;
@@ -191,13 +232,14 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
     ...(last !== undefined && Number.isFinite(last.loss) ? { loss: last.loss } : {}),
     ...(last !== undefined ? { directions: last.directions } : {}),
     diverged: diverged || lossIncreased,
+    ...(sgdShadow !== null ? { sgdProbe: { diverged: sgdShadow.diverged, loss: sgdShadow.measureLoss, sgdmLoss: sgdShadow.sgdmMeasureLoss } } : {}),
   });
   const shaky = checkpoints.filter((c) => !c.lambdaReliable);
   if (shaky.length > 0) {
     verdict.reasons.push(`warning: λ_max at step(s) ${shaky.map((c) => `${c.step} (${c.lambdaMax.toPrecision(4)} vs ${c.lambdaCheck.toPrecision(4)} at a 10× step)`).join(', ')} disagrees between difference steps — likely a ReLU/max-pool kink crossing; rerun with another seed or more measurement samples`);
   }
   if (lossIncreased) verdict.reasons.push(`the measurement-batch loss went from ${initialMeasureLoss.toPrecision(4)} to ${lastLoss.toPrecision(4)} over the probe`);
-  return { problem: problem.name, steps: o.steps, diverged, divergedAtStep, lossIncreased, initialMeasureLoss, checkpoints, lambdaMax, noise, paramCount: n, verdict };
+  return { problem: problem.name, steps: o.steps, diverged, divergedAtStep, lossIncreased, initialMeasureLoss, checkpoints, sgdShadow, lambdaMax, noise, paramCount: n, verdict };
 }
 
 /** Epoch-wise seeded permutation sampler over n examples. */
@@ -232,6 +274,7 @@ export function linearRegressionProblem(opts: Partial<LinearRegressionOptions> &
   const train = new IndexSampler(n, trainRng);
   const noiseRng = new Rng(opts.seed + 2);
   let idx = new Int32Array(0);
+  let last = 0;
   const batchGrad = (w: ArrayLike<number>, rows: Int32Array | null, m: number, out: FloatBuffer): number => {
     out.fill(0);
     let loss = 0;
@@ -250,7 +293,11 @@ export function linearRegressionProblem(opts: Partial<LinearRegressionOptions> &
     trainGrad(batch) {
       if (idx.length < batch) idx = new Int32Array(batch);
       train.next(idx, batch);
+      last = batch;
       return batchGrad(params, idx, batch, grads);
+    },
+    lastBatchGradAt(p, out) {
+      return batchGrad(p, idx, last, out);
     },
     measurementGrad() {
       return { grad: (w, out) => batchGrad(w, null, n, out), precision: 'float64' };
@@ -325,6 +372,8 @@ export function engineProblem(o: EngineProblemOptions): ProbeProblem {
   const ml = new Int32Array(M);
   gather(mRows, M, mx, ml);
   twin.setup(M);
+  let last = 0;
+  const saved = model.store.params.slice();
   const mode = o.model.kind === 'resnet' ? ' (BatchNorm in train mode: batch statistics of the measurement batch)' : '';
   return {
     name: `${o.data.name} / ${o.model.kind} (${model.store.size} parameters, inputs ${o.inputs ?? 'standardize'}, Hessian on ${M} samples)${mode}`,
@@ -334,7 +383,18 @@ export function engineProblem(o: EngineProblemOptions): ProbeProblem {
     trainGrad(batch) {
       train.next(idx, batch);
       gather(idx, batch, x, labels);
+      last = batch;
       return model.lossAndGrad(x, labels, batch);
+    },
+    lastBatchGradAt(p, out) {
+      // Swap the shadow parameters into the store for one forward/backward on the same batch, then swap back.
+      const store = model.store;
+      saved.set(store.params);
+      store.params.set(p);
+      const loss = model.lossAndGrad(x, labels, last);
+      out.set(store.grads);
+      store.params.set(saved);
+      return loss;
     },
     measurementGrad() {
       const grad: GradFn = (p, out) => {

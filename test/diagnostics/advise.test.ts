@@ -42,11 +42,18 @@ test('probe on PAPER.md §6 T5 (B = 256): η = 0.25 → curvature-limited, η = 
   assert.equal(hi.verdict.regime, 'curvature-limited', hi.verdict.recommendation);
   assert.ok(Math.abs(hi.lambdaMax - 10) < 1e-3, `λ_max ${hi.lambdaMax} (spectrum top is exactly 10)`);
   assert.ok(hi.checkpoints.every((c) => c.lambdaReliable));
+  // The coupled SGD run at η = 0.25 (ηλ = 2.5 > 2) must not train; SGDM does.
+  assert.equal(hi.sgdShadow?.diverged, true, JSON.stringify(hi.sgdShadow));
+  assert.ok(hi.sgdShadow!.sgdmMeasureLoss < 1, JSON.stringify(hi.sgdShadow));
   const lo = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 600, batch: 256, optimizer: pt(0.05), checkpoints: 4 });
   assert.equal(lo.verdict.regime, 'noise-dominated', lo.verdict.recommendation);
   // Late-probe B_noise ≫ B: closed form at SGD's stationary state is ≈ 1.8e3 (test/diagnostics/verdict.test.ts).
   assert.ok(lo.noise!.bNoise > 256, `B_noise ${lo.noise!.bNoise}`);
   assert.equal(lo.verdict.memoryBytesSaved, 50 * 8);
+  // At η = 0.05 SGD and SGDM on the same batches end within 5% (PAPER.md §6: "at η = 0.05 they are equal").
+  const sh = lo.sgdShadow!;
+  assert.equal(sh.diverged, false);
+  assert.ok(Math.abs(sh.measureLoss / sh.sgdmMeasureLoss - 1) < 0.05, JSON.stringify(sh));
 });
 
 test('probe on T5 at B = 8, η = 0.25 over 400 steps: the loss grows with momentum too → noise-driven, momentum does not help', () => {
@@ -72,6 +79,11 @@ test('engine probe (tanh MLP on a synthetic image set): λ_max at the last check
   const r = runProbe(problem, { steps: 20, batch: 64, optimizer: optimizerConfig({ form: 'pytorch', lr: 0.01, momentum: 0.9 }), checkpoints: 2, lanczosSteps: 40 });
   const last = r.checkpoints[r.checkpoints.length - 1]!;
   assert.equal(last.step, 20);
+  // The coupled SGD shadow shares the model's buffers; it must leave the SGDM trajectory bit-identical.
+  const alone = runProbe(engineProblem({ model, data, seed: 1, maxBatch: 64, measureSamples: 128 }), { steps: 20, batch: 64, optimizer: optimizerConfig({ form: 'pytorch', lr: 0.01, momentum: 0.9 }), checkpoints: 2, lanczosSteps: 40, shadowSgd: false });
+  assert.deepEqual(alone.checkpoints.map((c) => c.measureLoss), r.checkpoints.map((c) => c.measureLoss));
+  assert.equal(alone.sgdShadow, null);
+  assert.ok(r.sgdShadow !== null && Number.isFinite(r.sgdShadow.measureLoss));
   assert.ok(r.checkpoints.every((c) => c.lambdaReliable && c.noise.traceSigma > 0 && Number.isFinite(c.noise.gradNormSq)), JSON.stringify(r.checkpoints));
   // Reference: the explicit 163×163 Hessian at the final parameters, columns by central differences (h = 1e-5) of
   // the same float64 measurement gradient, then Jacobi; the two FD errors are ~1e-9 relative.

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CURVATURE_LIMITED_ETA_LAMBDA, NOISE_DOMINATED_ETA_LAMBDA, adviseFromMeasurements, effectiveRates, formatVerdict,
+  CURVATURE_LIMITED_ETA_LAMBDA, NOISE_DOMINATED_ETA_LAMBDA, SGD_KEEPS_UP_TOLERANCE, adviseFromMeasurements, effectiveRates, formatVerdict,
   sgdmStabilityLimit, stationaryLoss, stationarySplit,
 } from '../../src/diagnostics/verdict.js';
 import { finiteDifferenceHvp, lanczos } from '../../src/diagnostics/sharpness.js';
@@ -107,4 +107,20 @@ test('borderline cases and the thresholds themselves', () => {
   const s2 = adviseFromMeasurements({ ...base, form: 'sgd', momentum: 0, lr: 0.01 });
   assert.equal(s2.regime, 'noise-dominated');
   assert.equal(s2.memoryBytesSaved, 0);
+});
+
+test('coupled SGD probe: overrides and downgrades of the sharpness rule', () => {
+  const base = { batch: 128, lr: 0.01, momentum: 0.9, form: 'pytorch' as const, paramCount: 10 };
+  // ηλ = 0.1·20 = 2 ⇒ curvature-limited by sharpness; SGD kept up within 5% ⇒ borderline (edge-of-stability caveat).
+  const keptUp = adviseFromMeasurements({ ...base, lambdaMax: 20, sgdProbe: { diverged: false, loss: 0.50, sgdmLoss: 0.49 } });
+  assert.equal(keptUp.regime, 'borderline');
+  assert.match(keptUp.recommendation, /kept up over the probe/);
+  // Same, SGD diverged ⇒ stays curvature-limited.
+  assert.equal(adviseFromMeasurements({ ...base, lambdaMax: 20, sgdProbe: { diverged: true, loss: Infinity, sgdmLoss: 0.49 } }).regime, 'curvature-limited');
+  // ηλ = 0.1·2 = 0.2 ⇒ noise-dominated by sharpness; SGD diverged in the coupled probe ⇒ curvature-limited.
+  assert.equal(adviseFromMeasurements({ ...base, lambdaMax: 2, sgdProbe: { diverged: true, loss: Infinity, sgdmLoss: 0.49 } }).regime, 'curvature-limited');
+  // SGD 20% behind (> SGD_KEEPS_UP_TOLERANCE) ⇒ borderline; 1% behind ⇒ still noise-dominated.
+  assert.ok(0.2 > SGD_KEEPS_UP_TOLERANCE && 0.01 < SGD_KEEPS_UP_TOLERANCE);
+  assert.equal(adviseFromMeasurements({ ...base, lambdaMax: 2, sgdProbe: { diverged: false, loss: 0.6, sgdmLoss: 0.5 } }).regime, 'borderline');
+  assert.equal(adviseFromMeasurements({ ...base, lambdaMax: 2, sgdProbe: { diverged: false, loss: 0.505, sgdmLoss: 0.5 } }).regime, 'noise-dominated');
 });
