@@ -224,3 +224,28 @@ test('gemmBatchSum matches the float64 reference sum within the dot-product boun
     }
   } finally { k.dispose(); }
 });
+
+test('mark/release frees an arena span, re-zeroes it, and GEMM pack buffers made inside it are rebuilt', async () => {
+  const k = await createWasmKernels({ threads: 2, minThreadedWork: 0 });
+  try {
+    const keep = k.alloc(8).fill(5);
+    const m = k.mark();
+    const M = 40, N = 48, K = 30;
+    const rng = new Rng(13);
+    const A = fillRandom(k.alloc(M * K), rng), B = fillRandom(k.alloc(K * N), rng), C = k.alloc(M * N);
+    k.gemm(false, false, M, N, K, A, B, C, false); // threaded: reserves shared pack buffers after the mark
+    const first = Array.from(C), a0 = A.slice(), b0 = B.slice();
+    k.release(m);
+    const again = k.alloc(M * K);
+    assert.equal(again.byteOffset, A.byteOffset); // the span is reused …
+    assert.ok(again.every((v) => v === 0)); // … and zero-filled again
+    assert.deepEqual(Array.from(keep), new Array(8).fill(5)); // allocations before the mark are untouched
+    // Same GEMM again on fresh buffers: the released pack buffers must not alias the new operands.
+    again.set(a0);
+    const B2 = k.alloc(K * N), C2 = k.alloc(M * N);
+    B2.set(b0);
+    k.gemm(false, false, M, N, K, again, B2, C2, false);
+    assert.deepEqual(Array.from(C2), first);
+    assert.throws(() => k.release(m - 4096), /not a mark/);
+  } finally { k.dispose(); }
+});

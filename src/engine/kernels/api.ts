@@ -25,6 +25,9 @@
  *        src = [C × n × S] (the batched conv GEMM output), y = [n × C × S]; act = ReLU if relu (NaN kept) else identity
  *   batchToChannels?(dy, mask | null, n, C, S, dst, dbias | null): void  dst[c,i,j] = dy[i,c,j]·[mask[i,c,j] > 0]
  *        (mask = the ReLU output, or null for none); dbias[c] += Σ_{i,j} dst[c,i,j] when dbias is given
+ *   mark?(): number / release?(mark): void                             arena scope: release(m) frees (and re-zeroes) everything
+ *        allocated after m = mark(); views from that span must not be used afterwards. Wrap each training run
+ *        that uses the shared getKernels() in mark/release, or a long sweep grows kernel memory without bound.
  *   sgdMomentumStep?(x, g, b, n, lr, beta): void                       b ← β·b + g; x ← x − lr·b (float64 math, bit-identical
  *        to src/optim's pytorch loop). Do not call it directly: use `fastOptimizerStep` (kernels/optimizer-step.ts),
  *        a drop-in for optimizerStep that takes this path only where it is exact and falls back otherwise.
@@ -62,6 +65,10 @@ export interface Kernels {
   dispose(): void;
 
   // ----- optional kernels (see the block comment at the top of this file) -----
+  /** The allocation high-water mark, for `release`. */
+  mark?(): number;
+  /** Frees every allocation made after `mark` (their views must no longer be used); later allocs are zero-filled. */
+  release?(mark: number): void;
   /** A zero-filled int32 buffer of n elements living in kernel memory (argmax indices, labels). */
   allocInt32?(n: number): Int32Array;
   /** y[o, c, i] += bias[c] for y viewed as [outer × channels × inner] (Linear: inner = 1; conv NCHW: inner = H·W). */

@@ -193,6 +193,9 @@ export function createReferenceKernels(): Kernels {
     col2im: referenceCol2im,
     dispose: () => {},
     allocInt32: (n) => new Int32Array(n),
+    // Plain arrays are garbage-collected: nothing to release.
+    mark: () => 0,
+    release: () => {},
     biasAdd: referenceBiasAdd,
     biasGrad: referenceBiasGrad,
     reluForward: referenceReluForward,

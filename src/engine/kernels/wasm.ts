@@ -222,6 +222,8 @@ class WasmKernels implements Kernels {
   private packACap = 0;
   private packBCap = 0;
   private top: number;
+  /** First byte the arena hands out (after the control block and per-thread scratch). */
+  private readonly base: number;
   private disposed = false;
   /** Resolves when every worker has instantiated the module. */
   readonly ready: Promise<void>;
@@ -246,6 +248,7 @@ class WasmKernels implements Kernels {
     this.top = base + CTRL_BYTES;
     const scratchBytes = align(this.k.gemmScratchBytes(), 64);
     for (let t = 0; t < threads; t++) this.scratch.push(this.reserve(scratchBytes));
+    this.base = this.top;
     const ready: Promise<void>[] = [];
     for (let t = 1; t < threads; t++) {
       const w = new Worker(WORKER_SOURCE, {
@@ -284,6 +287,19 @@ class WasmKernels implements Kernels {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`alloc: n must be a non-negative integer, got ${n}`);
     const ptr = this.reserve(n * 4);
     return new Float32Array(this.memory.buffer, ptr, n);
+  }
+
+  mark(): number {
+    return this.top;
+  }
+
+  release(mark: number): void {
+    if (!Number.isInteger(mark) || mark < this.base || mark > this.top) throw new RangeError(`release: ${mark} is not a mark of this arena`);
+    // Re-zero the freed span so `alloc` keeps its zero-filled promise; drop GEMM pack buffers that lived there.
+    new Uint8Array(this.memory.buffer, mark, this.top - mark).fill(0);
+    if (this.packA + this.packACap > mark) { this.packA = 0; this.packACap = 0; }
+    if (this.packB + this.packBCap > mark) { this.packB = 0; this.packBCap = 0; }
+    this.top = mark;
   }
 
   allocInt32(n: number): Int32Array {
