@@ -10,7 +10,7 @@ import { createWasmKernels, type WasmKernelOptions } from './wasm.js';
 export type { Kernels } from './api.js';
 export { convOutputSize } from './api.js';
 export { createReferenceKernels } from './reference.js';
-export { createWasmKernels, createWasmKernelsSync, relaxedSimdSupported, type WasmKernelOptions } from './wasm.js';
+export { createWasmKernels, createWasmKernelsSync, relaxedSimdSupported, type WasmKernelOptions, type WasmKernelSet } from './wasm.js';
 
 let shared: Promise<Kernels> | null = null;
 

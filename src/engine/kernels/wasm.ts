@@ -203,7 +203,7 @@ for (;;) {
 }
 `;
 
-class WasmKernels implements Kernels {
+class WasmKernels implements Required<Kernels> {
   readonly name: string;
   readonly threads: number;
   readonly variant: WasmVariant;
@@ -591,14 +591,17 @@ function align(x: number, a: number): number {
   return Math.ceil(x / a) * a;
 }
 
+/** What createWasmKernels returns: every optional kernel of api.ts is implemented. */
+export type WasmKernelSet = Required<Kernels> & { readonly threads: number; readonly variant: WasmVariant };
+
 /** WebAssembly kernels; throws if the .wasm files are not built. Resolves once worker threads are up. */
-export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<Kernels & { readonly threads: number; readonly variant: WasmVariant }> {
+export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<WasmKernelSet> {
   const k = new WasmKernels(opts);
   await k.ready;
   return k;
 }
 
 /** Synchronous variant (workers finish starting in the background; the first threaded GEMM waits for them). */
-export function createWasmKernelsSync(opts: WasmKernelOptions = {}): Kernels & { readonly threads: number; readonly variant: WasmVariant } {
+export function createWasmKernelsSync(opts: WasmKernelOptions = {}): WasmKernelSet {
   return new WasmKernels(opts);
 }
