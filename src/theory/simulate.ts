@@ -154,7 +154,10 @@ export class ChainSlice {
 /** Threads used when `threads` is not given: several only for large jobs, where start-up (~50 ms each) pays. */
 function autoThreads(spec: SimulationSpec): number {
   const work = spec.chains * spec.problem.dim * spec.steps * spec.runs.length * (spec.svag === undefined || spec.svag === 1 ? 1 : 2);
-  if (work < 2e8) return 1;
+  // Threads meet at every observation point; a segment shorter than ~2e5 chain-coordinate-steps costs more in
+  // synchronisation than it gains.
+  const segment = spec.chains * spec.problem.dim * Math.min(spec.every ?? 1, spec.steps);
+  if (work < 2e8 || segment < 2e5) return 1;
   return Math.max(1, Math.min(availableParallelism(), 4, Math.floor(spec.chains / CHAIN_BLOCK)));
 }
 
