@@ -273,6 +273,8 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
     } else if (regime === 'curvature-limited' && gap <= SGD_KEEPS_UP_TOLERANCE) {
       regime = 'borderline';
       recommendation = `borderline — ηλ_max = ${fmt(etaLambda)} measured under SGDM says curvature matters, but SGD at η = ${fmt(eta)} kept up over the probe (loss ${fmt(sp.loss)} vs ${fmt(sp.sgdmLoss)}): sharpness adapts to the optimizer (edge of stability). ${sgdAt.replace('use SGD', 'SGD')} would save ${formatBytes(memoryBytesSaved)}; confirm with a longer run before dropping momentum`;
+    } else if (regime === 'curvature-limited' && sgdmStable) {
+      recommendation = `curvature-limited — keep momentum: SGD at η = ${fmt(eta)} trained but fell ${fmt(100 * gap, 2)}% behind SGDM on the same batches, and ηλ_max = ${fmt(etaLambda)} under SGDM (SGD needs < 2 there; SGDM(β=${beta}) < ${fmt(sgdmLimit)})`;
     } else if (regime === 'noise-dominated' && gap > SGD_KEEPS_UP_TOLERANCE) {
       regime = 'borderline';
       recommendation = `borderline — the sharpness and noise numbers say momentum is marginal, but SGD at η = ${fmt(eta)} fell ${fmt(100 * gap, 2)}% behind SGDM over the probe; keep momentum unless a longer comparison says otherwise`;

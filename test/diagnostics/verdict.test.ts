@@ -115,6 +115,10 @@ test('coupled SGD probe: overrides and downgrades of the sharpness rule', () => 
   const keptUp = adviseFromMeasurements({ ...base, lambdaMax: 20, sgdProbe: { diverged: false, loss: 0.50, sgdmLoss: 0.49 } });
   assert.equal(keptUp.regime, 'borderline');
   assert.match(keptUp.recommendation, /kept up over the probe/);
+  // SGD trained but 20% behind ⇒ stays curvature-limited, and says so instead of claiming SGD is unstable.
+  const behind = adviseFromMeasurements({ ...base, lambdaMax: 20, sgdProbe: { diverged: false, loss: 0.6, sgdmLoss: 0.5 } });
+  assert.equal(behind.regime, 'curvature-limited');
+  assert.match(behind.recommendation, /trained but fell 20% behind SGDM/);
   // Same, SGD diverged ⇒ stays curvature-limited.
   assert.equal(adviseFromMeasurements({ ...base, lambdaMax: 20, sgdProbe: { diverged: true, loss: Infinity, sgdmLoss: 0.49 } }).regime, 'curvature-limited');
   // ηλ = 0.1·2 = 0.2 ⇒ noise-dominated by sharpness; SGD diverged in the coupled probe ⇒ curvature-limited.
