@@ -61,6 +61,8 @@ export interface TrainConfig {
    * (torchvision's Normalize), applied to train and test batches as they are gathered; 'raw': [0, 1] pixels.
    */
   inputs?: 'standardize' | 'raw';
+  /** Start from these parameters instead of the seeded initialisation (fine-tuning); length must match the model. */
+  initParams?: Float32Array | Float64Array;
 }
 
 export interface EpochMetrics {
@@ -78,6 +80,8 @@ export interface StepInfo { step: number; epoch: number; loss: number; lr: numbe
 export interface TrainHooks {
   onStep?(info: StepInfo): void;
   onEpoch?(metrics: EpochMetrics): void;
+  /** The trained parameters (a view into the store, valid during the call), e.g. to save pre-trained weights. */
+  onFinish?(params: Float32Array | Float64Array): void;
 }
 
 export interface TrainResult {
@@ -208,6 +212,10 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
   const l = config.svag ?? 1;
   const root = new Rng(config.seed);
   const model = buildModel(spec, { inShape: data.shape, classes: data.classes, seed: root.nextU32(), backend });
+  if (config.initParams !== undefined) {
+    check(config.initParams.length === model.store.size, 'initParams', `has ${config.initParams.length} values but the model has ${model.store.size} parameters (a checkpoint of another model?)`);
+    model.store.params.set(config.initParams);
+  }
   const inputs = config.inputs ?? 'standardize';
   const C = data.shape.length === 3 ? data.shape[0]! : 1;
   const stats = inputs === 'standardize' ? channelMeanStd(data.train, C) : { mean: new Array<number>(C).fill(0), std: new Array<number>(C).fill(1) };
@@ -280,6 +288,7 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
   } else if (epochLossCount > 0) {
     lastTrainLoss = epochLossSum / epochLossCount;
   }
+  if (!diverged) hooks.onFinish?.(params);
   return {
     dataset: data.name, model: spec, parameters: model.store.size, kernels: backend.name, seed: config.seed,
     batch: B, epochs: config.epochs, svag: l, steps: diverged ? divergedAtStep! : totalSteps, stepsPerEpoch,
