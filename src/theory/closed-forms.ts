@@ -51,11 +51,6 @@ export function slowSdeSharpness(t: number, s0: number, delta: number): number {
   return Math.sqrt(4 + (s0 * s0 - 4) * Math.exp(-2 * delta * delta * t));
 }
 
-/** SVAG gradient statistics (T6): mean unchanged, covariance × ℓ (r₁ + r₂ = 1, r₁² + r₂² = ℓ). */
-export function svagNoiseVarianceFactor(l: number): number {
-  return l;
-}
-
 function fmt(v: number): string {
   return Number(v.toPrecision(6)).toString();
 }

@@ -153,10 +153,4 @@ export class NormalStream {
     for (let k = from; k < to; k++) out[k] = (this.u32() >>> 0) * TWO_M32;
     return out;
   }
-
-  /** One N(0, 1) draw (for setup code; use `fillNormal` in loops). */
-  normal(): number {
-    const one = new Float64Array(1);
-    return this.fillNormal(one)[0]!;
-  }
 }

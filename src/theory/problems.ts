@@ -50,10 +50,6 @@ export function makeProblem(spec: ProblemSpec): Problem {
   }
 }
 
-export function chainsOf(p: Problem, x: Float64Array): number {
-  return x.length / p.dim;
-}
-
 /**
  * L(x) = ½ Σ_j λ_j x_j², g = λ ⊙ x + s·z, z ~ N(0, I): the quadratic of the paper's warm-up (Lemma 2.4) with
  * any diagonal spectrum λ and isotropic noise scale s (Σ = I, σ = s).
