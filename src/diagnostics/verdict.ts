@@ -64,6 +64,15 @@ export function stationaryLoss(eta: number, lambda: number, beta: number, s2: nu
   return denom > 0 ? (eta * s2) / 4 / denom : Infinity;
 }
 
+/**
+ * Stationary loss under SVAG level ℓ (PAPER.md §4: lr η/ℓ for ℓ× the steps, noise ×ℓ per step): the noise-induced
+ * term ηs²/4 is unchanged and the curvature-induced one is divided by ℓ, E[L]∞ = (ηs²/4)/(1 − ηλ(1−β)/(2ℓ(1+β))).
+ * The SVAG ℓ sweep is therefore the experiment that separates the two parts of the split.
+ */
+export function svagStationaryLoss(eta: number, lambda: number, beta: number, s2: number, l: number): number {
+  return stationaryLoss(eta / l, lambda, beta, s2 * l);
+}
+
 /** The effective (normalised) lr η and the PyTorch lr γ of a config: η = γ/(1−β) for pytorch/keras (constant lr). */
 export function effectiveRates(lr: number, momentum: number, form: OptimizerForm): { eta: number; gamma: number; beta: number } {
   const beta = form === 'sgd' ? 0 : momentum;
@@ -114,6 +123,11 @@ export interface StationarySplit {
   /** (SGD − SGDM)/SGD total stationary loss: the share momentum removes. */
   momentumRemovesFraction: number;
   basis: string;
+  /**
+   * Along the sharpest direction with noise variance s² (the top measured direction, else all of tr Σ/B): SGD and
+   * SGDM stationary losses under SVAG ℓ = 1, 2, 4, 8 — the gap closes as ℓ grows when curvature causes it.
+   */
+  svagSharpest: { l: number; sgd: number; sgdm: number }[];
 }
 
 export interface Verdict {
@@ -178,8 +192,12 @@ export function stationarySplit(eta: number, beta: number, batch: number, lambda
   const basis = directions.length > 0
     ? `exact for the top ${directions.length} Hessian directions; the remaining noise bounded at λ = ${fmt(lamRest)}`
     : 'upper bound: all gradient noise placed along the sharpest direction';
+  const top = directions.length > 0 ? directions.reduce((a, d) => (d.lambda > a.lambda ? d : a)) : { lambda: lambdaMax, variance: traceSigma };
+  const s2top = Math.max(0, top.variance) / batch;
+  const svagSharpest = [1, 2, 4, 8].map((l) => ({ l, sgd: svagStationaryLoss(eta, top.lambda, 0, s2top, l), sgdm: svagStationaryLoss(eta, top.lambda, beta, s2top, l) }));
   return {
     noiseInduced,
+    svagSharpest,
     curvatureInducedSgd: sgd - noiseInduced,
     curvatureInducedSgdm: sgdm - noiseInduced,
     momentumRemovesFraction: Number.isFinite(sgd) ? (sgd - sgdm) / sgd : 1,
@@ -213,6 +231,7 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
   else reasons.push('B_noise not measured');
   if (stationary !== null) {
     reasons.push(`stationary loss: noise-induced ηtrΣ/(4B) = ${fmt(stationary.noiseInduced)}, curvature-induced SGD ${fmt(stationary.curvatureInducedSgd)} vs SGDM ${fmt(stationary.curvatureInducedSgdm)} (${stationary.basis}); momentum removes ${fmt(100 * stationary.momentumRemovesFraction, 2)}%`);
+    reasons.push(`SVAG prediction along the sharpest direction (ℓ: SGD vs SGDM): ${stationary.svagSharpest.map((r) => `${r.l}: ${fmt(r.sgd)} vs ${fmt(r.sgdm)}`).join(', ')}`);
   }
 
   let regime: Regime;

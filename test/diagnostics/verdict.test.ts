@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CURVATURE_LIMITED_ETA_LAMBDA, NOISE_DOMINATED_ETA_LAMBDA, SGD_KEEPS_UP_TOLERANCE, adviseFromMeasurements, effectiveRates, formatVerdict,
-  sgdmStabilityLimit, stationaryLoss, stationarySplit,
+  sgdmStabilityLimit, stationaryLoss, stationarySplit, svagStationaryLoss,
 } from '../../src/diagnostics/verdict.js';
 import { finiteDifferenceHvp, lanczos } from '../../src/diagnostics/sharpness.js';
 import { linearRegressionTask, logSpaced } from '../../src/data/synthetic.js';
@@ -15,6 +15,8 @@ test('stationary loss formula reproduces PAPER.md §3 (λ = 1, s = 1) and the st
     assert.ok(Math.abs(stationaryLoss(eta, 1, 0.9, 1) - sgdm) < 5e-5, `SGDM η=${eta}`);
   }
   assert.equal(stationaryLoss(2.5, 1, 0, 1), Infinity);
+  // PAPER.md §4 SVAG quadratic check (η = 1, λ = 1, s = 1, SGD): ℓ = 1, 2, 4, 8 → 0.5000, 0.3333, 0.2857, 0.2667.
+  [0.5, 0.3333, 0.2857, 0.2667].forEach((want, i) => assert.ok(Math.abs(svagStationaryLoss(1, 1, 0, 1, 2 ** i) - want) < 5e-5, `ℓ = ${2 ** i}`));
   // PAPER.md §6 T7: thresholds 2, 6, 38 for β = 0, 0.5, 0.9.
   assert.ok(Math.abs(sgdmStabilityLimit(0) - 2) < 1e-12 && Math.abs(sgdmStabilityLimit(0.5) - 6) < 1e-12 && Math.abs(sgdmStabilityLimit(0.9) - 38) < 1e-9);
   // η = γ/(1−β) for the PyTorch form; the normalised form's lr is η itself.
