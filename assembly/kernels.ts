@@ -446,10 +446,14 @@ export function reluBackward(y: usize, dy: usize, dx: usize, n: i32): void {
  * when it is greater or NaN (so the first maximum wins and NaN propagates), as MaxPool2d in layers.ts.
  */
 export function maxPoolForward(x: usize, y: usize, arg: usize, planes: i32, H: i32, W: i32, k: i32, stride: i32): void {
+  maxPoolForwardRange(x, y, arg, 0, planes, H, W, k, stride);
+}
+
+function maxPoolForwardRange(x: usize, y: usize, arg: usize, p0: i32, p1: i32, H: i32, W: i32, k: i32, stride: i32): void {
   const OH = (H - k) / stride + 1;
   const OW = (W - k) / stride + 1;
-  let o: usize = 0;
-  for (let p = 0; p < planes; p++) {
+  let o: usize = <usize>(p0 * OH * OW);
+  for (let p = p0; p < p1; p++) {
     const base = p * H * W;
     for (let oy = 0; oy < OH; oy++) {
       let ox = 0;
@@ -499,9 +503,59 @@ export function maxPoolForward(x: usize, y: usize, arg: usize, planes: i32, H: i
 
 /** dx = 0, then dx[arg[o]] += dy[o]. */
 export function maxPoolBackward(dy: usize, arg: usize, dx: usize, planes: i32, H: i32, W: i32, k: i32, stride: i32): void {
-  const m = planes * ((H - k) / stride + 1) * ((W - k) / stride + 1);
-  memory.fill(dx, 0, <usize>(planes * H * W) * 4);
-  for (let o = 0; o < m; o++) {
+  maxPoolBackwardRange(dy, arg, dx, 0, planes, H, W, k, stride);
+}
+
+/** Planes [p0, p1): their arg entries must point into those planes (as maxPoolForward writes them). */
+function maxPoolBackwardRange(dy: usize, arg: usize, dx: usize, p0: i32, p1: i32, H: i32, W: i32, k: i32, stride: i32): void {
+  const OH = (H - k) / stride + 1, OW = (W - k) / stride + 1;
+  if (k == 2 && stride == 2) {
+    // Non-overlapping windows: write every covered pixel directly (dy at the argmax, 0 elsewhere; 0 + dy as the
+    // reference computes it, so −0 becomes +0), then zero the uncovered last row/column of odd sizes.
+    const zero = f32x4.splat(0);
+    const lane = i32x4(0, 2, 4, 6);
+    let o = p0 * OH * OW;
+    for (let p = p0; p < p1; p++) {
+      const base = p * H * W;
+      for (let oy = 0; oy < OH; oy++) {
+        const r0 = base + 2 * oy * W;
+        let ox = 0;
+        for (; ox + 4 <= OW; ox += 4) {
+          const g = v128.load(dy + <usize>o * 4), a = v128.load(arg + <usize>o * 4);
+          const ia = i32x4.add(i32x4.splat(r0 + 2 * ox), lane);
+          const tl = f32x4.add(v128.and(g, i32x4.eq(a, ia)), zero);
+          const tr = f32x4.add(v128.and(g, i32x4.eq(a, i32x4.add(ia, i32x4.splat(1)))), zero);
+          const bl = f32x4.add(v128.and(g, i32x4.eq(a, i32x4.add(ia, i32x4.splat(W)))), zero);
+          const br = f32x4.add(v128.and(g, i32x4.eq(a, i32x4.add(ia, i32x4.splat(W + 1)))), zero);
+          const d0 = dx + <usize>(r0 + 2 * ox) * 4, d1 = d0 + <usize>W * 4;
+          v128.store(d0, v128.shuffle<f32>(tl, tr, 0, 4, 1, 5));
+          v128.store(d0, v128.shuffle<f32>(tl, tr, 2, 6, 3, 7), 16);
+          v128.store(d1, v128.shuffle<f32>(bl, br, 0, 4, 1, 5));
+          v128.store(d1, v128.shuffle<f32>(bl, br, 2, 6, 3, 7), 16);
+          o += 4;
+        }
+        for (; ox < OW; ox++) {
+          const g = load<f32>(dy + <usize>o * 4), a = load<i32>(arg + <usize>o * 4);
+          const i = r0 + 2 * ox;
+          store<f32>(dx + <usize>i * 4, a == i ? <f32>0 + g : 0);
+          store<f32>(dx + <usize>(i + 1) * 4, a == i + 1 ? <f32>0 + g : 0);
+          store<f32>(dx + <usize>(i + W) * 4, a == i + W ? <f32>0 + g : 0);
+          store<f32>(dx + <usize>(i + W + 1) * 4, a == i + W + 1 ? <f32>0 + g : 0);
+          o++;
+        }
+        if (W > 2 * OW) for (let c = 2 * OW; c < W; c++) {
+          store<f32>(dx + <usize>(r0 + c) * 4, 0);
+          store<f32>(dx + <usize>(r0 + W + c) * 4, 0);
+        }
+      }
+      if (H > 2 * OH) memory.fill(dx + <usize>(base + 2 * OH * W) * 4, 0, <usize>((H - 2 * OH) * W) * 4);
+    }
+    return;
+  }
+  memory.fill(dx + <usize>(p0 * H * W) * 4, 0, <usize>((p1 - p0) * H * W) * 4);
+  const m = (p1 - p0) * OH * OW;
+  const first = p0 * OH * OW;
+  for (let o = first; o < first + m; o++) {
     const q = dx + <usize>load<i32>(arg + <usize>o * 4) * 4;
     store<f32>(q, load<f32>(q) + load<f32>(dy + <usize>o * 4));
   }
@@ -780,7 +834,8 @@ function batchToChannelsRange(dy: usize, mask: usize, n: i32, C: i32, S: i32, ds
  */
 export function layoutParallel(kind: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i32, a7: i32, a8: i32, a9: i32,
   ctl: usize, gen: i32, spin: i32, waitAll: i32): void {
-  const total = kind <= 1 ? a1 : a3;
+  // items: images (0, 1), channels (2, 3), groups of a8 planes (4, 5), 16K-element chunks (6, 7)
+  const total = kind <= 1 ? a1 : kind <= 3 ? a3 : kind <= 5 ? (a3 + a8 - 1) / a8 : (a2 + 16383) / 16384;
   const tag = (gen & 0xfff) << 20;
   const done = ctl + 4;
   for (;;) {
@@ -797,8 +852,18 @@ export function layoutParallel(kind: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4
       else col2imLd(<usize>a0 + col, C, H, W, kh, kw, stride, pad, <usize>a9 + img, n * ohw);
     } else if (kind == 2) {
       channelsToBatchRange(<usize>a0, <usize>a1, a2, a3, a4, a5, <usize>a6, item, item + 1);
-    } else {
+    } else if (kind == 3) {
       batchToChannelsRange(<usize>a0, <usize>a1, a2, a3, a4, <usize>a5, <usize>a6, item, item + 1);
+    } else if (kind <= 5) {
+      // (x|dy, y|arg, arg|dx, planes, H, W, k, stride, planes per item)
+      const q0 = item * a8, q1 = min(a3, q0 + a8);
+      if (kind == 4) maxPoolForwardRange(<usize>a0, <usize>a1, <usize>a2, q0, q1, a4, a5, a6, a7);
+      else maxPoolBackwardRange(<usize>a0, <usize>a1, <usize>a2, q0, q1, a4, a5, a6, a7);
+    } else {
+      // kind 6: (x, y, n); kind 7: (y, dy, n, dx)
+      const i0 = item * 16384, m = min(16384, a2 - i0), o = <usize>i0 * 4;
+      if (kind == 6) reluForward(<usize>a0 + o, <usize>a1 + o, m);
+      else reluBackward(<usize>a0 + o, <usize>a1 + o, <usize>a3 + o, m);
     }
     if (atomic.add<i32>(done, 1) + 1 == total) atomic.notify(done);
   }

@@ -155,7 +155,7 @@ test('channelsToBatch / batchToChannels: permutes, bias, ReLU exact; bias gradie
   }
 }));
 
-test('batch-layout kernels give the same bits on 3 threads as on 1 (split by image / channel)', async () => {
+test('data-parallel kernels give the same bits on 3 threads as on 1 (split by image / channel / plane / chunk)', async () => {
   // Sizes above the 64K-float threading threshold; expected values are the 1-thread results, tied to the
   // reference by the tests above.
   const k1 = await createWasmKernels({ threads: 1 }), k3 = await createWasmKernels({ threads: 3 });
@@ -176,7 +176,16 @@ test('batch-layout kernels give the same bits on 3 threads as on 1 (split by ima
       const src = put(t);
       f.channelsToBatch(src, put(bias), 4 * n, OC, S, true, y);
       f.batchToChannels(src, y, 4 * n, OC, S, d, db);
-      return [cols, dx, y, d, db].map((a) => Array.from(a));
+      // max pooling over 384 planes of 13×13 (odd: uncovered last row/column), then ReLU on 90K elements
+      const planes = 384, pm = planes * 36;
+      const px = put(Float32Array.from({ length: planes * H * W }, (_, i) => Math.sin(i * 0.37) * 3));
+      const py = k.alloc(pm), parg = f.allocInt32(pm), pdx = k.alloc(planes * H * W).fill(9);
+      f.maxPoolForward(px, py, parg, planes, H, W, 2, 2);
+      f.maxPoolBackward(put(t.subarray(0, pm)), parg, pdx, planes, H, W, 2, 2);
+      const rn = 90_001, rx = put(t.subarray(0, rn)), ry = k.alloc(rn), rdx = k.alloc(rn);
+      f.reluForward(rx, ry, rn);
+      f.reluBackward(ry, put(t.subarray(1, rn + 1)), rdx, rn);
+      return [cols, dx, y, d, db, py, parg, pdx, ry, rdx].map((a) => Array.from(a));
     };
     const [a, b] = [run(k1), run(k3)];
     for (let i = 0; i < a.length; i++) assert.deepEqual(b[i], a[i], `output ${i}`);

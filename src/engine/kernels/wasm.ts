@@ -494,23 +494,31 @@ class WasmKernels implements Required<Kernels> {
   }
 
   reluForward(x: Float32Array, y: Float32Array, n: number): void {
-    this.k.reluForward(this.ptr(x, n, 'reluForward x'), this.ptr(y, n, 'reluForward y'), n);
+    this.layout(6, Math.ceil(n / 16384), n, [this.ptr(x, n, 'reluForward x'), this.ptr(y, n, 'reluForward y'), n, 0, 0, 0, 0, 0, 0, 0]);
   }
 
   reluBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void {
-    this.k.reluBackward(this.ptr(y, n, 'reluBackward y'), this.ptr(dy, n, 'reluBackward dy'), this.ptr(dx, n, 'reluBackward dx'), n);
+    this.layout(7, Math.ceil(n / 16384), n, [this.ptr(y, n, 'reluBackward y'), this.ptr(dy, n, 'reluBackward dy'), n,
+      this.ptr(dx, n, 'reluBackward dx'), 0, 0, 0, 0, 0, 0]);
+  }
+
+  /** Planes per max-pool work item: about 16K input floats. */
+  private static poolGroup(H: number, W: number): number {
+    return Math.max(1, Math.floor(16384 / (H * W)));
   }
 
   maxPoolForward(x: Float32Array, y: Float32Array, arg: Int32Array, planes: number, H: number, W: number, k: number, stride: number): void {
     const m = planes * convOutputSize(H, k, stride, 0) * convOutputSize(W, k, stride, 0);
-    this.k.maxPoolForward(this.ptr(x, planes * H * W, 'maxPoolForward x'), this.ptr(y, m, 'maxPoolForward y'),
-      this.ptr(arg, m, 'maxPoolForward arg'), planes, H, W, k, stride);
+    const G = WasmKernels.poolGroup(H, W);
+    this.layout(4, Math.ceil(planes / G), planes * H * W, [this.ptr(x, planes * H * W, 'maxPoolForward x'), this.ptr(y, m, 'maxPoolForward y'),
+      this.ptr(arg, m, 'maxPoolForward arg'), planes, H, W, k, stride, G, 0]);
   }
 
   maxPoolBackward(dy: Float32Array, arg: Int32Array, dx: Float32Array, planes: number, H: number, W: number, k: number, stride: number): void {
     const m = planes * convOutputSize(H, k, stride, 0) * convOutputSize(W, k, stride, 0);
-    this.k.maxPoolBackward(this.ptr(dy, m, 'maxPoolBackward dy'), this.ptr(arg, m, 'maxPoolBackward arg'),
-      this.ptr(dx, planes * H * W, 'maxPoolBackward dx'), planes, H, W, k, stride);
+    const G = WasmKernels.poolGroup(H, W);
+    this.layout(5, Math.ceil(planes / G), planes * H * W, [this.ptr(dy, m, 'maxPoolBackward dy'), this.ptr(arg, m, 'maxPoolBackward arg'),
+      this.ptr(dx, planes * H * W, 'maxPoolBackward dx'), planes, H, W, k, stride, G, 0]);
   }
 
   softmaxCrossEntropy(logits: Float32Array, labels: Int32Array, n: number, C: number, dlogits: Float32Array | null): number {
@@ -537,7 +545,8 @@ class WasmKernels implements Required<Kernels> {
   }
 
   /**
-   * Runs a batch-layout kernel (assembly/kernels.ts layoutParallel, `kind` 0..3) over `items` images or channels,
+   * Runs a data-parallel kernel (assembly/kernels.ts layoutParallel, `kind` 0..7) over `items` images, channels,
+   * plane groups or element chunks,
    * on all threads when it moves at least 64K floats, else on this thread alone. Results never depend on which.
    */
   private layout(kind: number, items: number, floats: number, a: number[]): void {
