@@ -31,8 +31,8 @@ export interface ProbeProblem {
   /** Draws the next training minibatch of `batch`, fills `grads` at `params`; returns the minibatch loss. */
   trainGrad(batch: number): number;
   /**
-   * A deterministic gradient over a fixed measurement batch, at parameters given in float64 (for HVPs), plus a
-   * hook to sync any state before a measurement. Called once per checkpoint.
+   * A deterministic gradient over a fixed measurement batch (no dropout; BatchNorm uses that batch's statistics),
+   * taking parameters in float64, for HVPs and the measurement loss; `precision` is the arithmetic it runs in.
    */
   measurementGrad(): { grad: GradFn; precision: 'float32' | 'float64' };
   /** Fills `out` with the mean gradient of a fresh i.i.d. microbatch of `size` examples at `params`. */
@@ -55,7 +55,8 @@ export interface ProbeOptions {
   /**
    * Also train plain SGD at the matched effective lr η = γ/(1−β) on the same minibatches from the same start (a
    * coupled "shadow" run, as in the ConvNetJS trainer demo) and compare its measurement-batch loss with SGDM's.
-   * Default: on when the config has momentum. Costs one extra gradient per step.
+   * Default: on when the config has momentum. Costs one extra gradient per step. With dropout the shadow draws
+   * masks from the model's generator, so the SGDM run then differs from a run without the shadow.
    */
   shadowSgd?: boolean;
   /** Top directions whose gradient variance is measured; default 3. */

@@ -9,8 +9,9 @@
  * (ηs²/4)/(1 − ηλ/2): the curvature-induced share of its stationary loss is exactly ηλ/2, and that is the share
  * momentum can remove. Deterministic stability: SGD needs ηλ < 2, normalised SGDM ηλ < 2(1+β)/(1−β)
  * (PyTorch form γλ < 2(1+β)). So ηλ_max is the decisive number, and the batch size against the simple noise scale
- * B_noise = tr Σ/|∇L|² (McCandlish et al. 2018) says whether a tuned lr would be noise-limited (B ≲ B_noise: the
- * optimal lr is ≤ half the curvature-limited one) or could grow until curvature — and momentum — matter.
+ * B_noise = tr Σ/|∇L|² (McCandlish et al. 2018) says whether a tuned lr would be noise-limited (B ≤ 2·B_noise: the
+ * optimal lr is ≤ 2/3 of the curvature-limited one) or could grow until curvature — and momentum — matter.
+ * A coupled SGD run at η on the same batches (the probe's shadow) then confirms or corrects the sharpness rule.
  */
 import type { OptimizerForm } from '../optim/sgd.js';
 
@@ -42,9 +43,9 @@ export const NOISE_BATCH_RATIO = 2;
 
 /**
  * The coupled SGD probe (same start, same minibatches, lr η = γ/(1−β)) "kept up" with SGDM when its final
- * measurement-batch loss is within this relative margin of SGDM's. 5% is an empirical margin, not a derived one:
- * common random numbers remove seed noise from the comparison, and a 5% loss gap over a short probe is below the
- * seed-to-seed spread of final losses in small CPU runs. It corrects the sharpness rule for self-stabilisation:
+ * measurement-batch loss is within this relative margin of SGDM's. 5% is a judgement, not derived and not yet
+ * calibrated (the batch-size sweep of issue #7 is where to calibrate it); common random numbers remove seed noise
+ * from the comparison, so a smaller real gap is still resolvable. It corrects the sharpness rule for self-stabilisation:
  * λ_max measured under SGDM can exceed 2/η because SGDM tolerates sharper regions, while SGD run at η settles where
  * ηλ ≲ 2 (edge of stability) and may train just as well.
  */
