@@ -6,7 +6,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AvgPool2d, BatchNorm, Conv2d, Dropout, Embedding, Flatten, GELU, GlobalAvgPool, LayerNorm, Linear, MaxPool2d,
-  Patchify, PositionalEmbedding, ReLU, Residual, SelfAttention, Sequential, Tanh, TokenMeanPool, erf,
+  Patchify, PositionalEmbedding, ReLU, Residual, SelfAttention, Sequential, Tanh, TokenMeanPool, erf, erfFast,
 } from '../../src/engine/layers.js';
 import { meanSquaredError, softmaxCrossEntropy } from '../../src/engine/loss.js';
 import { float64Backend } from '../../src/engine/backend.js';
@@ -74,6 +74,8 @@ test('erf matches tabulated values to 1e-15', () => {
   // Abramowitz & Stegun Table 7.1 / mpmath: erf(0.5), erf(1), erf(2), erf(3)
   const table: [number, number][] = [[0.5, 0.5204998778130465], [1, 0.8427007929497149], [2, 0.9953222650189527], [3, 0.9999779095030014], [-1, -0.8427007929497149]];
   for (const [x, e] of table) assert.ok(Math.abs(erf(x) - e) < 2e-15, `erf(${x}) = ${erf(x)} vs ${e}`);
+  // The float32 path's erfFast: Numerical Recipes bounds its error by 1.2e-7 everywhere; check on a fine grid.
+  for (let x = -7; x <= 7; x += 0.0007) assert.ok(Math.abs(erfFast(x) - erf(x)) < 1.2e-7, `erfFast(${x})`);
 });
 
 test('self-attention: causal and bidirectional, with several heads', () => {
