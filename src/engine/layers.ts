@@ -453,11 +453,16 @@ export class BatchNorm extends Base {
     for (let c = 0; c < C; c++) {
       let mu: number, istd: number;
       if (train) {
-        let s = 0;
-        for (let i = 0; i < n; i++) { const o = (i * C + c) * S; for (let j = 0; j < S; j++) s += x[o + j]!; }
-        mu = s / m;
-        let v = 0;
-        for (let i = 0; i < n; i++) { const o = (i * C + c) * S; for (let j = 0; j < S; j++) { const d = x[o + j]! - mu; v += d * d; } }
+        // One pass with a shift K = first element (the "shifted data" variance, exact in float64 for float32 data
+        // far beyond the cancellation that plain Σx² − m·μ² would suffer).
+        const K = x[c * S]!;
+        let s = 0, s2 = 0;
+        for (let i = 0; i < n; i++) {
+          const o = (i * C + c) * S;
+          for (let j = 0; j < S; j++) { const d = x[o + j]! - K; s += d; s2 += d * d; }
+        }
+        mu = K + s / m;
+        const v = Math.max(s2 - (s * s) / m, 0);
         const varB = v / m;
         istd = 1 / Math.sqrt(varB + this.eps);
         this.runningMean[c] = (1 - this.momentum) * this.runningMean[c]! + this.momentum * mu;
@@ -924,10 +929,14 @@ export class Sequential implements Layer {
   stateBuffers(): Buf[] { return this.layers.flatMap((l) => l.stateBuffers()); }
 }
 
-/** y = main(x) + shortcut(x) (identity shortcut when null): the residual add of ResNets and transformer blocks. */
+/**
+ * y = main(x) + shortcut(x) (identity shortcut when null): the residual add of ResNets and transformer blocks.
+ * With `relu`, y = ReLU(main(x) + shortcut(x)) in the same pass (the post-addition ReLU of a ResNet basic block).
+ */
 export class Residual extends Base {
   readonly kind = 'residual';
-  constructor(ctx: BuildContext, readonly main: Layer, readonly shortcut: Layer | null) {
+  private dyMasked: Buf = EMPTY;
+  constructor(ctx: BuildContext, readonly main: Layer, readonly shortcut: Layer | null, readonly relu = false) {
     super(ctx.backend, main.inShape, main.outShape);
     if (shortcut === null && prod(main.inShape) !== prod(main.outShape)) throw new Error('Residual: identity shortcut needs equal shapes');
   }
@@ -936,16 +945,26 @@ export class Residual extends Base {
     this.main.setup(capacity);
     this.shortcut?.setup(capacity);
   }
+  protected override allocExtra(capacity: number): void {
+    if (this.relu) this.dyMasked = this.be.alloc(capacity * this.outSize);
+  }
   forward(x: Buf, n: number, train: boolean): Buf {
     const a = this.main.forward(x, n, train);
     const s = this.shortcut === null ? x : this.shortcut.forward(x, n, train);
     const y = this.out, m = n * this.outSize;
-    for (let i = 0; i < m; i++) y[i] = a[i]! + s[i]!;
+    if (this.relu) for (let i = 0; i < m; i++) { const v = a[i]! + s[i]!; y[i] = (v + Math.abs(v)) * 0.5; }
+    else for (let i = 0; i < m; i++) y[i] = a[i]! + s[i]!;
     return y;
   }
-  backward(dy: Buf, n: number): Buf {
+  backward(dyIn: Buf, n: number): Buf {
     this.main.needsInputGrad = this.needsInputGrad;
     if (this.shortcut !== null) this.shortcut.needsInputGrad = this.needsInputGrad;
+    let dy = dyIn;
+    if (this.relu) {
+      const y = this.out, d = this.dyMasked, m = n * this.outSize;
+      for (let i = 0; i < m; i++) d[i] = dyIn[i]! * +(y[i]! > 0);
+      dy = d;
+    }
     const da = this.main.backward(dy, n);
     const ds = this.shortcut === null ? dy : this.shortcut.backward(dy, n);
     if (!this.needsInputGrad) return this.dx;

@@ -174,8 +174,7 @@ export function buildModel(spec: ModelSpec, opts: ModelOptions): Model {
             const conv = new Conv2d(ctx, `${name}.shortcut.conv`, inS, width, 1, stride, 0, false);
             shortcut = new Sequential([conv, new BatchNorm(ctx, `${name}.shortcut.bn`, conv.outShape)]);
           }
-          add(new Residual(ctx, new Sequential(main), shortcut));
-          add(new ReLU(ctx, shape));
+          add(new Residual(ctx, new Sequential(main), shortcut, true)); // relu(main + shortcut), fused
         }
       });
       add(new GlobalAvgPool(ctx, shape));

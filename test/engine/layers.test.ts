@@ -99,6 +99,7 @@ test('residual add with identity and projection shortcuts', () => {
     const sc = new Sequential([new Conv2d(ctx, 'sc', [2, 4, 4], 3, 1, 2, 0, false)]);
     return new Residual(ctx, main, sc);
   }), 3);
+  checkGradients(build64((ctx) => new Residual(ctx, new Sequential([new Linear(ctx, 'a', [5], 5)]), null, true)), 3);
 });
 
 test('dropout: eval is the identity, train keeps ≈(1−p) scaled by 1/(1−p), backward uses the same mask', () => {
