@@ -52,3 +52,10 @@ test('slow-SDE sharpness from S₀ = 4.25, δ = 1: S(0.25) = 3.540, S(0.5) = 3.0
   close(slowSdeSharpness(1, 4.25, 1), 2.430, 5e-4);
   close(slowSdeSharpness(100, 4.25, 1), 2, 1e-9);
 });
+
+test('logLogSlope: exact power laws give their exponent', async () => {
+  const { logLogSlope } = await import('../../src/theory/index.js');
+  const x = [0.1, 0.05, 0.025, 0.0125];
+  close(logLogSlope(x, x.map((v) => 3 * v ** 1.5)), 1.5, 1e-12); // y = 3x^1.5
+  close(logLogSlope(x, x.map((v) => Math.sqrt(v))), 0.5, 1e-12); // the theorem's √(η/(1−β)) rate
+});
