@@ -32,6 +32,9 @@
  *        to src/optim's pytorch loop). Do not call it directly: use `fastOptimizerStep` (kernels/optimizer-step.ts),
  *        a drop-in for optimizerStep that takes this path only where it is exact and falls back otherwise.
  * Int32Array arguments must come from allocInt32 of the same Kernels (the wasm kernels read them from memory).
+ * Threads (wasm): gemm, gemmBatch(Sum), im2colBatch/col2imBatch, channelsToBatch/batchToChannels, max pooling, ReLU
+ * and sgdMomentumStep spread large calls over all threads; every result is bit-identical whatever the thread count
+ * (maxPoolBackward: each arg entry must point into its own plane, as maxPoolForward writes it).
  */
 /**
  * The contract between the engine's layers and its compute kernels. Two implementations satisfy it:
