@@ -154,36 +154,25 @@ for (;;) {
   seen = Atomics.load(ctrl, ${GEN});
   const op = ctrl[${OP}];
   if (op === 0) break;
-  if (op === 2) {
+  if (op >= 2) {
     // Claims items until none are left; a late arrival claims nothing. No check-in: nobody waits for us.
-    if (k !== null) {
-      const a = ${ARGS};
-      k.gemmShared(u[a], u[a + 1], u[a + 2], u[a + 3], u[a + 4], u[a + 5], u[a + 6], u[a + 7], u[a + 8],
-        ctrlPtr + ${CLAIM * 4}, seen, u[a + 9], u[a + 10], scratch, spin, 0);
-    }
-    continue;
-  }
-  if (op === 5) {
-    if (k !== null) {
-      const a = ${ARGS};
-      k.sgdMomentumParallel(u[a], u[a + 1], u[a + 2], u[a + 3], f[${F64_ARGS}], f[${F64_ARGS} + 1], u[a + 4],
-        ctrlPtr + ${CLAIM * 4}, seen, spin, 0);
-    }
-    continue;
-  }
-  if (op === 4) {
-    if (k !== null) {
-      const a = ${ARGS};
-      k.layoutParallel(u[a], u[a + 1], u[a + 2], u[a + 3], u[a + 4], u[a + 5], u[a + 6], u[a + 7], u[a + 8], u[a + 9], u[a + 10],
-        ctrlPtr + ${CLAIM * 4}, seen, spin, 0);
-    }
-    continue;
-  }
-  if (op === 3) {
-    if (k !== null) {
-      const a = ${ARGS};
-      k.gemmBatch(u[a], u[a + 1], u[a + 2], u[a + 3], u[a + 4], u[a + 5], u[a + 6], u[a + 7], u[a + 8], u[a + 9], u[a + 10],
-        u[a + 11], u[a + 12], u[a + 13], u[a + 14], ctrlPtr + ${CLAIM * 4}, seen, scratch, spin, 0);
+    // A trap here must not leave the main thread waiting for our item: flag it and push the done count past
+    // any total (the main thread then throws).
+    if (k === null) continue;
+    const a = ${ARGS}, ctl = ctrlPtr + ${CLAIM * 4};
+    try {
+      if (op === 2) k.gemmShared(u[a], u[a + 1], u[a + 2], u[a + 3], u[a + 4], u[a + 5], u[a + 6], u[a + 7], u[a + 8],
+        ctl, seen, u[a + 9], u[a + 10], scratch, spin, 0);
+      else if (op === 3) k.gemmBatch(u[a], u[a + 1], u[a + 2], u[a + 3], u[a + 4], u[a + 5], u[a + 6], u[a + 7], u[a + 8],
+        u[a + 9], u[a + 10], u[a + 11], u[a + 12], u[a + 13], u[a + 14], ctl, seen, scratch, spin, 0);
+      else if (op === 4) k.layoutParallel(u[a], u[a + 1], u[a + 2], u[a + 3], u[a + 4], u[a + 5], u[a + 6], u[a + 7],
+        u[a + 8], u[a + 9], u[a + 10], ctl, seen, spin, 0);
+      else if (op === 5) k.sgdMomentumParallel(u[a], u[a + 1], u[a + 2], u[a + 3], f[${F64_ARGS}], f[${F64_ARGS} + 1], u[a + 4],
+        ctl, seen, spin, 0);
+    } catch (e) {
+      Atomics.store(ctrl, ${FAILED}, 1);
+      Atomics.add(ctrl, ${CLAIM + 1}, 1 << 24);
+      Atomics.notify(ctrl, ${CLAIM + 1});
     }
     continue;
   }
@@ -368,19 +357,11 @@ class WasmKernels implements Required<Kernels> {
     const needA = this.k.sharedPackABytes(M, K), needB = this.k.sharedPackBBytes(N, K);
     if (needA > this.packACap) { this.packACap = Math.max(needA, 2 * this.packACap); this.packA = this.reserve(this.packACap); }
     if (needB > this.packBCap) { this.packBCap = Math.max(needB, 2 * this.packBCap); this.packB = this.reserve(this.packBCap); }
-    const a = this.args, c = this.ctrl;
-    a[ARGS] = ta; a[ARGS + 1] = tb; a[ARGS + 2] = M; a[ARGS + 3] = N; a[ARGS + 4] = K;
-    a[ARGS + 5] = pa; a[ARGS + 6] = pb; a[ARGS + 7] = pc; a[ARGS + 8] = acc; a[ARGS + 9] = this.packA; a[ARGS + 10] = this.packB;
-    const gen = (c[GEN]! + 1) | 0;
-    c[OP] = 2;
-    Atomics.store(c, CLAIM + 1, 0);
-    Atomics.store(c, CLAIM, (gen & 0xfff) << 20);
-    Atomics.store(c, GEN, gen);
-    Atomics.notify(c, GEN);
+    const gen = this.publish(2, [ta, tb, M, N, K, pa, pb, pc, acc, this.packA, this.packB]);
     this.k.gemmShared(ta, tb, M, N, K, pa, pb, pc, acc, this.ctrl.byteOffset + CLAIM * 4, gen, this.packA, this.packB,
       this.scratch[0]!, this.spin, 1);
     // Close the call: a worker still holding this generation's arguments now sees no item to claim.
-    Atomics.store(c, CLAIM, 0xfffff);
+    this.finish();
     return true;
   }
 
@@ -390,11 +371,18 @@ class WasmKernels implements Required<Kernels> {
     for (let i = 0; i < args.length; i++) a[ARGS + i] = args[i]!;
     const gen = (c[GEN]! + 1) | 0;
     c[OP] = op;
+    Atomics.store(c, FAILED, 0);
     Atomics.store(c, CLAIM + 1, 0);
     Atomics.store(c, CLAIM, (gen & 0xfff) << 20);
     Atomics.store(c, GEN, gen);
     Atomics.notify(c, GEN);
     return gen;
+  }
+
+  /** Ends a dynamic-item job: closes its claim word, and reports a worker that trapped. */
+  private finish(): void {
+    Atomics.store(this.ctrl, CLAIM, 0xfffff);
+    if (Atomics.load(this.ctrl, FAILED) !== 0) throw new Error('a kernel worker thread trapped; results of this call are invalid');
   }
 
   gemmBatch(transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, strideA: number,
@@ -436,7 +424,7 @@ class WasmKernels implements Required<Kernels> {
     const gen = this.publish(3, args);
     this.k.gemmBatch(args[0]!, args[1]!, M, N, K, pa, strideA, pb, strideB, pc, strideC, count, args[12]!, args[13]!, rowChunk,
       ctl, gen, this.scratch[0]!, this.spin, 1);
-    Atomics.store(this.ctrl, CLAIM, 0xfffff);
+    this.finish();
   }
 
   /**
@@ -538,7 +526,7 @@ class WasmKernels implements Required<Kernels> {
       new Float64Array(this.ctrl.buffer, this.ctrl.byteOffset + F64_ARGS * 8, 2).set([lr, beta]);
       const gen = this.publish(5, [px, pg, pb, n, chunk]);
       this.k.sgdMomentumParallel(px, pg, pb, n, lr, beta, chunk, this.ctrl.byteOffset + CLAIM * 4, gen, this.spin, 1);
-      Atomics.store(this.ctrl, CLAIM, 0xfffff);
+      this.finish();
       return;
     }
     this.k.sgdMomentumStep(px, pg, pb, n, lr, beta);
@@ -554,7 +542,7 @@ class WasmKernels implements Required<Kernels> {
       const gen = this.publish(4, [kind, ...a]);
       this.k.layoutParallel(kind, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!,
         this.ctrl.byteOffset + CLAIM * 4, gen, this.spin, 1);
-      Atomics.store(this.ctrl, CLAIM, 0xfffff);
+      this.finish();
       return;
     }
     const c = this.ctrl;
