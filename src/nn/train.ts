@@ -14,7 +14,7 @@ import {
   initOptimizer, learningRateAt, optimizerRecord, optimizerStep, stateBytes, svagCombine, svagPlan,
   validateOptimizerConfig, type OptimizerConfig,
 } from '../optim/index.js';
-import { getKernels, createWasmKernels, type Kernels } from '../engine/kernels/index.js';
+import { createReferenceKernels, createWasmKernels, getKernels, type Kernels } from '../engine/kernels/index.js';
 import { fastOptimizerStep } from '../engine/kernels/optimizer-step.js';
 import { loadDataset } from '../data/index.js';
 import { check } from '../util/errors.js';
@@ -41,7 +41,7 @@ export interface TrainConfig {
   dataset?: string | DatasetLike;
   dataDir?: string;
   cacheDir?: string;
-  /** Kernel threads (default: all cores via the shared `getKernels()`). Same threads ⇒ bit-identical runs. */
+  /** Kernel threads (default: all cores); each run gets its own kernel set. Same threads ⇒ bit-identical runs. */
   threads?: number;
   model: ModelSpec | string;
   optimizer: OptimizerConfig;
@@ -338,12 +338,18 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   }
 }
 
-/** The shared kernels, or a private set when a specific thread count is asked for (disposed by the caller). */
+/**
+ * A fresh WebAssembly kernel set for one run (disposed by the caller; `owned`). The kernels' allocator never frees,
+ * so a set shared by many runs in one process (a sweep) would grow its linear memory without bound; a private set
+ * is released with its memory. Falls back to the shared `getKernels()` (reference TypeScript) if wasm is not built.
+ * MOMENTUM_LAB_KERNELS=reference|simd is honoured as in getKernels.
+ */
 export async function kernelsFor(threads?: number): Promise<{ kernels: Kernels; owned: boolean }> {
-  if (threads === undefined) return { kernels: await getKernels(), owned: false };
-  check(Number.isInteger(threads) && threads >= 1, 'threads', `must be a positive integer, got ${threads}`);
+  if (threads !== undefined) check(Number.isInteger(threads) && threads >= 1, 'threads', `must be a positive integer, got ${threads}`);
+  const env = process.env['MOMENTUM_LAB_KERNELS'];
+  if (env === 'reference') return { kernels: createReferenceKernels(), owned: false };
   try {
-    return { kernels: await createWasmKernels({ threads }), owned: true };
+    return { kernels: await createWasmKernels({ ...(threads !== undefined ? { threads } : {}), ...(env === 'simd' ? { variant: 'simd' as const } : {}) }), owned: true };
   } catch {
     return { kernels: await getKernels(), owned: false };
   }
