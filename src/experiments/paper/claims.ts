@@ -132,7 +132,10 @@ export function memoryClaim(rows: { model: string; parameters: number; sgdStateB
     statement: 'Momentum costs one parameter-sized buffer: SGDM\'s optimiser state is 4 bytes per float32 parameter, SGD\'s is zero — the memory the advisor says you save when momentum has marginal value.',
     criterion: 'optimizer state bytes measured on the built models: SGD = 0 and SGDM = 4 × parameters; peak RSS of a short training run is reported alongside.',
     verdict: ok ? 'supported' : 'not supported',
-    reason: rows.map((r) => `${r.model}: ${(r.sgdmStateBytes / 2 ** 20).toFixed(2)} MiB of momentum for ${r.parameters.toLocaleString('en-US')} parameters`).join('; '),
+    reason: rows.map((r) => {
+      const rss = r.sgdPeakRss != null && r.sgdmPeakRss != null ? ` (peak RSS ${(r.sgdPeakRss / 2 ** 20).toFixed(0)} → ${(r.sgdmPeakRss / 2 ** 20).toFixed(0)} MiB)` : '';
+      return `${r.model}: ${(r.sgdmStateBytes / 2 ** 20).toFixed(2)} MiB of momentum for ${r.parameters.toLocaleString('en-US')} parameters${rss}`;
+    }).join('; '),
     measurements: rows,
   };
 }

@@ -4,7 +4,7 @@
  * measurement, and turns the measurements into claims with verdicts (claims.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { initOptimizer, optimizerConfig, stateBytes } from '../../optim/index.js';
@@ -41,6 +41,8 @@ export interface PaperResult {
   details: {
     batchSelections: { optimizer: string; batch: number; eta: number; validAccuracy: number }[];
     svagEta: number | null;
+    fineTuneShift: string | null;
+    fineTuneSelections: { k: number; sgdEta: number; sgdmEta: number }[];
     theory: CheckResult[];
     seconds: number;
   };
@@ -73,7 +75,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
   const db = join(out, 'runs.db');
   const store = new ResultsStore(db);
   const claims: Claim[] = [];
-  const details: PaperResult['details'] = { batchSelections: [], svagEta: null, theory: [], seconds: 0 };
+  const details: PaperResult['details'] = { batchSelections: [], svagEta: null, fineTuneShift: null, fineTuneSelections: [], theory: [], seconds: 0 };
   const classes = 10;
   const sweep = async (cfg: SweepConfigInput): Promise<PlannedRun[]> => {
     const parsed = parseSweepConfig(cfg);
@@ -146,8 +148,49 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
 
     // ---- 3. fine-tuning -------------------------------------------------------------------------------------
     if (!skip.has('fine-tuning')) {
-      log('[3/5] fine-tuning: not run — the engine cannot yet start a run from pre-trained weights');
-      claims.push({ ...fineTuneClaim([]), verdict: 'inconclusive', reason: 'not run: fine-tuning from a pre-trained checkpoint is not implemented yet' });
+      const ft = plan.fineTune;
+      const all = Array.from({ length: 10 }, (_, i) => i);
+      const shift = dataset === 'fashion-mnist'
+        ? { source: { dataset: 'fashion-mnist', classes: all }, target: { dataset: 'mnist', classes: all }, label: 'pre-train on Fashion-MNIST, fine-tune on MNIST digits' }
+        : { source: { dataset, classes: [0, 1, 2, 3, 4] }, target: { dataset, classes: [5, 6, 7, 8, 9] }, label: `pre-train on ${dataset} 0–4, fine-tune on ${dataset} 5–9 (the 5-way head is re-used for new classes)` };
+      details.fineTuneShift = shift.label;
+      const weights = join(out, 'pretrained.ckpt');
+      log(`[3/5] fine-tuning: ${shift.label}; K ∈ {${ft.shots.join(', ')}} per class, data seeds ${ft.dataSeeds.join(', ')}, ${ft.steps} steps at batch ${ft.batch}`);
+      const pre = await sweep({
+        name: 'paper/fine-tuning/pretrain', task: 'finetune',
+        base: { params: { dataset: shift.source.dataset, model: ft.model, classes: shift.source.classes, epochs: ft.pretrainEpochs, weightsOut: weights }, optimizer: { form: 'pytorch', lr: 0.1 }, batchSize: 64 },
+        grid: { form: ['pytorch'], momentum: [bs.momentum], lr: [0.1] },
+        lrAxis: 'effective',
+      });
+      const preRow = store.getRun(pre[0]!.hash);
+      if (preRow?.status !== 'done') throw new Error(`pre-training run ${pre[0]!.hash} ended ${preRow?.status ?? 'missing'}`);
+      if (!existsSync(weights)) throw new UserError(`pre-trained weights ${weights} are missing although the run finished; delete ${db} to start over`);
+      const rows: (PairRow & { k: number })[] = [];
+      for (const k of ft.shots) {
+        const planned = await sweep({
+          name: `paper/fine-tuning/k${k}`, task: 'finetune',
+          base: { params: { dataset: shift.target.dataset, model: ft.model, classes: shift.target.classes, kShot: k, weightsIn: weights }, optimizer: { form: 'pytorch', lr: 0.1 }, batchSize: ft.batch, steps: ft.steps },
+          grid: { form: ['sgd', 'pytorch'], momentum: [bs.momentum], lr: ft.lr, seed: ft.dataSeeds },
+          lrAxis: 'effective',
+        });
+        // Same rule for both optimisers: the lr whose mean final test accuracy over the data seeds is highest.
+        const best = (form: string): { eta: number; accs: number[] } => {
+          let top = { eta: NaN, accs: [] as number[], mean: -Infinity };
+          for (const eta of ft.lr) {
+            const accs = planned.filter((p) => p.labels.form === form && p.labels.gridLr === eta)
+              .map((p) => finalAccuracy(store.getRun(p.hash), 'test/accuracy', shift.target.classes.length)).filter((v): v is number => v !== null);
+            const m = summarize(accs).mean;
+            if (accs.length > 0 && m > top.mean) top = { eta, accs, mean: m };
+          }
+          return top;
+        };
+        const sgd = best('sgd');
+        const sgdm = best('pytorch');
+        details.fineTuneSelections.push({ k, sgdEta: sgd.eta, sgdmEta: sgdm.eta });
+        rows.push({ k, sgd: summarize(sgd.accs), sgdm: summarize(sgdm.accs) });
+      }
+      claims.push(fineTuneClaim(rows));
+      log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
     }
 
     // ---- 4. theory --------------------------------------------------------------------------------------------

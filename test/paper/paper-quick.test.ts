@@ -1,0 +1,63 @@
+// The README's main command end to end: `momentum-lab paper --quick` on the embedded MNIST digits writes
+// claims.json with a computed verdict for every claim and a report that headless Chromium renders with every chart
+// drawn; a second invocation resumes from the results store instead of training again.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkReportInBrowser, chromiumAvailable } from '../../src/report/browser.js';
+import { repoRoot } from '../helpers.js';
+
+const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+const out = mkdtempSync(join(tmpdir(), 'mlab-paper-'));
+const VERDICTS = ['supported', 'not supported', 'inconclusive'];
+
+interface ClaimsFile { mode: string; dataset: string; claims: { id: string; verdict: string; criterion: string; measurements: unknown[] }[] }
+
+test('paper --quick runs every experiment and computes a verdict for each claim', { timeout: 30 * 60_000 }, () => {
+  const r = spawnSync(process.execPath, [cli, 'paper', '--quick', '--out', out, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.equal(r.status, 0, r.stderr.slice(-2000));
+  const claims = JSON.parse(r.stdout) as ClaimsFile;
+  assert.equal(claims.mode, 'quick');
+  assert.equal(claims.dataset, 'mnist');
+  const ids = claims.claims.map((c) => c.id);
+  for (const id of ['batch-size', 'svag', 'fine-tuning', 'theory/stationary', 'theory/weak-approx', 'theory/coupling', 'theory/slow-sde', 'theory/svag', 'theory/curvature-vs-noise', 'memory']) {
+    assert.ok(ids.includes(id), `claim ${id} missing from claims.json`);
+  }
+  for (const c of claims.claims) {
+    assert.ok(VERDICTS.includes(c.verdict), `${c.id}: verdict ${c.verdict}`);
+    assert.ok(c.criterion.length > 20, `${c.id} states its criterion`);
+    assert.ok(c.measurements.length > 0, `${c.id} carries its measurements`);
+  }
+  // The training experiments measured something: 4 batch sizes, 3 SVAG levels, 3 values of K.
+  assert.equal(claims.claims.find((c) => c.id === 'batch-size')!.measurements.length, 4);
+  assert.equal(claims.claims.find((c) => c.id === 'svag')!.measurements.length, 3);
+  assert.equal(claims.claims.find((c) => c.id === 'fine-tuning')!.measurements.length, 3);
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'claims.json'), 'utf8')), claims);
+});
+
+test('the paper report renders in headless Chromium with every chart drawn and no console errors', { timeout: 120_000 }, async (t) => {
+  if (!chromiumAvailable()) {
+    t.skip('/usr/bin/chromium not installed (apt-get install chromium)');
+    return;
+  }
+  const html = join(out, 'report.html');
+  assert.ok(existsSync(html));
+  const page = await checkReportInBrowser(html);
+  assert.deepEqual(page.consoleErrors, []);
+  assert.deepEqual(page.externalRequests, []);
+  const charts = Object.entries(page.marks);
+  // 2 batch-size charts, 2 SVAG charts, 1 fine-tuning chart, 6 theory charts.
+  assert.ok(charts.length >= 11, `only ${charts.length} charts: ${JSON.stringify(page.marks)}`);
+  for (const [name, marks] of charts) assert.ok(marks > 0, `chart ${name} drew no marks`);
+});
+
+test('re-running paper --quick resumes from the results store (no training repeated)', { timeout: 10 * 60_000 }, () => {
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [cli, 'paper', '--quick', '--out', out, '--skip', 'theory,memory'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr.slice(-2000));
+  assert.doesNotMatch(r.stderr, /\bstart\b/, 'a finished run was started again');
+  assert.ok(Date.now() - t0 < 120_000, `resume took ${(Date.now() - t0) / 1000} s`);
+});
