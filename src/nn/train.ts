@@ -75,7 +75,11 @@ export interface EpochMetrics {
   seconds: number;
 }
 
-export interface StepInfo { step: number; epoch: number; loss: number; lr: number }
+export interface StepInfo {
+  step: number; epoch: number; loss: number; lr: number;
+  /** Steps in one (SVAG-stretched) epoch and in the whole run. */
+  epochSteps: number; totalSteps: number;
+}
 
 export interface TrainHooks {
   onStep?(info: StepInfo): void;
@@ -265,7 +269,7 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
     trainSeconds += (performance.now() - t0) / 1000;
     epochLossSum += loss;
     epochLossCount++;
-    if (hooks.onStep !== undefined) hooks.onStep({ step: k, epoch: Math.floor(k / epochSteps), loss, lr: learningRateAt(opt.lr, opt.schedule, k) });
+    if (hooks.onStep !== undefined) hooks.onStep({ step: k, epoch: Math.floor(k / epochSteps), loss, lr: learningRateAt(opt.lr, opt.schedule, k), epochSteps, totalSteps });
     const endOfEpoch = (k + 1) % epochSteps === 0 || k + 1 === totalSteps;
     if (endOfEpoch) {
       lastTrainLoss = epochLossSum / epochLossCount;

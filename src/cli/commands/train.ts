@@ -1,6 +1,6 @@
 import { float32Backend } from '../../engine/backend.js';
 import { benchTrain } from '../../nn/bench.js';
-import { kernelsFor, train, type EpochMetrics, type TrainConfig, type TrainResult } from '../../nn/train.js';
+import { kernelsFor, train, type EpochMetrics, type StepInfo, type TrainConfig, type TrainHooks, type TrainResult } from '../../nn/train.js';
 import { syntheticDataset } from '../../nn/train.js';
 import { parseModelSpec } from '../../nn/models.js';
 import { optimizerConfig, parseSchedule, type OptimizerForm } from '../../optim/index.js';
@@ -101,22 +101,20 @@ function summary(r: TrainResult, wall: number): string {
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : String(x));
 
 /** A progress bar on a terminal (redrawn ≤ 10×/s), one plain line per epoch otherwise; both on stderr. */
-function progressReporter(tty: boolean): { hooks: { onStep?: (i: { step: number; epoch: number; loss: number }) => void; onEpoch: (m: EpochMetrics) => void }; done(): void } {
+function progressReporter(tty: boolean): { hooks: TrainHooks; done(): void } {
   let last = 0;
-  let stepsPerEpoch = 0;
   const onEpoch = (m: EpochMetrics): void => {
-    if (stepsPerEpoch === 0) stepsPerEpoch = m.step;
     const acc = m.testAccuracy === null ? '' : `  test acc ${(m.testAccuracy * 100).toFixed(2)}%  test loss ${fmt(m.testLoss!)}`;
     process.stderr.write(`${tty ? '\r\x1b[K' : ''}epoch ${m.epoch}  step ${m.step}  train loss ${fmt(m.trainLoss)}${acc}  (${m.seconds.toFixed(1)} s)\n`);
   };
   if (!tty) return { hooks: { onEpoch }, done: () => {} };
-  const onStep = (i: { step: number; epoch: number; loss: number }): void => {
+  const onStep = (i: StepInfo): void => {
     const now = performance.now();
     if (now - last < 100) return;
     last = now;
-    const within = stepsPerEpoch > 0 ? (i.step % stepsPerEpoch) / stepsPerEpoch : 0;
+    const within = ((i.step % i.epochSteps) + 1) / i.epochSteps;
     const w = 30, f = Math.round(within * w);
-    process.stderr.write(`\r\x1b[Kepoch ${i.epoch + 1} [${'#'.repeat(f)}${'-'.repeat(w - f)}] step ${i.step + 1}  loss ${fmt(i.loss)}`);
+    process.stderr.write(`\r\x1b[Kepoch ${i.epoch + 1} [${'#'.repeat(f)}${'-'.repeat(w - f)}] step ${i.step + 1}/${i.totalSteps}  loss ${fmt(i.loss)}`);
   };
   return { hooks: { onStep, onEpoch }, done: () => process.stderr.write('\r\x1b[K') };
 }
