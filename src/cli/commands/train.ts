@@ -128,15 +128,18 @@ export const benchTrainCommand: Command = {
     batch: { kind: 'int', help: 'minibatch size', default: 128 },
     steps: { kind: 'int', help: 'timed steps (after 3 warm-up steps)', default: 50 },
     threads: { kind: 'int', help: 'kernel threads (default: all cores)' },
+    input: { kind: 'string', help: 'input shape CxHxW of the random data, e.g. 3x32x32 for CIFAR-10', default: '1x28x28' },
     json: { kind: 'boolean', help: 'print {"samplesPerSec": …} as JSON' },
   },
   async run(flags) {
     check((flags.steps as number) >= 1, '--steps', 'must be ≥ 1');
     check((flags.batch as number) >= 1, '--batch', 'must be ≥ 1');
     const model = parseModelSpec(modelArg(flags.model as string), '--model');
+    const inShape = (flags.input as string).split('x').map(Number);
+    check(inShape.length === 3 && inShape.every((v) => Number.isInteger(v) && v > 0), '--input', `must look like 1x28x28, got '${flags.input as string}'`);
     const { kernels, owned } = await kernelsFor(flags.threads as number | undefined);
     try {
-      const r = benchTrain({ model, batch: flags.batch as number, steps: flags.steps as number }, float32Backend(kernels));
+      const r = benchTrain({ model, batch: flags.batch as number, steps: flags.steps as number, inShape }, float32Backend(kernels));
       const out = { ...r, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
       process.stdout.write(flags.json === true ? JSON.stringify(out) + '\n' : `${model.kind}: ${Math.round(r.samplesPerSec)} samples/s (batch ${r.batch}, ${r.steps} steps, kernels ${r.kernels})\n`);
     } finally {
