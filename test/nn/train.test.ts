@@ -97,3 +97,18 @@ test('Fashion-MNIST MLP reaches ≥ 0.78 test accuracy in 300 SGDM steps (2,000 
   const r = await train({ dataset: 'fashion-mnist', model: 'mlp', optimizer: optimizerConfig({ lr: 0.05, momentum: 0.9 }), batch: 128, epochs: 1, seed: 0, maxSteps: 300, testLimit: 2000 });
   assert.ok(r.testAccuracy >= 0.78, `accuracy ${r.testAccuracy}`);
 });
+
+test('losses are bit-identical for 1 and 2 kernel threads (the GEMM splits output tiles, never a K sum)', async () => {
+  const d = syntheticDataset({ shape: [1, 12, 12], classes: 4, train: 256, test: 64, seed: 2 });
+  for (const model of [{ kind: 'mlp', hidden: [64] }, { kind: 'cnn', channels: [8, 16], dense: 32 }]) {
+    const runs: number[][] = [];
+    for (const threads of [1, 2]) {
+      const losses: number[] = [];
+      await train({ dataset: d, model: parseModelSpec(model), optimizer: optimizerConfig({ lr: 0.05, momentum: 0.9 }), batch: 64, epochs: 1, seed: 0, threads },
+        { onStep: (s) => losses.push(s.loss) });
+      runs.push(losses);
+    }
+    assert.equal(runs[0]!.length, 4);
+    assert.deepEqual(runs[0], runs[1]);
+  }
+});
