@@ -4,6 +4,7 @@
  * training: the suite measures, these functions judge, so the judging is unit-tested on its own.
  */
 import { compare, formatSummary, type Summary } from './stats.js';
+import type { SweepAgreement } from '../../diagnostics/validation.js';
 
 export type Verdict = 'supported' | 'not supported' | 'inconclusive';
 
@@ -138,4 +139,25 @@ export function memoryClaim(rows: { model: string; parameters: number; sgdStateB
     }).join('; '),
     measurements: rows,
   };
+}
+
+/** Agreement the advisor's verdicts must reach on the batch sizes where it made a call (it may abstain: borderline). */
+export const ADVISOR_AGREEMENT_TARGET = 0.75;
+
+/** The momentum advisor (issue #8) against the batch-size sweep: its regime per B vs which optimiser won. */
+export function advisorClaim(a: SweepAgreement, probes: Record<string, unknown>[]): Claim {
+  const measurements = a.points.map((p, i) => ({
+    ...probes[i], outcome: p.outcome, advantage: p.advantage, threshold: p.threshold,
+    agrees: p.agrees === null ? 'abstained' : p.agrees ? 'yes' : 'NO',
+  }));
+  const rate = a.decided > 0 ? a.agreed / a.decided : NaN;
+  const base = {
+    id: 'advisor',
+    statement: 'momentum-lab\'s advisor (not a claim of the paper): a short probe of SGDM at each batch size (λ_max, B_noise) predicts whether momentum wins there — "curvature-limited" where SGDM beats SGD, "noise-dominated" where they tie.',
+    criterion: `agreement ≥ ${100 * ADVISOR_AGREEMENT_TARGET}% on the batch sizes where the advisor decided (borderline = abstain), outcomes judged beyond max(2 SE, ${ACCURACY_FLOOR}).`,
+    measurements,
+  };
+  const summary = `${a.agreed}/${a.decided} decided batch sizes agree${a.abstained > 0 ? `, ${a.abstained} abstained` : ''}${a.disagreements.length > 0 ? `; disagrees at B = ${a.disagreements.map((d) => d.batch).join(', ')}` : ''}`;
+  if (a.decided === 0) return { ...base, verdict: 'inconclusive', reason: `every batch size abstained (${a.abstained})` };
+  return { ...base, verdict: rate >= ADVISOR_AGREEMENT_TARGET ? 'supported' : 'not supported', reason: `agreement ${(100 * rate).toFixed(0)}%: ${summary}` };
 }

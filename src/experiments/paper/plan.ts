@@ -46,7 +46,7 @@ export function paperPlan(mode: PaperMode, dataset: string): PaperPlan {
         model: 'mlp', epochs: 4, batches: [32, 128, 512, 2048], lr: { min: 0.01, max: 5.12, num: 10 }, momentum: 0.9,
         validation: 1000, finalSeeds: [0, 1, 2],
       },
-      svag: { model: 'mlp', batch: 1024, epochs: 8, levels: [1, 2, 4], seeds: [0, 1], decayAt: [0.5, 0.75] },
+      svag: { model: 'mlp', batch: 1024, epochs: 8, levels: [1, 2, 4], seeds: [0, 1, 2], decayAt: [0.5, 0.75] },
       fineTune: { model: 'mlp', pretrainEpochs: 3, shots: [16, 64, 512], dataSeeds: [13, 21, 42, 87, 100], lr: [0.003, 0.01, 0.03], steps: 100, batch: 16 },
       theory: ['stationary', 'weak-approx', 'coupling', 'slow-sde', 'svag', 'curvature-vs-noise'],
       memoryModels: ['mlp', 'cnn', 'resnet20', 'transformer'],
@@ -55,7 +55,7 @@ export function paperPlan(mode: PaperMode, dataset: string): PaperPlan {
         'embedded MNIST (7,996 train / 2,004 test digits) unless --data names another set',
         'batch sizes 32…2048 (2048 is a quarter of the training set), 4 epochs',
         '10-point lr grid (factor 2), tuned on 1 seed with 1,000 held-out training samples, best re-run with 3 seeds',
-        'SVAG at B = 1024 with ℓ ∈ {1, 2, 4} and 2 seeds',
+        'SVAG at B = 1024 with ℓ ∈ {1, 2, 4} and 3 seeds',
         'fine-tuning: 100 steps at batch 16 after a 3-epoch pre-training',
       ],
     };

@@ -15,7 +15,9 @@ import { parseSweepConfig, type SweepConfigInput } from '../config.js';
 import { expandGrid, selectBest, type PlannedRun } from '../grid.js';
 import { ResultsStore, type RunRow } from '../store.js';
 import { runSweep, type SweepProgress } from '../sweep.js';
-import { batchSizeClaim, fineTuneClaim, memoryClaim, svagClaim, theoryClaim, type Claim, type PairRow } from './claims.js';
+import { ACCURACY_FLOOR, advisorClaim, batchSizeClaim, fineTuneClaim, memoryClaim, svagClaim, theoryClaim, type Claim, type PairRow } from './claims.js';
+import { adviseConfig } from '../../diagnostics/advise.js';
+import { sweepAgreement, type SweepPoint } from '../../diagnostics/validation.js';
 import { paperPlan, type PaperMode, type PaperPlan } from './plan.js';
 import { summarize } from './stats.js';
 
@@ -48,7 +50,10 @@ export interface PaperResult {
   };
 }
 
-export const PAPER_PARTS = ['batch-size', 'svag', 'fine-tuning', 'theory', 'memory'] as const;
+export const PAPER_PARTS = ['batch-size', 'advisor', 'svag', 'fine-tuning', 'theory', 'memory'] as const;
+
+/** Probe length of the advisor at each batch size: enough steps for λ_max to move, short enough for --quick. */
+const ADVISOR_PROBE = { quick: { probeSteps: 30, checkpoints: 2, lanczosSteps: 10 }, full: { probeSteps: 100, checkpoints: 4, lanczosSteps: 12 } } as const;
 
 /** Final test accuracy of a finished run; a diverged run scores chance (DeepOBS keeps it at its initial metric). */
 function finalAccuracy(r: RunRow | undefined, tag: string, classes: number): number | null {
@@ -120,6 +125,28 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
       const claimRows = [...pairs.entries()].filter(([, p]) => p.sgd !== undefined && p.sgdm !== undefined).map(([batch, p]) => ({ batch, sgd: p.sgd!, sgdm: p.sgdm! }));
       claims.push(batchSizeClaim(claimRows));
       log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
+
+      // ---- advisor validation (issue #8): does a short probe predict the winner at each batch size? -----------
+      if (!skip.has('advisor')) {
+        const probe = ADVISOR_PROBE[plan.mode];
+        log(`[1b]  advisor: ${probe.probeSteps}-step probe of SGDM at its best lr for each batch size, verdict vs the measured winner`);
+        const points: SweepPoint[] = [];
+        const probes: Record<string, unknown>[] = [];
+        for (const row of claimRows) {
+          const eta = bestEta.get(`sgdm/${row.batch}`)!;
+          const gamma = eta * (1 - bs.momentum);
+          const t = performance.now();
+          const res = await adviseConfig({
+            problem: null, model: parseModelSpec(bs.model), dataset: dataset as 'mnist', dataDir: null, batch: row.batch, lr: gamma,
+            momentum: bs.momentum, form: 'pytorch', seed: 0, measureSamples: null, inputs: 'standardize',
+          }, { ...probe, threads: 1 });
+          points.push({ batch: row.batch, verdict: res.verdict, sgd: row.sgd, sgdm: row.sgdm, higherIsBetter: true });
+          probes.push({ batch: row.batch, eta, lambdaMax: res.lambdaMax, etaLambda: eta * res.lambdaMax, bNoise: res.verdict.numbers.bNoise ?? null, regime: res.verdict.regime, seconds: (performance.now() - t) / 1000 });
+          log(`      B = ${row.batch}: ${res.verdict.regime} (λ_max ${res.lambdaMax.toPrecision(3)}, ηλ_max ${(eta * res.lambdaMax).toPrecision(3)})`);
+        }
+        claims.push(advisorClaim(sweepAgreement(points, { floor: ACCURACY_FLOOR }), probes));
+        log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
+      }
     }
 
     // ---- 2. SVAG at large batch -----------------------------------------------------------------------------
