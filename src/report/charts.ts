@@ -6,8 +6,6 @@
  *   best-vs-batch best (over lr) final metric vs batch size
  *   gap-vs-svag   SGDM's advantage over SGD (best over lr each) vs SVAG ℓ
  */
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
 import { fmt, finalValue, maximise, meanCurve, meanStd, type Group } from './data.js';
 
 export interface Chart {
@@ -154,13 +152,5 @@ export function gapVsSvagChart(groups: Group[], tag: string): Chart | null {
   };
 }
 
-/** Compiles a Vega-Lite spec and renders it to an SVG string in Node. */
-export async function renderSvg(spec: Record<string, unknown>): Promise<string> {
-  const compiled = vl.compile(spec as unknown as vl.TopLevelSpec).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
+/** Vega-Lite → SVG in Node, shared with the theory lab's charts. */
+export { renderSvg } from '../theory/chart.js';

@@ -11,6 +11,7 @@ import type { ResolvedRunConfig } from '../config.js';
 import { canonicalJson } from '../config.js';
 import { loadCheckpoint, modelSignature, saveCheckpoint } from '../checkpoint.js';
 import type { RunContext, RunMetrics, TaskDefinition } from '../task.js';
+import { engineHooks } from './train.js';
 
 export const finetuneParamsSchema = z.object({
   dataset: z.string().default('mnist'),
@@ -65,13 +66,7 @@ export async function runFinetune(config: ResolvedRunConfig, ctx: RunContext): P
     model: spec, optimizer: config.optimizer, batch, epochs, seed: config.seed, svag: config.svag, threads: p.threads,
     inputs: 'raw', maxSteps: total * config.svag, ...(initParams === undefined ? {} : { initParams }),
   }, {
-    onStep: (info) => ctx.progress(info.step + 1, total * config.svag, `loss ${info.loss.toPrecision(4)}`),
-    onEpoch: (m) => {
-      const metrics: Record<string, number> = { 'train/loss': m.trainLoss };
-      if (m.testLoss !== null) metrics['test/loss'] = m.testLoss;
-      if (m.testAccuracy !== null) metrics['test/accuracy'] = m.testAccuracy;
-      ctx.onEpoch(m.epoch, metrics, m.step);
-    },
+    ...engineHooks(ctx, total * config.svag, 'test'),
     onFinish: (params) => {
       if (p.weightsOut !== undefined) saveCheckpoint(p.weightsOut, { signature, buffers: { params: Float32Array.from(params) }, meta: { dataset: p.dataset, classes: p.classes } });
     },

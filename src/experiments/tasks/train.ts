@@ -73,7 +73,17 @@ export async function runTrain(config: ResolvedRunConfig, ctx: RunContext): Prom
     threads: p.threads,
     ...(config.steps === undefined ? {} : { maxSteps: config.steps * l }),
     ...(p.evalLimit === undefined ? {} : { testLimit: p.evalLimit }),
-  }, {
+  }, engineHooks(ctx, total, evalTag));
+  if (result.diverged) return { status: 'diverged', divergedAtStep: result.divergedAtStep ?? 0, summary: { samplesPerSec: result.samplesPerSec } };
+  return { status: 'done', summary: { samplesPerSec: result.samplesPerSec, parameters: result.parameters } };
+}
+
+/**
+ * The engine's hooks wired to a run context: progress per step, and per epoch `train/loss` plus the evaluated split's
+ * `<evalTag>/loss` and `<evalTag>/accuracy` at the epoch's step.
+ */
+export function engineHooks(ctx: RunContext, total: number, evalTag: string): import('../../nn/train.js').TrainHooks {
+  return {
     onStep: (info) => ctx.progress(info.step + 1, total, `loss ${info.loss.toPrecision(4)}`),
     onEpoch: (m) => {
       const metrics: Record<string, number> = { 'train/loss': m.trainLoss };
@@ -81,9 +91,7 @@ export async function runTrain(config: ResolvedRunConfig, ctx: RunContext): Prom
       if (m.testAccuracy !== null) metrics[`${evalTag}/accuracy`] = m.testAccuracy;
       ctx.onEpoch(m.epoch, metrics, m.step);
     },
-  });
-  if (result.diverged) return { status: 'diverged', divergedAtStep: result.divergedAtStep ?? 0, summary: { samplesPerSec: result.samplesPerSec } };
-  return { status: 'done', summary: { samplesPerSec: result.samplesPerSec, parameters: result.parameters } };
+  };
 }
 
 export const trainTask: TaskDefinition = {
