@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { initOptimizer, optimizerConfig, optimizerStep, type OptimizerConfig } from '../src/optim/index.js';
+import { createWasmKernels } from '../src/engine/kernels/index.js';
+import { fastOptimizerStep } from '../src/engine/kernels/optimizer-step.js';
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,6 +49,22 @@ rows.push({ what: 'momentum-lab SGD', sec: sgdSec, GBs: (12 * n) / sgdSec / 1e9 
 const sgdmSec = mlStep(optimizerConfig({ form: 'pytorch', lr: 1e-3, momentum: 0.9 }));
 rows.push({ what: 'momentum-lab SGDM (pytorch form)', sec: sgdmSec, GBs: (20 * n) / sgdmSec / 1e9 });
 
+// The engine's path: parameters, gradients and buffer in WebAssembly memory, heavy-ball step in SIMD (bit-identical).
+{
+  const kernels = await createWasmKernels({ threads: 1 });
+  const x = kernels.alloc(n).map(() => Math.random());
+  const g = kernels.alloc(n).map(() => Math.random() * 1e-3);
+  const xs = kernels.alloc(n);
+  xs.set(x);
+  const gs = kernels.alloc(n);
+  gs.set(g);
+  const cfg = optimizerConfig({ form: 'pytorch', lr: 1e-3, momentum: 0.9 });
+  const s = initOptimizer(cfg, n, 'float32');
+  const sec = timeIt(() => fastOptimizerStep(kernels, cfg, xs, gs, s));
+  rows.push({ what: `momentum-lab SGDM (${kernels.name})`, sec, GBs: (20 * n) / sec / 1e9 });
+  kernels.dispose();
+}
+
 const torchRows: typeof rows = [];
 let torchCopyGBs: number | null = null;
 const script = join(process.cwd(), 'bench', 'optim_step_torch.py');
@@ -76,9 +94,11 @@ for (const r of rows) {
   console.log(`${r.what.padEnd(36)} ${(r.sec * 1e3).toFixed(2).padStart(8)} ms  ${r.GBs.toFixed(2).padStart(6)} GB/s  ${((100 * r.GBs) / bandwidth).toFixed(0).padStart(4)}% of copy bandwidth`);
 }
 const t = (w: string): number | undefined => torchRows.find((r) => r.what.startsWith(w))?.sec;
+const wasmSec = rows.find((r) => r.what.includes('wasm'))?.sec;
 const ratio = {
   sgd: t('torch SGD ') !== undefined ? t('torch SGD ')! / sgdSec : null,
   sgdm: t('torch SGDM') !== undefined ? t('torch SGDM')! / sgdmSec : null,
+  sgdmWasm: t('torch SGDM') !== undefined && wasmSec !== undefined ? t('torch SGDM')! / wasmSec : null,
 };
-console.log(`speed vs torch (torch time / ours): SGD ${ratio.sgd?.toFixed(2) ?? 'n/a'}×, SGDM ${ratio.sgdm?.toFixed(2) ?? 'n/a'}×`);
+console.log(`speed vs torch (torch time / ours): SGD ${ratio.sgd?.toFixed(2) ?? 'n/a'}×, SGDM ${ratio.sgdm?.toFixed(2) ?? 'n/a'}× (TypeScript loop), ${ratio.sgdmWasm?.toFixed(2) ?? 'n/a'}× (wasm kernel)`);
 console.log(JSON.stringify({ n, copyGBs, torchCopyGBs, rows, ratioVsTorch: ratio }));
