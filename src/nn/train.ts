@@ -63,6 +63,8 @@ export interface TrainConfig {
   inputs?: 'standardize' | 'raw';
   /** Start from these parameters instead of the seeded initialisation (fine-tuning); length must match the model. */
   initParams?: Float32Array | Float64Array;
+  /** Non-trainable state to start from (BatchNorm running mean/var, in `onFinish`'s order); lengths must match. */
+  initState?: (Float32Array | Float64Array)[];
 }
 
 export interface EpochMetrics {
@@ -84,8 +86,11 @@ export interface StepInfo {
 export interface TrainHooks {
   onStep?(info: StepInfo): void;
   onEpoch?(metrics: EpochMetrics): void;
-  /** The trained parameters (a view into the store, valid during the call), e.g. to save pre-trained weights. */
-  onFinish?(params: Float32Array | Float64Array): void;
+  /**
+   * The trained parameters (a view into the store, valid during the call), e.g. to save pre-trained weights, and
+   * the non-trainable state (BatchNorm running statistics, in layer order) that `initState` accepts.
+   */
+  onFinish?(params: Float32Array | Float64Array, state: (Float32Array | Float64Array)[]): void;
 }
 
 export interface TrainResult {
@@ -220,6 +225,12 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
     check(config.initParams.length === model.store.size, 'initParams', `has ${config.initParams.length} values but the model has ${model.store.size} parameters (a checkpoint of another model?)`);
     model.store.params.set(config.initParams);
   }
+  if (config.initState !== undefined) {
+    const bufs = model.net.stateBuffers();
+    check(config.initState.length === bufs.length && config.initState.every((b, i) => b.length === bufs[i]!.length), 'initState',
+      `does not match the model's ${bufs.length} state buffers (a checkpoint of another model?)`);
+    bufs.forEach((b, i) => b.set(config.initState![i]!));
+  }
   const inputs = config.inputs ?? 'standardize';
   const C = data.shape.length === 3 ? data.shape[0]! : 1;
   const stats = inputs === 'standardize' ? channelMeanStd(data.train, C) : { mean: new Array<number>(C).fill(0), std: new Array<number>(C).fill(1) };
@@ -292,7 +303,7 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
   } else if (epochLossCount > 0) {
     lastTrainLoss = epochLossSum / epochLossCount;
   }
-  if (!diverged) hooks.onFinish?.(params);
+  if (!diverged) hooks.onFinish?.(params, model.net.stateBuffers());
   return {
     dataset: data.name, model: spec, parameters: model.store.size, kernels: backend.name, seed: config.seed,
     batch: B, epochs: config.epochs, svag: l, steps: diverged ? divergedAtStep! : totalSteps, stepsPerEpoch,
