@@ -16,7 +16,7 @@ import {
 } from '../optim/index.js';
 import { createReferenceKernels, createWasmKernels, getKernels, type Kernels } from '../engine/kernels/index.js';
 import { fastOptimizerStep } from '../engine/kernels/optimizer-step.js';
-import { loadDataset } from '../data/index.js';
+import { BatchStream, loadDataset } from '../data/index.js';
 import { check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { buildModel, parseModelSpec, type Model, type ModelSpec } from './models.js';
@@ -156,28 +156,26 @@ function gatherSample(src: Float32Array, s0: number, dst: Buf, d0: number, len: 
 }
 
 /** Seeded minibatch order: a fresh permutation per pass, batches of exactly `batch` (the remainder is dropped). */
-export class BatchStream {
-  private perm: Int32Array;
-  private pos: number;
+/**
+ * Training minibatches: the sample order of src/data's replayable `BatchStream` (a seeded permutation per epoch,
+ * last partial batch dropped), gathered into the model's input buffer with the input transform applied.
+ */
+export class TrainBatches {
+  private readonly order: BatchStream;
   private readonly sampleSize: number;
-  constructor(private readonly split: SplitLike, readonly batch: number, private readonly rng: Rng, private readonly transform: InputTransform | null = null) {
+  constructor(private readonly split: SplitLike, readonly batch: number, seed: number, private readonly transform: InputTransform | null = null) {
     check(split.n >= batch, 'batch', `batch ${batch} is larger than the training split (${split.n} samples)`);
     this.sampleSize = split.images.length / split.n;
-    this.perm = rng.permutation(split.n);
-    this.pos = 0;
+    this.order = new BatchStream({ n: split.n, batchSize: batch, seed, mode: 'epoch', dropLast: true });
   }
   next(x: Buf, labels: Int32Array): void {
-    if (this.pos + this.batch > this.split.n) {
-      this.perm = this.rng.permutation(this.split.n);
-      this.pos = 0;
-    }
+    const idx = this.order.next();
     const S = this.sampleSize, imgs = this.split.images, lab = this.split.labels;
     for (let i = 0; i < this.batch; i++) {
-      const j = this.perm[this.pos + i]!;
+      const j = idx[i]!;
       gatherSample(imgs, j * S, x, i * S, S, this.transform);
       labels[i] = lab[j]!;
     }
-    this.pos += this.batch;
   }
 }
 
@@ -235,7 +233,7 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
   const C = data.shape.length === 3 ? data.shape[0]! : 1;
   const stats = inputs === 'standardize' ? channelMeanStd(data.train, C) : { mean: new Array<number>(C).fill(0), std: new Array<number>(C).fill(1) };
   const transform = inputs === 'standardize' ? inputTransform(stats.mean, stats.std, model.inputSize / C) : null;
-  const stream = new BatchStream(data.train, config.batch, new Rng(root.nextU32()), transform);
+  const stream = new TrainBatches(data.train, config.batch, root.nextU32(), transform);
   const B = config.batch;
   model.setup(B);
   const x = backend.alloc(B * model.inputSize);
