@@ -12,11 +12,11 @@
 import { float32Backend, type Backend, type Buf } from '../engine/backend.js';
 import {
   initOptimizer, learningRateAt, optimizerRecord, optimizerStep, stateBytes, svagCombine, svagPlan,
-  validateOptimizerConfig, type OptimizerConfig,
+  validateOptimizerConfig, type OptimizerConfig, type OptimizerState,
 } from '../optim/index.js';
 import { createReferenceKernels, createWasmKernels, getKernels, type Kernels } from '../engine/kernels/index.js';
 import { fastOptimizerStep } from '../engine/kernels/optimizer-step.js';
-import { BatchStream, loadDataset } from '../data/index.js';
+import { BatchStream, loadDataset, type BatchStreamState } from '../data/index.js';
 import { check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { buildModel, parseModelSpec, type Model, type ModelSpec } from './models.js';
@@ -61,6 +61,10 @@ export interface TrainConfig {
    * (torchvision's Normalize), applied to train and test batches as they are gathered; 'raw': [0, 1] pixels.
    */
   inputs?: 'standardize' | 'raw';
+  /** Continue an interrupted run from a snapshot taken by `onCheckpoint` of a run with the same config. */
+  resume?: TrainSnapshot;
+  /** Call `hooks.onCheckpoint` every this many optimizer steps (0 or absent: never). */
+  checkpointEvery?: number;
   /** Start from these parameters instead of the seeded initialisation (fine-tuning); length must match the model. */
   initParams?: Float32Array | Float64Array;
   /** Non-trainable state to start from (BatchNorm running mean/var, in `onFinish`'s order); lengths must match. */
@@ -90,7 +94,27 @@ export interface TrainHooks {
    * The trained parameters (a view into the store, valid during the call), e.g. to save pre-trained weights, and
    * the non-trainable state (BatchNorm running statistics, in layer order) that `initState` accepts.
    */
+  /** Every `checkpointEvery` steps and after the last step: a snapshot to persist for `resume`. */
+  onCheckpoint?(snapshot: TrainSnapshot): void;
   onFinish?(params: Float32Array | Float64Array, state: (Float32Array | Float64Array)[]): void;
+}
+
+/**
+ * Everything a run needs to continue bit-identically after step `step`: parameters, BatchNorm running statistics,
+ * optimizer state (momentum buffer and step count), the data-order position and the epoch accumulators.
+ * Buffers are views valid during the `onCheckpoint` call; copy or serialise them there.
+ */
+export interface TrainSnapshot {
+  step: number;
+  params: Float32Array | Float64Array;
+  modelState: (Float32Array | Float64Array)[];
+  optimizer: OptimizerState;
+  stream: BatchStreamState;
+  history: EpochMetrics[];
+  epochLossSum: number;
+  epochLossCount: number;
+  trainSeconds: number;
+  samples: number;
 }
 
 export interface TrainResult {
@@ -167,6 +191,12 @@ export class TrainBatches {
     check(split.n >= batch, 'batch', `batch ${batch} is larger than the training split (${split.n} samples)`);
     this.sampleSize = split.images.length / split.n;
     this.order = new BatchStream({ n: split.n, batchSize: batch, seed, mode: 'epoch', dropLast: true });
+  }
+  getState(): BatchStreamState {
+    return this.order.getState();
+  }
+  setState(st: BatchStreamState): void {
+    this.order.setState(st);
   }
   next(x: Buf, labels: Int32Array): void {
     const idx = this.order.next();
@@ -254,8 +284,29 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
   let trainSeconds = 0, samples = 0, epochLossSum = 0, epochLossCount = 0, lastTrainLoss = NaN;
   let epochStart = performance.now();
   const evalEvery = config.evalEveryEpoch ?? true;
+  const every = config.checkpointEvery ?? 0;
+  check(Number.isInteger(every) && every >= 0, 'checkpointEvery', `must be an integer ≥ 0, got ${every}`);
+  let start = 0;
+  const r = config.resume;
+  // Dropout draws its masks from a generator the snapshot does not hold, so such a run could not continue exactly.
+  check(!((every > 0 || r !== undefined) && spec.kind === 'mlp' && spec.dropout > 0), 'checkpointEvery', 'checkpoints of models with dropout are not supported (the dropout generator is not saved)');
+  if (r !== undefined) {
+    const bufs = model.net.stateBuffers();
+    check(r.params.length === params.length && r.modelState.length === bufs.length && r.modelState.every((b, i) => b.length === bufs[i]!.length),
+      'resume', 'the snapshot is of another model');
+    check(r.step === r.optimizer.step && r.step <= totalSteps, 'resume', `the snapshot's step ${r.step} does not fit this run (${totalSteps} steps)`);
+    check((r.optimizer.buffer === null) === (state.buffer === null) && (r.optimizer.buffer?.length ?? 0) === (state.buffer?.length ?? 0), 'resume', 'the snapshot is of another optimizer');
+    params.set(r.params);
+    bufs.forEach((b, i) => b.set(r.modelState[i]!));
+    state.step = r.optimizer.step;
+    if (state.buffer !== null) state.buffer.set(r.optimizer.buffer!);
+    stream.setState(r.stream);
+    history.push(...r.history.map((h) => ({ ...h })));
+    ({ epochLossSum, epochLossCount, trainSeconds, samples } = r);
+    start = r.step;
+  }
 
-  for (let k = 0; k < totalSteps; k++) {
+  for (let k = start; k < totalSteps; k++) {
     const t0 = performance.now();
     stream.next(x, labels);
     let loss = model.lossAndGrad(x, labels, B);
@@ -291,6 +342,12 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
       history.push(m);
       hooks.onEpoch?.(m);
       epochLossSum = 0; epochLossCount = 0; epochStart = performance.now();
+    }
+    if (every > 0 && ((k + 1) % every === 0 || k + 1 === totalSteps) && hooks.onCheckpoint !== undefined) {
+      hooks.onCheckpoint({
+        step: k + 1, params, modelState: model.net.stateBuffers(), optimizer: state, stream: stream.getState(),
+        history, epochLossSum, epochLossCount, trainSeconds, samples,
+      });
     }
   }
   let testLoss = NaN, testAccuracy = NaN;

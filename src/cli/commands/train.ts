@@ -6,6 +6,11 @@ import { parseModelSpec } from '../../nn/models.js';
 import { optimizerConfig, parseSchedule, type OptimizerForm } from '../../optim/index.js';
 import { UserError, check } from '../../util/errors.js';
 import type { Command } from '../command.js';
+import type { FlagValues } from '../args.js';
+import { existsSync } from 'node:fs';
+import { loadDataset } from '../../data/index.js';
+import { canonicalJson, loadCheckpoint, saveCheckpoint } from '../../experiments/index.js';
+import { checkpointToSnapshot, snapshotToCheckpoint, trainSignature } from '../../experiments/train-checkpoint.js';
 
 function parseJsonFlag(raw: string, flag: string): unknown {
   try {
@@ -43,6 +48,10 @@ export const trainCommand: Command = {
     'max-steps': { kind: 'int', help: 'stop after this many steps (smoke tests)' },
     inputs: { kind: 'string', help: 'standardize (per-channel mean/std of the train split) or raw [0, 1] pixels', choices: ['standardize', 'raw'], default: 'standardize' },
     json: { kind: 'boolean', help: 'print one JSON object with the results at the end' },
+    checkpoint: { kind: 'string', help: 'checkpoint file: written atomically every --checkpoint-every steps and at the end' },
+    'checkpoint-every': { kind: 'int', help: 'steps between checkpoints (with --checkpoint)', default: 100 },
+    resume: { kind: 'boolean', help: 'continue from --checkpoint if it exists (same flags required); bit-identical to an uninterrupted run' },
+    'init-from': { kind: 'string', help: 'start from the weights of a checkpoint of the same model (fine-tuning)' },
   },
   async run(flags) {
     if (flags.lr === undefined) throw new UserError('--lr is required (e.g. --lr 0.05)');
@@ -74,8 +83,9 @@ export const trainCommand: Command = {
       ...(flags['max-steps'] !== undefined ? { maxSteps: flags['max-steps'] as number } : {}),
     };
     const progress = progressReporter(process.stderr.isTTY === true);
+    const ckpt = await checkpointOptions(flags, config);
     const t0 = performance.now();
-    const result = await train(config, progress.hooks);
+    const result = await train({ ...config, ...ckpt.config }, { ...progress.hooks, ...ckpt.hooks });
     progress.done();
     const wall = (performance.now() - t0) / 1000;
     if (flags.json === true) {
@@ -86,6 +96,45 @@ export const trainCommand: Command = {
     return result.diverged ? 3 : 0;
   },
 };
+
+/**
+ * --checkpoint / --resume / --init-from: snapshots in the checkpoint format of src/experiments (atomic write, checksum,
+ * model signature). The run's flags are stored with the snapshot so --resume refuses a checkpoint of another run.
+ */
+async function checkpointOptions(flags: FlagValues, config: TrainConfig): Promise<{ config: Partial<TrainConfig>; hooks: TrainHooks }> {
+  const file = flags.checkpoint as string | undefined;
+  const from = flags['init-from'] as string | undefined;
+  if (file === undefined && from === undefined) {
+    if (flags.resume === true) throw new UserError('--resume needs --checkpoint FILE');
+    return { config: {}, hooks: {} };
+  }
+  if (flags.resume === true && from !== undefined) throw new UserError('give --resume or --init-from, not both');
+  const every = flags['checkpoint-every'] as number;
+  if (!(every >= 1)) throw new UserError(`--checkpoint-every must be ≥ 1, got ${every}`);
+  const data = typeof config.dataset === 'string'
+    ? await loadDataset(config.dataset, { ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }), ...(config.cacheDir === undefined ? {} : { cacheDir: config.cacheDir }) })
+    : config.dataset!;
+  const model = typeof config.model === 'string' ? parseModelSpec(config.model) : config.model;
+  const signature = trainSignature(model, data.shape, data.classes);
+  const { dataset: _d, threads: _t, ...identity } = config;
+  const runKey = canonicalJson({ ...identity, dataset: data.name });
+  const out: Partial<TrainConfig> = { dataset: data };
+  if (from !== undefined) {
+    const ck = loadCheckpoint(from, { expectSignature: signature });
+    out.initParams = ck.buffers.params as Float32Array;
+    const states = Object.keys(ck.buffers).filter((k) => k.startsWith('model.state.')).length;
+    if (states > 0) out.initState = Array.from({ length: states }, (_, i) => ck.buffers[`model.state.${i}`] as Float32Array);
+  }
+  if (file !== undefined && flags.resume === true && existsSync(file)) {
+    const ck = loadCheckpoint(file, { expectSignature: signature });
+    if (ck.meta.run !== runKey) throw new UserError(`checkpoint ${file} was written by a run with other flags; resume with the same flags or pick another --checkpoint file`);
+    out.resume = checkpointToSnapshot(ck, `checkpoint ${file}`);
+    process.stderr.write(`resuming from step ${out.resume.step} of ${file}\n`);
+  }
+  if (file === undefined) return { config: out, hooks: {} };
+  out.checkpointEvery = every;
+  return { config: out, hooks: { onCheckpoint: (snap) => saveCheckpoint(file, snapshotToCheckpoint(snap, signature, { run: runKey })) } };
+}
 
 function summary(r: TrainResult, wall: number): string {
   const lines = [

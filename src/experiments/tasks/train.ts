@@ -6,13 +6,15 @@
  *   onStep  → progress (and the test throttle).
  * With `validation: n > 0` the last n training samples are held out and the engine's per-epoch evaluation runs on
  * them (tags `valid/*`, what the DeepOBS protocol tunes on); otherwise it evaluates the test split (tags `test/*`).
- * Limits of the current engine: it stops only on a non-finite loss (divergence.factor is not applied) and it has no
- * mid-run checkpoints, so a killed `train` run restarts from step 0 (same seed and threads ⇒ same result).
+ * Checkpoints: every `checkpointEvery` steps the engine's snapshot (parameters, BatchNorm statistics, momentum buffer,
+ * data position) is saved through ctx, and a killed run resumes from it bit-identically (train-checkpoint.ts).
+ * Limit of the current engine: it stops only on a non-finite loss (divergence.factor is not applied).
  * The engine is imported lazily so the runner does not load the kernels unless a `train` run executes.
  */
 import { z } from 'zod';
 import type { ResolvedRunConfig } from '../config.js';
 import type { RunContext, RunMetrics, TaskDefinition } from '../task.js';
+import { checkpointToSnapshot, snapshotToCheckpoint, trainSignature } from '../train-checkpoint.js';
 
 export const trainParamsSchema = z.object({
   /** fashion-mnist, mnist, cifar10, or synthetic (the engine's random-prototype set, for smoke tests). */
@@ -62,9 +64,14 @@ export async function runTrain(config: ResolvedRunConfig, ctx: RunContext): Prom
   const l = config.svag;
   const perEpoch = Math.floor(ds.train.n / config.batchSize) * l;
   const total = Math.min(perEpoch * p.epochs, config.steps === undefined ? Infinity : config.steps * l);
+  const model = parseModelSpec(p.model, 'params.model');
+  const signature = trainSignature(model, ds.shape, ds.classes);
+  const resumed = ctx.checkpoint.load(signature);
   const result = await nn.train({
     dataset: ds,
-    model: parseModelSpec(p.model, 'params.model'),
+    model,
+    checkpointEvery: ctx.checkpoint.every,
+    ...(resumed === null ? {} : { resume: checkpointToSnapshot(resumed) }),
     optimizer: config.optimizer,
     batch: config.batchSize,
     epochs: p.epochs,
@@ -73,7 +80,7 @@ export async function runTrain(config: ResolvedRunConfig, ctx: RunContext): Prom
     threads: p.threads,
     ...(config.steps === undefined ? {} : { maxSteps: config.steps * l }),
     ...(p.evalLimit === undefined ? {} : { testLimit: p.evalLimit }),
-  }, engineHooks(ctx, total, evalTag));
+  }, { ...engineHooks(ctx, total, evalTag), onCheckpoint: (snap) => ctx.checkpoint.save(snapshotToCheckpoint(snap, signature)) });
   if (result.diverged) return { status: 'diverged', divergedAtStep: result.divergedAtStep ?? 0, summary: { samplesPerSec: result.samplesPerSec } };
   return { status: 'done', summary: { samplesPerSec: result.samplesPerSec, parameters: result.parameters } };
 }

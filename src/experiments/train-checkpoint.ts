@@ -1,0 +1,59 @@
+/**
+ * The training engine's snapshots (`TrainSnapshot`, src/nn/train.ts) in the checkpoint file format of
+ * checkpoint.ts — shared by `train --checkpoint/--resume`, `train --init-from` and the sweep runner's `train` task.
+ */
+import { canonicalJson } from './config.js';
+import { modelSignature, optimizerStateToCheckpoint, type CheckpointBuffer, type CheckpointData } from './checkpoint.js';
+import type { EpochMetrics, TrainSnapshot } from '../nn/train.js';
+import type { ModelSpec } from '../nn/models.js';
+import type { BatchStreamState } from '../data/index.js';
+import { UserError } from '../util/errors.js';
+
+/** Architecture, input shape and class count fix every parameter shape; a checkpoint of anything else is refused. */
+export function trainSignature(model: ModelSpec, inShape: readonly number[], classes: number): string {
+  return modelSignature({ input: inShape }, canonicalJson({ model, classes }));
+}
+
+export function snapshotToCheckpoint(s: TrainSnapshot, signature: string, meta: Record<string, unknown> = {}): CheckpointData {
+  const opt = optimizerStateToCheckpoint(s.optimizer);
+  const buffers: Record<string, CheckpointBuffer> = { params: s.params, ...opt.buffers };
+  s.modelState.forEach((b, i) => { buffers[`model.state.${i}`] = b; });
+  return {
+    signature,
+    buffers,
+    meta: {
+      ...meta, ...opt.meta, step: s.step, stream: s.stream, history: s.history, modelStateCount: s.modelState.length,
+      epochLossSum: s.epochLossSum, epochLossCount: s.epochLossCount, trainSeconds: s.trainSeconds, samples: s.samples,
+    },
+  };
+}
+
+export function checkpointToSnapshot(d: CheckpointData, what = 'checkpoint'): TrainSnapshot {
+  const m = d.meta;
+  const num = (k: string): number => {
+    const v = m[k];
+    if (typeof v !== 'number') throw new UserError(`${what} has no ${k}: not a training checkpoint (use --init-from for bare weights)`);
+    return v;
+  };
+  const params = d.buffers.params;
+  if (!(params instanceof Float32Array || params instanceof Float64Array)) throw new UserError(`${what} holds no float parameters`);
+  const count = num('modelStateCount');
+  const modelState = Array.from({ length: count }, (_, i) => {
+    const b = d.buffers[`model.state.${i}`];
+    if (!(b instanceof Float32Array || b instanceof Float64Array)) throw new UserError(`${what} lacks model state buffer ${i}`);
+    return b;
+  });
+  const buf = d.buffers['optimizer.buffer'];
+  return {
+    step: num('step'),
+    params,
+    modelState,
+    optimizer: { step: num('optimizer.step'), buffer: buf instanceof Float32Array || buf instanceof Float64Array ? buf : null },
+    stream: m.stream as BatchStreamState,
+    history: m.history as EpochMetrics[],
+    epochLossSum: num('epochLossSum'),
+    epochLossCount: num('epochLossCount'),
+    trainSeconds: num('trainSeconds'),
+    samples: num('samples'),
+  };
+}
