@@ -6,6 +6,7 @@
  * 'borderline' makes no prediction: it is counted as an abstention, never as agreement.
  */
 import type { Regime, Verdict } from './verdict.js';
+import { summarize } from '../util/stats.js';
 
 /**
  * A difference counts as real when it exceeds SEED_NOISE_Z standard errors of the difference of the two seed means
@@ -54,11 +55,8 @@ export interface PointAgreement {
 }
 
 export function seedSummary(values: readonly number[]): SeedSummary {
-  const n = values.length;
-  if (n === 0) throw new Error('seedSummary: no values');
-  const mean = values.reduce((a, v) => a + v, 0) / n;
-  const std = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, std, n };
+  if (values.length === 0) throw new Error('seedSummary: no values');
+  return summarize(values);
 }
 
 export function outcomeOf(p: SweepPoint, rule: NoiseRule = {}): { outcome: Outcome; advantage: number; standardError: number; threshold: number } {

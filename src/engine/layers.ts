@@ -6,6 +6,7 @@
  * When `needsInputGrad` is false (the first layer of a network) the input gradient is not computed.
  */
 import { convOutputSize, type Kernels } from './kernels/api.js';
+import { referenceMaxPoolForward } from './kernels/reference.js';
 import type { Backend, Buf } from './backend.js';
 import { pytorchDefaultBound, type Param, type ParameterStore } from './params.js';
 import { Rng } from '../util/rng.js';
@@ -279,26 +280,10 @@ export class MaxPool2d extends Base {
       return this.out;
     }
     if (x instanceof Float32Array) return this.forward32(x, n);
-    const [, H, W] = this.inShape as [number, number, number];
-    const [C, OH, OW] = this.outShape as [number, number, number];
-    const { k, stride } = this;
-    const y = this.out, arg = this.arg;
-    let o = 0;
-    for (let p = 0; p < n * C; p++) {
-      const base = p * H * W;
-      for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
-        let best = -Infinity, bi = base + oy * stride * W + ox * stride;
-        for (let ky = 0; ky < k; ky++) {
-          const row = base + (oy * stride + ky) * W + ox * stride;
-          for (let kx = 0; kx < k; kx++) {
-            const v = x[row + kx]!;
-            if (v > best || v !== v) { best = v; bi = row + kx; }
-          }
-        }
-        y[o] = best; arg[o] = bi; o++;
-      }
-    }
-    return y;
+    // float64 path (gradient checks): the plain loop of the reference kernels, first maximum kept, NaN wins.
+    const [C, H, W] = this.inShape as [number, number, number];
+    referenceMaxPoolForward(x, this.out, this.arg, n * C, H, W, this.k, this.stride);
+    return this.out;
   }
   /**
    * float32 path without data-dependent branches: an IEEE float's bits b, mapped to b ^ ((b >> 31) & 0x7fffffff),

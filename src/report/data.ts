@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { summarize, type Summary } from '../util/stats.js';
 import { canonicalJson, runEffectiveLr, type ResolvedRunConfig } from '../experiments/config.js';
 import { ResultsStore, type RunRow } from '../experiments/store.js';
 
@@ -148,13 +149,9 @@ export function finalValue(r: ReportRun, tag: string): number {
   return typeof v === 'number' ? v : NaN;
 }
 
-export function meanStd(xs: number[]): { mean: number; std: number; n: number } {
-  const v = xs.filter((x) => Number.isFinite(x));
-  const n = v.length;
-  if (n === 0) return { mean: NaN, std: NaN, n: 0 };
-  const mean = v.reduce((a, b) => a + b, 0) / n;
-  const varr = n > 1 ? v.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
-  return { mean, std: Math.sqrt(varr), n };
+/** Mean ± sample std of the finite values (a diverged run's NaN is left out here; tables count it separately). */
+export function meanStd(xs: number[]): Summary {
+  return summarize(xs.filter((x) => Number.isFinite(x)));
 }
 
 /** Mean ± std (over seeds) of a tag's curve, on the steps every run of the group logged. */

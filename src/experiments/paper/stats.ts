@@ -1,19 +1,7 @@
 /** Summary statistics over seeds, and the "within seed noise" comparison every paper claim uses. */
 
-export interface Summary {
-  mean: number;
-  /** Sample standard deviation (n − 1); 0 for a single value. */
-  std: number;
-  n: number;
-}
-
-export function summarize(values: readonly number[]): Summary {
-  const n = values.length;
-  if (n === 0) return { mean: NaN, std: NaN, n: 0 };
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const ss = values.reduce((a, b) => a + (b - mean) ** 2, 0);
-  return { mean, std: n > 1 ? Math.sqrt(ss / (n - 1)) : 0, n };
-}
+export { summarize, type Summary } from '../../util/stats.js';
+import type { Summary } from '../../util/stats.js';
 
 export function formatSummary(s: Summary, digits = 4): string {
   return s.n > 1 ? `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}` : s.mean.toFixed(digits);
