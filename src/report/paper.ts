@@ -85,7 +85,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;
 .charts{display:flex;flex-wrap:wrap;gap:1.5rem}figure{margin:0;flex:1 1 480px;border:1px solid #e4e4e4;border-radius:6px;padding:.6rem;background:#fff}
 figure svg{max-width:100%;height:auto}figcaption{font-size:.9rem;color:#444;margin-top:.4rem}
 table{border-collapse:collapse;font-size:.86rem;margin:.5rem 0 1.2rem}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right;vertical-align:top}
-th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.note{font-size:.9rem;color:#555}
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}#claims th,#claims td{text-align:left}.note{font-size:.9rem;color:#555}
 </style></head><body>
 <h1>The Marginal Value of Momentum for Small Learning Rate SGD — reproduced at CPU scale</h1>
 <p class="note">Wang, Malladi, Wang, Lyu, Li (ICLR 2024). Mode <b>${esc(r.plan.mode)}</b> on <b>${esc(r.plan.dataset)}</b>, ${r.details.seconds.toFixed(0)} s. Verdicts are computed from the measurements below; a claim that does not reproduce is reported as such.${r.plan.reductions.length > 0 ? ` Reduced protocol: ${esc(r.plan.reductions.join('; '))}.` : ''}</p>
