@@ -260,7 +260,20 @@ function normalizedStep(x: FloatBuffer, grad: FloatBuffer, m: FloatBuffer, lr: n
   const n = x.length;
   const c = 1 - beta;
   if (sign === 1 && wd === 0 && !nesterov) {
-    for (let i = 0; i < n; i++) {
+    // Unrolled by 8 (same operations per element, in the same order): V8 does not unroll, and its per-iteration
+    // overhead made the plain loop ~1.5× slower on the theory simulator's 10⁴-element steps.
+    let i = 0;
+    for (; i + 7 < n; i += 8) {
+      const m0 = beta * m[i]! + c * grad[i]!; m[i] = m0; x[i] = x[i]! - lr * m0;
+      const m1 = beta * m[i + 1]! + c * grad[i + 1]!; m[i + 1] = m1; x[i + 1] = x[i + 1]! - lr * m1;
+      const m2 = beta * m[i + 2]! + c * grad[i + 2]!; m[i + 2] = m2; x[i + 2] = x[i + 2]! - lr * m2;
+      const m3 = beta * m[i + 3]! + c * grad[i + 3]!; m[i + 3] = m3; x[i + 3] = x[i + 3]! - lr * m3;
+      const m4 = beta * m[i + 4]! + c * grad[i + 4]!; m[i + 4] = m4; x[i + 4] = x[i + 4]! - lr * m4;
+      const m5 = beta * m[i + 5]! + c * grad[i + 5]!; m[i + 5] = m5; x[i + 5] = x[i + 5]! - lr * m5;
+      const m6 = beta * m[i + 6]! + c * grad[i + 6]!; m[i + 6] = m6; x[i + 6] = x[i + 6]! - lr * m6;
+      const m7 = beta * m[i + 7]! + c * grad[i + 7]!; m[i + 7] = m7; x[i + 7] = x[i + 7]! - lr * m7;
+    }
+    for (; i < n; i++) {
       const mi = beta * m[i]! + c * grad[i]!;
       m[i] = mi;
       x[i] = x[i]! - lr * mi;

@@ -1,13 +1,21 @@
 /**
  * A fast seeded source of standard normals and uniforms in bulk, for Monte-Carlo over many chains.
  *
- * Generator: two interleaved sfc32 streams (same algorithm as `Rng`, seeded from `Rng(seed)` so one integer seed
- * names the stream), inlined in the fill loops. Normals: the ziggurat method with 256 layers (Marsaglia & Tsang 2000, in the
- * formulation of Doornik 2005, "An improved ziggurat method"): one 32-bit draw gives the layer (low 8 bits)
- * and a signed 24-bit abscissa (high 24 bits), so layer and value use disjoint bits; ~99% of draws take the
- * fast path (one multiply, one compare). The wedge and tail use further uniforms, so the law is exactly
- * N(0, 1) up to the 24-bit resolution of the abscissa within a layer.
+ * Generator: eight sfc32 streams (same algorithm as `Rng`, seeded from `Rng(seed)` so one integer seed names the
+ * stream) run side by side; position k of a fill takes lane k mod 8 of round ⌊k/8⌋. Normals: the ziggurat method
+ * with 256 layers (Marsaglia & Tsang 2000, in the formulation of Doornik 2005, "An improved ziggurat method"): one
+ * 32-bit draw gives the layer (low 8 bits) and a signed 24-bit abscissa (high 24 bits), so layer and value use
+ * disjoint bits; ~99% of draws take the fast path (one compare, one multiply). The wedge and tail use uniforms
+ * from a ninth, scalar sfc32 stream, so the law is exactly N(0, 1) up to the 24-bit resolution of the abscissa
+ * within a layer.
+ *
+ * Both bulk loops (eight-lane sfc32, ziggurat fast path) run in WebAssembly SIMD (assembly/normals.ts →
+ * build/normals.wasm, `npm run build`); where that file is not built, the same loops run in TypeScript below and
+ * give the same numbers bit for bit (test/theory/normals.test.ts checks this).
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../engine/kernels/wasm.js';
 import { Rng } from '../util/rng.js';
 
 const LAYERS = 256;
@@ -39,85 +47,126 @@ const KI = new Int32Array(LAYERS);
   }
 }
 
+/** Numbers per bulk call (a multiple of 8: whole sfc32 rounds). */
 const CHUNK = 4096;
+const LANES = 8;
 
-/**
- * The ziggurat fast path over out[from..to), advancing two interleaved sfc32 generators (state words 0–3 give
- * the even positions of each pair, 4–7 the odd ones: two independent dependency chains run in parallel on the
- * CPU, 20% faster than one). Draws that miss the fast path are queued in pendK (position) / pendT (raw draw) for
- * `slowPath`, so the hot loop makes no calls; returns how many.
- */
-function zigguratChunk(st: Int32Array, out: Float64Array, from: number, to: number, pendK: Int32Array, pendT: Int32Array): number {
-  // Tables are aliased into locals: V8 reloads module-level bindings on every iteration otherwise (2.5× slower).
-  const ki = KI, zxs = ZXS;
-  let a = st[0]!, b = st[1]!, c = st[2]!, d = st[3]!;
-  let a2 = st[4]!, b2 = st[5]!, c2 = st[6]!, d2 = st[7]!;
-  let pending = 0;
-  const pairsEnd = from + ((to - from) & ~1);
-  for (let k = from; k < pairsEnd; k += 2) {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (((c << 21) | (c >>> 11)) + t) | 0;
-    const t2 = (((a2 + b2) | 0) + d2) | 0;
-    d2 = (d2 + 1) | 0;
-    a2 = b2 ^ (b2 >>> 9);
-    b2 = (c2 + (c2 << 3)) | 0;
-    c2 = (((c2 << 21) | (c2 >>> 11)) + t2) | 0;
-    // Bits 0–7: layer i; bits 8–30: magnitude m; bit 31: sign. The abscissa is u = ±(m + ½)·2^−23 ∈ (−1, 1),
-    // symmetric, and the sign is applied without a data-dependent branch.
-    const i = t & 255, m = (t >>> 8) & 0x7fffff, s = t >> 31;
-    if (m < ki[i]!) {
-      out[k] = (((2 * m + 1) ^ s) - s) * zxs[i]!;
-    } else {
-      pendK[pending] = k;
-      pendT[pending++] = t;
-    }
-    const i2 = t2 & 255, m2 = (t2 >>> 8) & 0x7fffff, s2 = t2 >> 31;
-    if (m2 < ki[i2]!) {
-      out[k + 1] = (((2 * m2 + 1) ^ s2) - s2) * zxs[i2]!;
-    } else {
-      pendK[pending] = k + 1;
-      pendT[pending++] = t2;
-    }
-  }
-  if (pairsEnd < to) {
-    // Odd count: one more draw from the first generator.
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (((c << 21) | (c >>> 11)) + t) | 0;
-    const i = t & 255, m = (t >>> 8) & 0x7fffff, s = t >> 31;
-    if (m < ki[i]!) out[pairsEnd] = (((2 * m + 1) ^ s) - s) * zxs[i]!;
-    else {
-      pendK[pending] = pairsEnd;
-      pendT[pending++] = t;
-    }
-  }
-  st[0] = a; st[1] = b; st[2] = c; st[3] = d;
-  st[4] = a2; st[5] = b2; st[6] = c2; st[7] = d2;
-  return pending;
+/** The two bulk loops and their buffers: u (raw draws), out, pend (positions that missed the fast path). */
+interface Bulk {
+  /** Runs `rounds` rounds of the eight lanes whose state is `st` (32 words: a, b, c, d × 8 lanes), draws into u. */
+  draws(st: Int32Array, rounds: number): void;
+  /** Ziggurat fast path over u[0..n) into out; returns how many positions went to pend. */
+  zigFast(n: number): number;
+  toUniform(n: number): void;
+  readonly u: Int32Array;
+  readonly out: Float64Array;
+  readonly pend: Int32Array;
+  readonly name: 'wasm-simd' | 'typescript';
+}
+
+function jsBulk(): Bulk {
+  const u = new Int32Array(CHUNK), out = new Float64Array(CHUNK), pend = new Int32Array(CHUNK);
+  return {
+    u, out, pend, name: 'typescript',
+    draws(st, rounds) {
+      for (let l = 0; l < LANES; l++) {
+        let a = st[l]!, b = st[8 + l]!, c = st[16 + l]!, d = st[24 + l]!;
+        for (let r = 0; r < rounds; r++) {
+          const t = (((a + b) | 0) + d) | 0;
+          d = (d + 1) | 0;
+          a = b ^ (b >>> 9);
+          b = (c + (c << 3)) | 0;
+          c = (((c << 21) | (c >>> 11)) + t) | 0;
+          u[r * LANES + l] = t;
+        }
+        st[l] = a; st[8 + l] = b; st[16 + l] = c; st[24 + l] = d;
+      }
+    },
+    zigFast(n) {
+      const ki = KI, zxs = ZXS;
+      let p = 0;
+      for (let k = 0; k < n; k++) {
+        const t = u[k]!;
+        const i = t & 255, m = (t >>> 8) & 0x7fffff, s = t >> 31;
+        if (m < ki[i]!) out[k] = (((2 * m + 1) ^ s) - s) * zxs[i]!;
+        else pend[p++] = k;
+      }
+      return p;
+    },
+    toUniform(n) {
+      for (let k = 0; k < n; k++) out[k] = (u[k]! >>> 0) * TWO_M32;
+    },
+  };
+}
+
+// Byte offsets in the module's own 2-page (128 KiB) memory; assembly/normals.ts has no static data of its own.
+const ST = 0, KI_AT = 1024, ZXS_AT = 2048, U_AT = 8192, OUT_AT = 32768, PEND_AT = 65536;
+
+function wasmBulk(): Bulk | null {
+  const path = join(packageRoot(), 'build', 'normals.wasm');
+  if (!existsSync(path)) return null;
+  const bytes = readFileSync(path);
+  if (!WebAssembly.validate(bytes)) return null;
+  const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as {
+    memory: WebAssembly.Memory;
+    sfc32x8(st: number, u: number, rounds: number): void;
+    zigFast(u: number, out: number, n: number, ki: number, zxs: number, pend: number): number;
+    toUniform(u: number, out: number, n: number): void;
+  };
+  const buf = e.memory.buffer; // the module never grows its memory, so these views stay valid
+  const st = new Int32Array(buf, ST, 32);
+  new Int32Array(buf, KI_AT, LAYERS).set(KI);
+  new Float64Array(buf, ZXS_AT, LAYERS).set(ZXS);
+  return {
+    u: new Int32Array(buf, U_AT, CHUNK), out: new Float64Array(buf, OUT_AT, CHUNK), pend: new Int32Array(buf, PEND_AT, CHUNK),
+    name: 'wasm-simd',
+    draws(state, rounds) {
+      st.set(state);
+      e.sfc32x8(ST, U_AT, rounds);
+      state.set(st);
+    },
+    zigFast: (n) => e.zigFast(U_AT, OUT_AT, n, KI_AT, ZXS_AT, PEND_AT),
+    toUniform: (n) => e.toUniform(U_AT, OUT_AT, n),
+  };
+}
+
+let defaultBulk: Bulk | null = null;
+let typescriptBulk: Bulk | null = null;
+function bulkFor(backend: NormalBackend): Bulk {
+  if (backend === 'typescript') return (typescriptBulk ??= jsBulk());
+  if (defaultBulk === null) defaultBulk = wasmBulk() ?? (typescriptBulk ??= jsBulk());
+  if (backend === 'wasm-simd' && defaultBulk.name !== 'wasm-simd') throw new Error('build/normals.wasm is not built (run `npm run build`)');
+  return defaultBulk;
+}
+
+/** 'auto': WebAssembly SIMD when build/normals.wasm exists, else TypeScript (same numbers either way). */
+export type NormalBackend = 'auto' | 'wasm-simd' | 'typescript';
+
+/** Which implementation `auto` uses in this thread. */
+export function normalBackend(): 'wasm-simd' | 'typescript' {
+  return bulkFor('auto').name;
 }
 
 export class NormalStream {
   /**
-   * Two sfc32 states (a, b, c, d) ×2. Kept in an Int32Array, not in number fields: the words leave V8's
-   * small-integer range, and boxed fields made the fill loop 3.5× slower.
+   * Eight sfc32 lane states, words a, b, c, d × lanes 0–7 (the layout assembly/normals.ts loads as v128s); `sl`
+   * is the scalar stream of the wedge and tail. Int32Arrays, not number fields: the words leave V8's small-integer
+   * range.
    */
-  private readonly st = new Int32Array(8);
-  /** Positions and raw draws that missed the fast path in the current fill. */
-  private pendK = new Int32Array(0);
-  private pendT = new Int32Array(0);
+  private readonly st = new Int32Array(32);
+  private readonly sl = new Int32Array(4);
+  private readonly bulk: Bulk;
 
-  constructor(seed: number) {
+  constructor(seed: number, backend: NormalBackend = 'auto') {
     const r = new Rng(seed);
-    for (let i = 0; i < 8; i++) this.st[i] = r.nextU32() | 0;
+    for (let i = 0; i < 32; i++) this.st[i] = r.nextU32() | 0;
+    for (let i = 0; i < 4; i++) this.sl[i] = r.nextU32() | 0;
+    this.bulk = bulkFor(backend);
   }
 
+  /** Draw of the scalar stream (wedge and tail only). */
   private u32(): number {
-    const st = this.st;
+    const st = this.sl;
     const a = st[0]!, b = st[1]!, c = st[2]!, d = st[3]!;
     const t = (((a + b) | 0) + d) | 0;
     st[3] = (d + 1) | 0;
@@ -132,27 +181,26 @@ export class NormalStream {
     return ((this.u32() >>> 0) + 0.5) * TWO_M32;
   }
 
-  /** Fills `out[from..to)` with independent N(0, 1) draws and returns `out`. */
+  /**
+   * Fills `out[from..to)` with independent N(0, 1) draws and returns `out`. Each call uses whole rounds of the
+   * eight lanes (a fill of n numbers consumes ⌈n/8⌉ rounds), so the stream is a function of the seed and the
+   * sequence of fill sizes.
+   */
   fillNormal(out: Float64Array, from = 0, to = out.length): Float64Array {
-    const n = to - from;
-    if (this.pendK.length < Math.min(n, CHUNK)) {
-      this.pendK = new Int32Array(CHUNK);
-      this.pendT = new Int32Array(CHUNK);
-    }
-    // Short chunks: V8 then optimises `zigguratChunk` as a whole function instead of on-stack-replacing one long
-    // loop, whose code was sometimes 2.5× slower (depending on background-compilation timing).
+    const bulk = this.bulk, u = bulk.u, pend = bulk.pend, res = bulk.out;
     for (let lo = from; lo < to; lo += CHUNK) {
-      const hi = Math.min(to, lo + CHUNK);
-      const pending = zigguratChunk(this.st, out, lo, hi, this.pendK, this.pendT);
+      const n = Math.min(to, lo + CHUNK) - lo;
+      bulk.draws(this.st, (n + LANES - 1) >>> 3);
+      const pending = bulk.zigFast(n);
+      out.set(n === CHUNK ? res : res.subarray(0, n), lo);
       for (let j = 0; j < pending; j++) {
-        const t = this.pendT[j]!;
+        const k = pend[j]!, t = u[k]!;
         const s = t >> 31;
-        out[this.pendK[j]!] = this.slowPath(t & 255, (((2 * ((t >>> 8) & 0x7fffff) + 1) ^ s) - s) * TWO_M24);
+        out[lo + k] = this.slowPath(t & 255, (((2 * ((t >>> 8) & 0x7fffff) + 1) ^ s) - s) * TWO_M24);
       }
     }
     return out;
   }
-
   /** Wedge or tail of the ziggurat; loops with fresh draws until a value is accepted. */
   private slowPath(i: number, u: number): number {
     for (;;) {
@@ -179,7 +227,13 @@ export class NormalStream {
 
   /** Fills `out[from..to)` with independent uniforms on [0, 1) (32-bit resolution) and returns `out`. */
   fillUniform(out: Float64Array, from = 0, to = out.length): Float64Array {
-    for (let k = from; k < to; k++) out[k] = (this.u32() >>> 0) * TWO_M32;
+    const bulk = this.bulk;
+    for (let lo = from; lo < to; lo += CHUNK) {
+      const n = Math.min(to, lo + CHUNK) - lo;
+      bulk.draws(this.st, (n + LANES - 1) >>> 3);
+      bulk.toUniform(n);
+      out.set(n === CHUNK ? bulk.out : bulk.out.subarray(0, n), lo);
+    }
     return out;
   }
 }

