@@ -31,6 +31,8 @@ const ZR = new Float64Array(LAYERS);
 const ZXS = new Float64Array(LAYERS); // x_i · 2^−24
 /** Fast-path bound on the 23-bit magnitude m: (m + ½)·2^−23 < x_{i+1}/x_i ⇔ m < ⌈x_{i+1}/x_i·2^23 − ½⌉ (Doornik's |u| < x_{i+1}/x_i). */
 const KI = new Int32Array(LAYERS);
+/** e^{−x_i²/2} at the layer edges (FX[0] is below the base layer's curve: only the tail uses layer 0's edge). */
+const FX = new Float64Array(LAYERS + 1);
 {
   let f = Math.exp(-0.5 * ZIG_R * ZIG_R);
   ZX[0] = ZIG_V / f;
@@ -45,6 +47,7 @@ const KI = new Int32Array(LAYERS);
     ZXS[i] = ZX[i]! * TWO_M24;
     KI[i] = Math.ceil(ZR[i]! * 8388608 - 0.5);
   }
+  for (let i = 0; i <= LAYERS; i++) FX[i] = Math.exp(-0.5 * ZX[i]! * ZX[i]!);
 }
 
 /** Numbers per bulk call (a multiple of 8: whole sfc32 rounds). */
@@ -213,10 +216,10 @@ export class NormalStream {
         } while (-2 * y < x * x);
         return u < 0 ? x - ZIG_R : ZIG_R - x;
       }
+      // Wedge: accept x when a uniform height between the layer's edges f(x_{i+1}) and f(x_i) falls under
+      // f(x) = e^{−x²/2} (one exp; the edges come from the FX table).
       const x = u * ZX[i]!;
-      const f0 = Math.exp(-0.5 * (ZX[i]! * ZX[i]! - x * x));
-      const f1 = Math.exp(-0.5 * (ZX[i + 1]! * ZX[i + 1]! - x * x));
-      if (f1 + this.open01() * (f0 - f1) < 1) return x;
+      if (FX[i + 1]! + this.open01() * (FX[i]! - FX[i + 1]!) < Math.exp(-0.5 * x * x)) return x;
       const t = this.u32();
       i = t & 255;
       const s = t >> 31;

@@ -1,5 +1,8 @@
-/** Worker-thread entry of the many-chain simulator: steps one slice of chains in shared memory (see simulate.ts). */
-import { workerData } from 'node:worker_threads';
+/**
+ * Worker-thread entry of the many-chain simulator: each message is one job, stepping one slice of chains in
+ * shared memory (see simulate.ts); between jobs the thread idles in its event loop.
+ */
+import { parentPort } from 'node:worker_threads';
 import { runSliceWorker } from './simulate.js';
 
-runSliceWorker(workerData);
+parentPort!.on('message', (job: Parameters<typeof runSliceWorker>[0]) => runSliceWorker(job));

@@ -210,20 +210,40 @@ export function simulate(spec: SimulationSpec): SimulationResult {
 // Control words shared with the workers.
 const TARGET = 0, DONE = 1, STOP = 2, FAILED = 3, READY = 4;
 
+/**
+ * Worker threads kept between simulations (unref'd, so they never keep the process alive): starting one costs
+ * ~40 ms and its JIT starts cold, as much as a whole 1000-chain × 2000-step run. An idle worker waits in its
+ * event loop for the next job message; during a job it steps its slice whenever TARGET moves, until STOP.
+ */
+const idleWorkers: Worker[] = [];
+
+function takeWorker(): Worker {
+  const w = idleWorkers.pop();
+  if (w !== undefined) return w;
+  const fresh = new Worker(new URL('./sim-worker.js', import.meta.url));
+  fresh.on('error', (e) => process.stderr.write(`simulator worker: ${e.stack ?? String(e)}\n`));
+  fresh.on('exit', () => {
+    const i = idleWorkers.indexOf(fresh);
+    if (i !== -1) idleWorkers.splice(i, 1);
+  });
+  fresh.unref();
+  return fresh;
+}
+
 function startWorkers(setup: Omit<SliceSetup, 'first' | 'last'>, threads: number, range: (t: number) => [number, number],
   xs: Float64Array[], diverged: Uint8Array[], divergedAt: Int32Array[]): { advance(to: number): void; wait(): void; stop(): void } {
   const ctrl = new Int32Array(new SharedArrayBuffer(32));
   const workers: Worker[] = [];
+  const { problem, ...rest } = setup;
   for (let t = 1; t < threads; t++) {
     const [first, last] = range(t);
-    const { problem, ...rest } = setup;
-    workers.push(new Worker(new URL('./sim-worker.js', import.meta.url), {
-      workerData: { setup: { ...rest, first, last }, problem: problem.spec, ctrl: ctrl.buffer,
-        xs: xs.map((x) => x.buffer), diverged: diverged.map((d) => d.buffer), divergedAt: divergedAt.map((d) => d.buffer) },
-    }));
-    workers[workers.length - 1]!.on('error', (e) => process.stderr.write(`simulator worker: ${e.stack ?? String(e)}\n`)).unref();
+    const w = takeWorker();
+    workers.push(w);
+    w.postMessage({ setup: { ...rest, first, last }, problem: problem.spec, ctrl: ctrl.buffer,
+      xs: xs.map((x) => x.buffer), diverged: diverged.map((d) => d.buffer), divergedAt: divergedAt.map((d) => d.buffer) });
   }
   const helpers = threads - 1;
+  let failed = false;
   return {
     advance(to) {
       Atomics.store(ctrl, DONE, 0);
@@ -235,21 +255,32 @@ function startWorkers(setup: Omit<SliceSetup, 'first' | 'last'>, threads: number
       const started = Date.now();
       for (;;) {
         const done = Atomics.load(ctrl, DONE);
-        if (Atomics.load(ctrl, FAILED) !== 0) throw new Error('simulator worker thread failed (its error is on stderr)');
+        if (Atomics.load(ctrl, FAILED) !== 0) {
+          failed = true;
+          throw new Error('simulator worker thread failed (its error is on stderr)');
+        }
         if (done === helpers) return;
-        if (Atomics.load(ctrl, READY) < helpers && Date.now() - started > 30_000) throw new Error('simulator worker threads did not start within 30 s');
+        if (Atomics.load(ctrl, READY) < helpers && Date.now() - started > 30_000) {
+          failed = true;
+          throw new Error('simulator worker threads did not start within 30 s');
+        }
         Atomics.wait(ctrl, DONE, done, 1000);
       }
     },
     stop() {
+      // TARGET = −1 after STOP: a worker that has not yet begun to wait sees TARGET ≠ done, does not block, and
+      // reads STOP; one already waiting is woken by the notify.
       Atomics.store(ctrl, STOP, 1);
+      Atomics.store(ctrl, TARGET, -1);
       Atomics.notify(ctrl, TARGET);
-      for (const w of workers) void w.terminate();
+      // Back to the idle list once they have left the job (they do at STOP); after a failure, start afresh.
+      if (failed) for (const w of workers) void w.terminate();
+      else idleWorkers.push(...workers);
     },
   };
 }
 
-/** Entry of a worker thread (src/theory/sim-worker.ts): steps its slice whenever TARGET moves, until STOP. */
+/** One job of a worker thread (src/theory/sim-worker.ts): steps its slice whenever TARGET moves, until STOP. */
 export function runSliceWorker(data: {
   setup: Omit<SliceSetup, 'problem'>; problem: ProblemSpec; ctrl: SharedArrayBuffer;
   xs: SharedArrayBuffer[]; diverged: SharedArrayBuffer[]; divergedAt: SharedArrayBuffer[];
