@@ -45,7 +45,12 @@ for (const B of BATCHES) {
   const probe = await adviseConfig(cfg, { probeSteps: steps, checkpoints: 3, data, threads: 1 });
   const sh = probe.sgdShadow;
   points.push({ batch: B, verdict: probe.verdict, sgd: seedSummary(sgd.losses), sgdm: seedSummary(sgdm.losses), higherIsBetter: false });
-  console.log(`B=${B}: best η SGD ${sgd.eta} (test loss ${seedSummary(sgd.losses).mean.toFixed(4)}), SGDM ${sgdm.eta} (${seedSummary(sgdm.losses).mean.toFixed(4)}); advisor: ${probe.verdict.regime} (ηλ_max ${probe.verdict.numbers.etaLambdaMax.toFixed(3)}, B_noise ${probe.noise?.bNoise.toFixed(0)}, coupled SGD ${sh?.diverged ? 'diverged' : `${sh?.measureLoss.toFixed(4)} vs ${sh?.sgdmMeasureLoss.toFixed(4)}`}) [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
+  if (process.env['VERBOSE'] === '1') {
+    for (const c of probe.checkpoints) {
+      console.log(`    step ${c.step}: SGDM λ ${c.lambdaMax.toPrecision(3)} (ηλ ${(sgdm.eta * c.lambdaMax).toPrecision(3)}) loss ${c.measureLoss.toPrecision(4)} B_noise ${c.noise.bNoise.toPrecision(3)}; SGD shadow ${c.shadow === undefined ? '—' : `λ ${c.shadow.lambdaMax.toPrecision(3)} (ηλ ${(sgdm.eta * c.shadow.lambdaMax).toPrecision(3)}) loss ${c.shadow.measureLoss.toPrecision(4)}`}`);
+    }
+  }
+  console.log(`B=${B}: best η SGD ${sgd.eta} (test loss ${seedSummary(sgd.losses).mean.toFixed(4)}), SGDM ${sgdm.eta} (${seedSummary(sgdm.losses).mean.toFixed(4)}); advisor: ${probe.verdict.regime} (ηλ_max ${probe.verdict.numbers.etaLambdaMax.toFixed(3)} under SGDM, ${probe.verdict.numbers.sgdEtaLambdaMax === null ? 'no SGD-shadow λ' : `${probe.verdict.numbers.sgdEtaLambdaMax.toFixed(3)} under SGD`}, decided by ${probe.verdict.numbers.sharpnessBasis}, B_noise ${probe.noise?.bNoise.toFixed(0)}, coupled SGD ${sh?.diverged ? 'diverged' : `${sh?.measureLoss.toFixed(4)} vs ${sh?.sgdmMeasureLoss.toFixed(4)}`}) [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
 }
 if (owned) kernels.dispose();
 const a = sweepAgreement(points);

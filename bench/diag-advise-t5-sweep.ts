@@ -69,7 +69,12 @@ for (const B of BATCHES) {
   const K = Math.floor((EPOCHS * n) / B);
   const probe = runProbe(linearRegressionProblem({ seed: 3 }), { steps: Math.min(K, 200), batch: B, optimizer: optimizerConfig({ form: 'pytorch', lr: sgdm.eta * (1 - BETA), momentum: BETA }), checkpoints: 3, seed: 0 });
   points.push({ batch: B, verdict: probe.verdict, sgd: seedSummary(sgd.losses), sgdm: seedSummary(sgdm.losses), higherIsBetter: false });
-  console.log(`B=${B}: best η SGD ${sgd.eta} (test loss ${seedSummary(sgd.losses).mean.toFixed(5)}), SGDM ${sgdm.eta} (${seedSummary(sgdm.losses).mean.toFixed(5)}); advisor on SGDM: ${probe.verdict.regime} (ηλ_max ${probe.verdict.numbers.etaLambdaMax.toFixed(3)}, B_noise ${probe.noise?.bNoise.toFixed(0)}; coupled SGD ${probe.sgdShadow?.diverged ? "diverged" : `loss ${probe.sgdShadow?.measureLoss.toFixed(4)} vs SGDM ${probe.sgdShadow?.sgdmMeasureLoss.toFixed(4)}`})`);
+  if (process.env['VERBOSE'] === '1') {
+    for (const c of probe.checkpoints) {
+      console.log(`    step ${c.step}: SGDM λ ${c.lambdaMax.toPrecision(3)} loss ${c.measureLoss.toPrecision(4)} B_noise ${c.noise.bNoise.toPrecision(3)}; SGD shadow ${c.shadow === undefined ? '—' : `λ ${c.shadow.lambdaMax.toPrecision(3)} (ηλ ${(sgdm.eta * c.shadow.lambdaMax).toPrecision(3)}) loss ${c.shadow.measureLoss.toPrecision(4)}`}`);
+    }
+  }
+  console.log(`B=${B}: best η SGD ${sgd.eta} (test loss ${seedSummary(sgd.losses).mean.toFixed(5)}), SGDM ${sgdm.eta} (${seedSummary(sgdm.losses).mean.toFixed(5)}); advisor on SGDM: ${probe.verdict.regime} (ηλ_max ${probe.verdict.numbers.etaLambdaMax.toFixed(3)} under SGDM, ${probe.verdict.numbers.sgdEtaLambdaMax === null ? 'no SGD-shadow λ' : `${probe.verdict.numbers.sgdEtaLambdaMax.toFixed(3)} under SGD`}, decided by ${probe.verdict.numbers.sharpnessBasis}, B_noise ${probe.noise?.bNoise.toFixed(0)}; coupled SGD ${probe.sgdShadow?.diverged ? "diverged" : `loss ${probe.sgdShadow?.measureLoss.toFixed(4)} vs SGDM ${probe.sgdShadow?.sgdmMeasureLoss.toFixed(4)}`})`);
 }
 const a = sweepAgreement(points);
 for (const p of a.points) console.log(`  B=${p.batch}: ${p.regime.padEnd(17)} outcome ${p.outcome.padEnd(15)} advantage ${p.advantage.toExponential(2)} ± ${p.standardError.toExponential(2)} → ${p.agrees === null ? 'abstain' : p.agrees ? 'agrees' : 'DISAGREES'}`);

@@ -55,7 +55,9 @@ export interface ProbeOptions {
   /**
    * Also train plain SGD at the matched effective lr η = γ/(1−β) on the same minibatches from the same start (a
    * coupled "shadow" run, as in the ConvNetJS trainer demo) and compare its measurement-batch loss with SGDM's.
-   * Default: on when the config has momentum. Costs one extra gradient per step. With dropout the shadow draws
+   * Default: on when the config has momentum. Costs one extra gradient per step, plus one Lanczos run (λ_max at the
+   * shadow's parameters: the sharpness SGD meets along its own trajectory, which decides the verdict) and one loss
+   * per checkpoint. With dropout the shadow draws
    * masks from the model's generator, so the SGDM run then differs from a run without the shadow.
    */
   shadowSgd?: boolean;
@@ -82,6 +84,12 @@ export interface ProbeCheckpoint {
   lambdaReliable: boolean;
   noise: NoiseEstimate;
   directions: DirectionNoise[];
+  /**
+   * The coupled SGD shadow at this checkpoint (when it runs and has not diverged): its measurement-batch loss and
+   * λ_max at its own parameters — the sharpness SGD at η meets along its own trajectory, whose edge of stability
+   * is 2/η (SGDM's own λ_max adapts to SGDM's edge 2(1+β)/((1−β)η) instead).
+   */
+  shadow?: { measureLoss: number; lambdaMax: number };
   seconds: number;
 }
 
@@ -95,7 +103,11 @@ export interface ProbeResult {
   initialMeasureLoss: number;
   checkpoints: ProbeCheckpoint[];
   /** The coupled SGD run at η, or null when not run. */
-  sgdShadow: { eta: number; diverged: boolean; divergedAtStep: number | null; measureLoss: number; sgdmMeasureLoss: number } | null;
+  sgdShadow: {
+    eta: number; diverged: boolean; divergedAtStep: number | null; measureLoss: number; sgdmMeasureLoss: number;
+    /** λ_max along the shadow's own trajectory: the largest over the checkpoints it reached (null if none). */
+    lambdaMax: number | null;
+  } | null;
   /** λ_max used by the verdict: the largest along the probe (sharpness rises during training). */
   lambdaMax: number;
   /** Noise averaged over the second half of the checkpoints (ratio of averages, McCandlish et al. A.1). */
@@ -126,6 +138,8 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
   const initialMeasureLoss = measurementLoss();
   const initialParams = problem.params.slice();
 
+  // Set below when the coupled SGD shadow runs; read by `measure`.
+  let shadowRef: { params: FloatBuffer; diverged: () => boolean } | null = null;
   const measure = (step: number): void => {
     const t0 = performance.now();
     const { grad } = problem.measurementGrad();
@@ -153,10 +167,18 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
       const v = p.reduce((a, x) => a + (x - mean) ** 2, 0) / (p.length - 1);
       return { lambda: lz.values[i]!, variance: v * mbSize };
     });
+    let shadowAt: ProbeCheckpoint['shadow'];
+    if (shadowRef !== null && !shadowRef.diverged()) {
+      const sp = shadowRef.params;
+      const th = Float64Array.from(sp);
+      const sl = lanczos(finiteDifferenceHvp(grad, th).hvp, n, { steps: o.lanczosSteps ?? 12, seed: (o.seed ?? 1) + step + 7919, vectors: 1 });
+      shadowAt = { measureLoss: Number(grad(th, new Float64Array(n)) ?? NaN), lambdaMax: sl.top.value };
+    }
     checkpoints.push({
       step, loss: lossCount > 0 ? lossSum / lossCount : firstLoss, measureLoss, lambdaMax: lz.top.value, lambdaResidual: lz.top.residual, lambdaCheck,
       lambdaReliable: Math.abs(lambdaCheck - lz.top.value) <= 1e-3 * Math.abs(lz.top.value) + lz.top.residual,
       noise: { gradNormSq: noise.gradNormSq, traceSigma: noise.traceSigma, bNoise: noise.bNoise }, directions,
+      ...(shadowAt !== undefined ? { shadow: shadowAt } : {}),
       seconds: (performance.now() - t0) / 1000,
     });
     lossSum = 0;
@@ -171,6 +193,7 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
   const shadowGrads = useShadow ? problem.grads.slice() : null;
   const shadowState = initOptimizer(sgdCfg, n);
   let shadowDiverged = false, shadowDivergedAt: number | null = null, shadowFirst = NaN;
+  if (shadow !== null) shadowRef = { params: shadow, diverged: () => shadowDiverged };
 
   if (at.has(0)) measure(0);
   for (let k = 0; k < o.steps; k++) {
@@ -214,7 +237,11 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
     const shadowLoss = shadowDiverged ? Infinity : lossAt(shadow);
     // "Did not train" counts as diverged for the shadow too, as for the main run.
     if (!shadowDiverged && !(shadowLoss < initialMeasureLoss)) shadowDiverged = true;
-    sgdShadow = { eta, diverged: shadowDiverged, divergedAtStep: shadowDivergedAt, measureLoss: shadowLoss, sgdmMeasureLoss: diverged ? Infinity : lastLoss };
+    const shadowLambdas = checkpoints.flatMap((c) => (c.shadow !== undefined && Number.isFinite(c.shadow.lambdaMax) ? [c.shadow.lambdaMax] : []));
+    sgdShadow = {
+      eta, diverged: shadowDiverged, divergedAtStep: shadowDivergedAt, measureLoss: shadowLoss, sgdmMeasureLoss: diverged ? Infinity : lastLoss,
+      lambdaMax: shadowLambdas.length > 0 ? Math.max(...shadowLambdas) : null,
+    };
   }
   const lambdaMax = checkpoints.length > 0 ? Math.max(...checkpoints.map((c) => c.lambdaMax)) : NaN;
   const late = checkpoints.slice(Math.floor(checkpoints.length / 2));
@@ -233,7 +260,7 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
     ...(last !== undefined && Number.isFinite(last.loss) ? { loss: last.loss } : {}),
     ...(last !== undefined ? { directions: last.directions } : {}),
     diverged: diverged || lossIncreased,
-    ...(sgdShadow !== null ? { sgdProbe: { diverged: sgdShadow.diverged, loss: sgdShadow.measureLoss, sgdmLoss: sgdShadow.sgdmMeasureLoss } } : {}),
+    ...(sgdShadow !== null ? { sgdProbe: { diverged: sgdShadow.diverged, loss: sgdShadow.measureLoss, sgdmLoss: sgdShadow.sgdmMeasureLoss, ...(sgdShadow.lambdaMax !== null ? { lambdaMax: sgdShadow.lambdaMax } : {}) } } : {}),
   });
   const shaky = checkpoints.filter((c) => !c.lambdaReliable);
   if (shaky.length > 0) {

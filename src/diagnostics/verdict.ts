@@ -12,6 +12,15 @@
  * B_noise = tr Σ/|∇L|² (McCandlish et al. 2018) says whether a tuned lr would be noise-limited (B ≤ 2·B_noise: the
  * optimal lr is ≤ 2/3 of the curvature-limited one) or could grow until curvature — and momentum — matter.
  * A coupled SGD run at η on the same batches (the probe's shadow) then confirms or corrects the sharpness rule.
+ *
+ * Which λ_max? Sharpness adapts to the optimizer that trains (edge of stability, Cohen et al. 2021): along SGDM's own
+ * trajectory λ_max rises toward SGDM's edge 2(1+β)/((1−β)η), so ηλ_max measured there is ≫ 2 whenever SGDM's lr is
+ * large — even where SGD at the same η would train fine in a flatter region. The question "does momentum matter at
+ * this η" is a question about SGD at η, so when the probe ran the SGD shadow and measured λ_max along the shadow's own
+ * trajectory, the regime is decided by that number (ηλ_sgd against SGD's edge 2) and by the shadow's outcome (diverged,
+ * fell behind, kept up) — `shadowRule` below. SGDM's λ_max is then only reported (and used for the stationary split).
+ * Without the shadow's sharpness (plain-SGD configs, whose own λ_max is SGD's; or callers that only have SGDM's
+ * λ_max) the thresholds below apply to the λ_max given.
  */
 import type { OptimizerForm } from '../optim/sgd.js';
 
@@ -51,7 +60,17 @@ export const NOISE_BATCH_RATIO = 2;
  */
 export const SGD_KEEPS_UP_TOLERANCE = 0.05;
 
-/** SGD's deterministic stability threshold on ηλ (PAPER.md §3). */
+/**
+ * SGD's deterministic stability threshold on ηλ (PAPER.md §3). With the shadow's sharpness it is also the
+ * curvature-limited threshold: along SGD's own trajectory, progressive sharpening stops at the edge of stability
+ * λ ≈ 2/η (Cohen et al. 2021), so ηλ_sgd ≥ 2 within the probe means SGD at η already sits at (or beyond) its
+ * stability edge — curvature, not noise, caps SGD at this lr, while SGDM(β)'s edge is (1+β)/(1−β) times higher
+ * (19× at β = 0.9). No margin below 2 is taken here (unlike CURVATURE_LIMITED_ETA_LAMBDA = 1 for SGDM's λ_max):
+ * the margin there stood in for the sharpening still to come, which SGD's own trajectory now shows directly, and
+ * the band NOISE_DOMINATED_ETA_LAMBDA < ηλ_sgd < 2 is left 'borderline' (the quadratic model says momentum removes a
+ * curvature-induced share ηλ_sgd/2 ∈ (1/3, 1) of SGD's stationary loss along the sharpest direction; a shadow that
+ * kept up says the probe did not feel it — conflicting evidence, so no prediction).
+ */
 export const SGD_STABILITY_LIMIT = 2;
 
 /** Normalised SGDM's threshold on ηλ: 2(1+β)/(1−β) (38 at β = 0.9); PyTorch form γλ < 2(1+β). */
@@ -110,8 +129,12 @@ export interface AdviceInput {
   directions?: DirectionNoise[];
   /** Whether the probe (running this config, with its momentum) diverged. */
   diverged?: boolean;
-  /** The coupled SGD probe at η: whether it diverged (or did not train), and both final measurement losses. */
-  sgdProbe?: { diverged: boolean; loss: number; sgdmLoss: number };
+  /**
+   * The coupled SGD probe at η: whether it diverged (or did not train), both final measurement losses, and λ_max
+   * measured along the SGD run's own trajectory (the largest over its checkpoints). With `lambdaMax` the regime is
+   * decided by the shadow (see the module comment); without it, by `lambdaMax` of the config's own run.
+   */
+  sgdProbe?: { diverged: boolean; loss: number; sgdmLoss: number; lambdaMax?: number };
 }
 
 export interface StationarySplit {
@@ -143,6 +166,11 @@ export interface Verdict {
     beta: number;
     lambdaMax: number;
     etaLambdaMax: number;
+    /** λ_max along the coupled SGD run's own trajectory and ηλ of it (null when not measured). */
+    sgdLambdaMax: number | null;
+    sgdEtaLambdaMax: number | null;
+    /** Which sharpness decided the regime: the SGD shadow's, or the config's own run's. */
+    sharpnessBasis: 'sgd-shadow' | 'own-run';
     sgdLimit: number;
     sgdmLimit: number;
     sgdStable: boolean;
@@ -235,9 +263,47 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
     reasons.push(`SVAG prediction along the sharpest direction (ℓ: SGD vs SGDM): ${stationary.svagSharpest.map((r) => `${r.l}: ${fmt(r.sgd)} vs ${fmt(r.sgdm)}`).join(', ')}`);
   }
 
+  const sp = m.sgdProbe;
+  const sgdLambda = sp !== undefined && sp.lambdaMax !== undefined && Number.isFinite(sp.lambdaMax) ? sp.lambdaMax : null;
+  const sgdEtaLambda = sgdLambda === null ? null : eta * sgdLambda;
+  // The shadow decides when the config has momentum and the shadow's own sharpness was measured (or it diverged
+  // before any measurement: SGD at η failing outright needs no sharpness).
+  const shadowDecides = usesMomentum && sp !== undefined && (sgdLambda !== null || sp.diverged);
   let regime: Regime;
   let recommendation: string;
   const sgdAt = m.form === 'normalized' ? `use SGD at lr η = ${fmt(eta)} (the normalised lr)` : `use SGD at lr η = γ/(1−β) = ${fmt(gamma)}/(1−${beta}) = ${fmt(eta)}`;
+  /**
+   * The regime from the coupled SGD run at η (same start, same minibatches): SGD failed at η → curvature-limited;
+   * SGD kept up well inside its stability region → noise-dominated; otherwise borderline. Each branch names the
+   * number behind it.
+   */
+  const shadowRule = (): { regime: Regime; recommendation: string } => {
+    const s = sp!;
+    const gap = s.diverged ? Infinity : (s.loss - s.sgdmLoss) / Math.abs(s.sgdmLoss);
+    const el = sgdEtaLambda;
+    reasons.push(s.diverged
+      ? `coupled probe: SGD at η = ${fmt(eta)} diverged or did not train on the same batches, SGDM trained (loss ${fmt(s.sgdmLoss)})`
+      : `coupled probe: SGD at η = ${fmt(eta)} reached loss ${fmt(s.loss)} vs SGDM ${fmt(s.sgdmLoss)} on the same batches (${gap >= 0 ? '+' : ''}${fmt(100 * gap, 2)}%); along its own trajectory λ_max = ${fmt(sgdLambda!)}, ηλ = ${fmt(el!)} (SGD's edge: 2)`);
+    if (etaLambda >= sgdmLimit) reasons.push(`SGDM's own λ_max = ${fmt(m.lambdaMax)} reached ηλ = ${fmt(etaLambda)} ≥ its edge ${fmt(sgdmLimit)} during the probe yet SGDM trained (a catapult: sharpness falls back after the spike)`);
+    if (s.diverged) {
+      return { regime: 'curvature-limited', recommendation: `curvature-limited — keep momentum: SGD at η = ${fmt(eta)} diverged in the coupled probe while SGDM(β=${beta}) trained (SGD would need a smaller lr)` };
+    }
+    if (el! >= SGD_STABILITY_LIMIT) {
+      return { regime: 'curvature-limited', recommendation: `curvature-limited — keep momentum: SGD at η = ${fmt(eta)} reached ηλ_max = ${fmt(el!)} ≥ 2 along its own trajectory (at or past its edge of stability; loss ${fmt(s.loss)} vs SGDM ${fmt(s.sgdmLoss)}), while SGDM(β=${beta}) is stable up to ${fmt(sgdmLimit)}` };
+    }
+    if (gap > SGD_KEEPS_UP_TOLERANCE) {
+      return { regime: 'curvature-limited', recommendation: `curvature-limited — keep momentum: SGD at η = ${fmt(eta)} stayed stable (ηλ_max = ${fmt(el!)} < 2) but fell ${fmt(100 * gap, 2)}% behind SGDM on the same batches` };
+    }
+    if (el! <= NOISE_DOMINATED_ETA_LAMBDA && (batchOverBNoise === null || batchOverBNoise <= NOISE_BATCH_RATIO)) {
+      const why = `SGD at η kept up (${gap >= 0 ? '+' : ''}${fmt(100 * gap, 2)}%) with ηλ_max = ${fmt(el!)} ≤ ${fmt(NOISE_DOMINATED_ETA_LAMBDA)} along its own trajectory${batchOverBNoise === null ? '' : `, B = ${m.batch} ≤ ${NOISE_BATCH_RATIO}·B_noise = ${NOISE_BATCH_RATIO}·${fmt(bNoise!)}`}`;
+      if (batchOverBNoise === null) reasons.push('verdict rests on the coupled probe alone: B_noise was not measured');
+      return { regime: 'noise-dominated', recommendation: `momentum has marginal value here — ${sgdAt} and save ${formatBytes(memoryBytesSaved)} (${why})` };
+    }
+    const parts: string[] = [];
+    if (el! > NOISE_DOMINATED_ETA_LAMBDA) parts.push(`SGD at η = ${fmt(eta)} kept up over the probe but its own ηλ_max = ${fmt(el!)} is between ${fmt(NOISE_DOMINATED_ETA_LAMBDA)} and its edge 2 (momentum would remove ${fmt(50 * el!, 2)}% of SGD's stationary loss along the sharpest direction)`);
+    if (batchOverBNoise !== null && batchOverBNoise > NOISE_BATCH_RATIO) parts.push(`B = ${m.batch} exceeds ${NOISE_BATCH_RATIO}·B_noise = ${NOISE_BATCH_RATIO}·${fmt(bNoise!)}, so a larger lr — where momentum starts to matter — is within reach`);
+    return { regime: 'borderline', recommendation: `borderline — ${parts.join('; ')}. ${sgdAt.replace('use SGD', 'SGD')} would save ${formatBytes(memoryBytesSaved)}; confirm with a longer run before dropping momentum` };
+  };
   if (m.diverged === true) {
     // 'diverged' also covers a probe whose loss ended above its start.
     if (!usesMomentum && !sgdStable && etaLambda < sgdmStabilityLimit(0.9)) {
@@ -251,6 +317,8 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
       recommendation = `the probe diverged or did not reduce the loss: ηλ_max = ${fmt(etaLambda)} exceeds even SGDM's stability limit ${fmt(sgdmLimit)} — lower the lr`;
     }
     reasons.push('the probe diverged or ended with a loss above its start');
+  } else if (shadowDecides) {
+    ({ regime, recommendation } = shadowRule());
   } else if (etaLambda >= CURVATURE_LIMITED_ETA_LAMBDA) {
     regime = 'curvature-limited';
     if (!sgdmStable) {
@@ -279,8 +347,7 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
       ? `borderline — ${parts.join('; ')}. At this lr SGD (${sgdAt.replace('use SGD at ', '')}) would save ${formatBytes(memoryBytesSaved)}${stationary !== null ? `; momentum removes ${fmt(100 * stationary.momentumRemovesFraction, 2)}% of SGD's stationary loss (${stationary.basis.startsWith('upper') ? 'upper bound' : 'estimate'})` : ''}; keep momentum if you plan to raise the lr`
       : `borderline — ${parts.join('; ')}`;
   }
-  const sp = m.sgdProbe;
-  if (sp !== undefined && usesMomentum && m.diverged !== true) {
+  if (sp !== undefined && usesMomentum && m.diverged !== true && !shadowDecides) {
     const gap = sp.diverged ? Infinity : (sp.loss - sp.sgdmLoss) / Math.abs(sp.sgdmLoss);
     reasons.push(sp.diverged
       ? `coupled probe: SGD at η = ${fmt(eta)} diverged or did not train on the same batches, SGDM trained (loss ${fmt(sp.sgdmLoss)})`
@@ -306,6 +373,7 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
     reasons,
     numbers: {
       batch: m.batch, form: m.form, gamma, eta, beta, lambdaMax: m.lambdaMax, etaLambdaMax: etaLambda,
+      sgdLambdaMax: sgdLambda, sgdEtaLambdaMax: sgdEtaLambda, sharpnessBasis: shadowDecides ? 'sgd-shadow' : 'own-run',
       sgdLimit: SGD_STABILITY_LIMIT, sgdmLimit, sgdStable, sgdmStable, curvatureShareSharpest: etaLambda / 2,
       bNoise, batchOverBNoise, traceSigma: m.traceSigma ?? null, gradNormSq: m.gradNormSq ?? null, stationary,
       noiseInducedOverLoss: stationary !== null && m.loss !== undefined && m.loss > 0 ? stationary.noiseInduced / m.loss : null,

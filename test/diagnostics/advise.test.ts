@@ -54,6 +54,13 @@ test('probe on PAPER.md §6 T5 (B = 256): η = 0.25 → curvature-limited, η = 
   const sh = lo.sgdShadow!;
   assert.equal(sh.diverged, false);
   assert.ok(Math.abs(sh.measureLoss / sh.sgdmMeasureLoss - 1) < 0.05, JSON.stringify(sh));
+  // The shadow's own sharpness: T5's Hessian (1/n)XᵀX does not depend on w, so λ_max along SGD's trajectory is the
+  // spectrum's top, exactly 10, as along SGDM's; ηλ_sgd = 0.05·10 = 0.5 ≤ 2/3 decides 'noise-dominated'.
+  assert.ok(sh.lambdaMax !== null && Math.abs(sh.lambdaMax - 10) < 1e-3, `shadow λ_max ${sh.lambdaMax}`);
+  assert.equal(lo.verdict.numbers.sharpnessBasis, 'sgd-shadow');
+  assert.ok(Math.abs(lo.verdict.numbers.sgdEtaLambdaMax! - 0.5) < 1e-4);
+  assert.ok(lo.checkpoints.every((c) => c.shadow !== undefined && Math.abs(c.shadow.lambdaMax - 10) < 1e-3));
+  assert.equal(hi.verdict.numbers.sharpnessBasis, 'sgd-shadow', 'a diverged shadow decides without sharpness');
 });
 
 test('probe on T5 at B = 8, η = 0.25 over 400 steps: the loss grows with momentum too → noise-driven, momentum does not help', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CURVATURE_LIMITED_ETA_LAMBDA, NOISE_DOMINATED_ETA_LAMBDA, SGD_KEEPS_UP_TOLERANCE, adviseFromMeasurements, effectiveRates, formatVerdict,
+  CURVATURE_LIMITED_ETA_LAMBDA, NOISE_DOMINATED_ETA_LAMBDA, NOISE_BATCH_RATIO, SGD_KEEPS_UP_TOLERANCE, SGD_STABILITY_LIMIT, adviseFromMeasurements, effectiveRates, formatVerdict,
   sgdmStabilityLimit, stationaryLoss, stationarySplit, svagStationaryLoss,
 } from '../../src/diagnostics/verdict.js';
 import { finiteDifferenceHvp, lanczos } from '../../src/diagnostics/sharpness.js';
@@ -129,4 +129,41 @@ test('coupled SGD probe: overrides and downgrades of the sharpness rule', () => 
   assert.ok(0.2 > SGD_KEEPS_UP_TOLERANCE && 0.01 < SGD_KEEPS_UP_TOLERANCE);
   assert.equal(adviseFromMeasurements({ ...base, lambdaMax: 2, sgdProbe: { diverged: false, loss: 0.6, sgdmLoss: 0.5 } }).regime, 'borderline');
   assert.equal(adviseFromMeasurements({ ...base, lambdaMax: 2, sgdProbe: { diverged: false, loss: 0.505, sgdmLoss: 0.5 } }).regime, 'noise-dominated');
+});
+
+test('SGD shadow sharpness decides: SGDM\'s edge-of-stability λ_max no longer forces curvature-limited', () => {
+  // The paper quick sweep's B = 128 numbers: γ = 0.064, β = 0.9 ⇒ η = 0.64; λ_max along SGDM 34.1 ⇒ ηλ = 21.8 (≫ 1,
+  // the old rule's curvature-limited threshold). B_noise = tr Σ/|∇L|² = 190/1 ⇒ B/B_noise = 0.67 ≤ NOISE_BATCH_RATIO.
+  const base = { batch: 128, lr: 0.064, momentum: 0.9, form: 'pytorch' as const, paramCount: 10, lambdaMax: 34.1, traceSigma: 190, gradNormSq: 1 };
+  assert.ok(128 / 190 <= NOISE_BATCH_RATIO && SGD_STABILITY_LIMIT === 2);
+  const shadow = (lambdaMax: number | undefined, loss = 0.5, sgdmLoss = 0.49, diverged = false) =>
+    adviseFromMeasurements({ ...base, sgdProbe: { diverged, loss, sgdmLoss, ...(lambdaMax !== undefined ? { lambdaMax } : {}) } });
+  // SGD's own λ_max 0.9 ⇒ ηλ_sgd = 0.576 ≤ 2/3, kept up (+2.04% ≤ 5%) ⇒ noise-dominated (old rule: borderline).
+  const calm = shadow(0.9);
+  assert.equal(calm.regime, 'noise-dominated', formatVerdict(calm));
+  assert.equal(calm.numbers.sharpnessBasis, 'sgd-shadow');
+  assert.ok(Math.abs(calm.numbers.sgdEtaLambdaMax! - 0.576) < 1e-12 && Math.abs(calm.numbers.etaLambdaMax - 21.824) < 1e-9);
+  assert.match(calm.recommendation, /^momentum has marginal value here — use SGD at lr η = γ\/\(1−β\) = 0.064\/\(1−0.9\) = 0.64/);
+  // Same, but B = 128 > 2·B_noise when B_noise = 50 (B/B_noise = 2.56) ⇒ a larger lr is within reach ⇒ borderline.
+  assert.equal(adviseFromMeasurements({ ...base, traceSigma: 50, sgdProbe: { diverged: false, loss: 0.5, sgdmLoss: 0.49, lambdaMax: 0.9 } }).regime, 'borderline');
+  // ηλ_sgd = 0.64·1.5 = 0.96 ∈ (2/3, 2), kept up ⇒ borderline (quadratic model and shadow disagree).
+  assert.equal(shadow(1.5).regime, 'borderline');
+  // ηλ_sgd = 0.64·3.2 = 2.048 ≥ 2: SGD at or past its edge of stability ⇒ curvature-limited even though it kept up
+  // (old rule: borderline, from the 'kept up' downgrade).
+  const edge = shadow(3.2);
+  assert.equal(edge.regime, 'curvature-limited');
+  assert.match(edge.recommendation, /≥ 2 along its own trajectory/);
+  // ηλ_sgd = 0.96 < 2 but 20% behind SGDM on the same batches (> SGD_KEEPS_UP_TOLERANCE) ⇒ curvature-limited.
+  assert.ok(0.2 > SGD_KEEPS_UP_TOLERANCE);
+  assert.equal(shadow(1.5, 0.6, 0.5).regime, 'curvature-limited');
+  // Diverged shadow, no sharpness measured ⇒ curvature-limited, decided by the shadow.
+  const div = shadow(undefined, Infinity, 0.49, true);
+  assert.equal(div.regime, 'curvature-limited');
+  assert.equal(div.numbers.sharpnessBasis, 'sgd-shadow');
+  // SGD ahead of SGDM (negative gap) counts as keeping up: ηλ_sgd = 0.576 ⇒ noise-dominated.
+  assert.equal(shadow(0.9, 0.3, 0.5).regime, 'noise-dominated');
+  // Without the shadow's sharpness the SGDM λ_max rule applies (ηλ = 21.8 ≥ 1, kept up ⇒ borderline, as before).
+  const legacy = shadow(undefined);
+  assert.equal(legacy.numbers.sharpnessBasis, 'own-run');
+  assert.equal(legacy.regime, 'borderline');
 });
