@@ -130,6 +130,10 @@ test('worker threads give bit-identical results (per-block noise streams), obser
   assert.deepEqual(seen.map((s) => s[0]), [0, 20, 40]);
   assert.equal(seen[0]![1], 2);
   assert.notEqual(seen[1]![1], 2);
+  // Worker threads are kept between simulations: a second threaded run (same worker, new job) and a 3-thread
+  // run (one kept, one new worker) give the same bits again.
+  assert.deepEqual(go(2).xs, one.xs);
+  assert.deepEqual(go(3).xs, one.xs);
 });
 
 test('divergence: chains past the bound are flagged and restarted, never NaN', () => {
