@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseAdviseConfig } from '../../src/diagnostics/config.js';
 import { engineProblem, linearRegressionProblem, runProbe } from '../../src/diagnostics/probe.js';
 import { optimizerConfig } from '../../src/optim/sgd.js';
+import { effectiveRates } from '../../src/diagnostics/verdict.js';
 import { syntheticDataset } from '../../src/nn/train.js';
 import { UserError } from '../../src/util/errors.js';
 import { symmetricEigen } from '../../src/diagnostics/linalg.js';
@@ -110,6 +111,17 @@ test('engine probe (tanh MLP on a synthetic image set): λ_max at the last check
   // η = γ/(1−β) = 0.1 against λ_max ≈ 2 (measured ηλ_max = 0.21): below 1, so this run cannot be curvature-limited.
   assert.ok(r.verdict.numbers.etaLambdaMax < 0.5, `ηλ_max ${r.verdict.numbers.etaLambdaMax}`);
   assert.notEqual(r.verdict.regime, 'curvature-limited');
+  // The shadow's own sharpness: plain SGD at η = γ/(1−β) from the same seed draws the same init and minibatches,
+  // so its trajectory is the shadow's (same float32 arithmetic): the same final loss, and λ_max at the last checkpoint
+  // equal to the shadow's there (Lanczos from different start vectors, 40 steps on 163 parameters: converged).
+  const eta = effectiveRates(0.01, 0.9, 'pytorch').eta;
+  const sgd = runProbe(engineProblem({ model, data, seed: 1, maxBatch: 64, measureSamples: 128 }), { steps: 20, batch: 64, optimizer: optimizerConfig({ form: 'sgd', lr: eta }), checkpoints: 2, lanczosSteps: 40 });
+  const sh = last.shadow!;
+  assert.equal(sh.measureLoss, sgd.checkpoints[1]!.measureLoss);
+  assert.equal(sh.measureLoss, r.sgdShadow!.measureLoss);
+  assert.ok(Math.abs(sh.lambdaMax - sgd.checkpoints[1]!.lambdaMax) < 1e-6 * sh.lambdaMax, `shadow λ ${sh.lambdaMax} vs SGD probe λ ${sgd.checkpoints[1]!.lambdaMax}`);
+  assert.equal(r.sgdShadow!.lambdaMax, Math.max(r.checkpoints[0]!.shadow!.lambdaMax, sh.lambdaMax));
+  assert.equal(r.verdict.numbers.sharpnessBasis, 'sgd-shadow');
 });
 
 test('momentum-lab advise CLI: text and --json output, one-line config errors (built CLI)', (t) => {
