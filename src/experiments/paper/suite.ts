@@ -141,8 +141,12 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
             momentum: bs.momentum, form: 'pytorch', seed: 0, measureSamples: null, inputs: 'standardize',
           }, { ...probe, threads: 1 });
           points.push({ batch: row.batch, verdict: res.verdict, sgd: row.sgd, sgdm: row.sgdm, higherIsBetter: true });
-          probes.push({ batch: row.batch, eta, lambdaMax: res.lambdaMax, etaLambda: eta * res.lambdaMax, bNoise: res.verdict.numbers.bNoise ?? null, regime: res.verdict.regime, seconds: (performance.now() - t) / 1000 });
-          log(`      B = ${row.batch}: ${res.verdict.regime} (λ_max ${res.lambdaMax.toPrecision(3)}, ηλ_max ${(eta * res.lambdaMax).toPrecision(3)})`);
+          const sgdEtaLambda = res.verdict.numbers.sgdEtaLambdaMax;
+          probes.push({
+            batch: row.batch, eta, sgdmEtaLambda: eta * res.lambdaMax, sgdEtaLambda, bNoise: res.verdict.numbers.bNoise ?? null,
+            basis: res.verdict.numbers.sharpnessBasis, regime: res.verdict.regime, seconds: (performance.now() - t) / 1000,
+          });
+          log(`      B = ${row.batch}: ${res.verdict.regime} (ηλ_max along SGD at η: ${sgdEtaLambda?.toPrecision(3) ?? '—'}, along SGDM: ${(eta * res.lambdaMax).toPrecision(3)})`);
         }
         claims.push(advisorClaim(sweepAgreement(points, { floor: ACCURACY_FLOOR }), probes));
         log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
