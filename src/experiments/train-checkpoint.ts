@@ -24,6 +24,7 @@ export function snapshotToCheckpoint(s: TrainSnapshot, signature: string, meta: 
     meta: {
       ...meta, ...opt.meta, step: s.step, stream: s.stream, history: s.history, modelStateCount: s.modelState.length,
       epochLossSum: s.epochLossSum, epochLossCount: s.epochLossCount, trainSeconds: s.trainSeconds, samples: s.samples,
+      firstLoss: s.firstLoss,
     },
   };
 }
@@ -55,5 +56,6 @@ export function checkpointToSnapshot(d: CheckpointData, what = 'checkpoint'): Tr
     epochLossCount: num('epochLossCount'),
     trainSeconds: num('trainSeconds'),
     samples: num('samples'),
+    firstLoss: num('firstLoss'),
   };
 }

@@ -63,6 +63,11 @@ export interface TrainConfig {
   inputs?: 'standardize' | 'raw';
   /** Continue an interrupted run from a snapshot taken by `onCheckpoint` of a run with the same config. */
   resume?: TrainSnapshot;
+  /**
+   * Also call the run diverged when a minibatch loss exceeds this factor × the first step's loss (the sweep runner's
+   * `divergence.factor`); absent: only a non-finite loss counts.
+   */
+  divergenceFactor?: number;
   /** Call `hooks.onCheckpoint` every this many optimizer steps (0 or absent: never). */
   checkpointEvery?: number;
   /** Start from these parameters instead of the seeded initialisation (fine-tuning); length must match the model. */
@@ -115,6 +120,8 @@ export interface TrainSnapshot {
   epochLossCount: number;
   trainSeconds: number;
   samples: number;
+  /** Loss of step 0, the reference of `divergenceFactor`. */
+  firstLoss: number;
 }
 
 export interface TrainResult {
@@ -287,6 +294,9 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
   const every = config.checkpointEvery ?? 0;
   check(Number.isInteger(every) && every >= 0, 'checkpointEvery', `must be an integer ≥ 0, got ${every}`);
   let start = 0;
+  let firstLoss = NaN;
+  const factor = config.divergenceFactor;
+  check(factor === undefined || factor > 1, 'divergenceFactor', `must be > 1, got ${factor}`);
   const r = config.resume;
   // Dropout draws its masks from a generator the snapshot does not hold, so such a run could not continue exactly.
   check(!((every > 0 || r !== undefined) && spec.kind === 'mlp' && spec.dropout > 0), 'checkpointEvery', 'checkpoints of models with dropout are not supported (the dropout generator is not saved)');
@@ -302,7 +312,7 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
     if (state.buffer !== null) state.buffer.set(r.optimizer.buffer!);
     stream.setState(r.stream);
     history.push(...r.history.map((h) => ({ ...h })));
-    ({ epochLossSum, epochLossCount, trainSeconds, samples } = r);
+    ({ epochLossSum, epochLossCount, trainSeconds, samples, firstLoss } = r);
     start = r.step;
   }
 
@@ -318,7 +328,8 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
       samples += B;
     }
     samples += B;
-    if (!Number.isFinite(loss)) {
+    if (k === 0) firstLoss = loss;
+    if (!Number.isFinite(loss) || (factor !== undefined && loss > factor * firstLoss)) {
       trainSeconds += (performance.now() - t0) / 1000;
       diverged = true;
       divergedAtStep = k;
@@ -346,7 +357,7 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
     if (every > 0 && ((k + 1) % every === 0 || k + 1 === totalSteps) && hooks.onCheckpoint !== undefined) {
       hooks.onCheckpoint({
         step: k + 1, params, modelState: model.net.stateBuffers(), optimizer: state, stream: stream.getState(),
-        history, epochLossSum, epochLossCount, trainSeconds, samples,
+        history, epochLossSum, epochLossCount, trainSeconds, samples, firstLoss,
       });
     }
   }

@@ -8,7 +8,7 @@
  * them (tags `valid/*`, what the DeepOBS protocol tunes on); otherwise it evaluates the test split (tags `test/*`).
  * Checkpoints: every `checkpointEvery` steps the engine's snapshot (parameters, BatchNorm statistics, momentum buffer,
  * data position) is saved through ctx, and a killed run resumes from it bit-identically (train-checkpoint.ts).
- * Limit of the current engine: it stops only on a non-finite loss (divergence.factor is not applied).
+ * Divergence: a non-finite minibatch loss, or one above divergence.factor × the first step's loss.
  * The engine is imported lazily so the runner does not load the kernels unless a `train` run executes.
  */
 import { z } from 'zod';
@@ -71,6 +71,7 @@ export async function runTrain(config: ResolvedRunConfig, ctx: RunContext): Prom
     dataset: ds,
     model,
     checkpointEvery: ctx.checkpoint.every,
+    divergenceFactor: config.divergence.factor,
     ...(resumed === null ? {} : { resume: checkpointToSnapshot(resumed) }),
     optimizer: config.optimizer,
     batch: config.batchSize,
