@@ -18,17 +18,10 @@
  * (or `apt-get install -y libopenblas0-pthread`, which switches the system-wide libblas.so.3).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../src/util/package-root.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-}
-
-const root = repoRoot();
+const root = packageRoot();
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 const argv = process.argv.slice(2);
 const opt = (name: string, d: number): number => {

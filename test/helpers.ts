@@ -1,17 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../src/util/package-root.js';
 
 /** The repository root (the folder holding package.json), from either test/ (tsx) or dist/test/ (npm test). */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
+export const repoRoot = packageRoot;
 
 export function readFixture<T = unknown>(...parts: string[]): T {
   return JSON.parse(readFileSync(join(repoRoot(), 'test', 'fixtures', ...parts), 'utf8')) as T;

@@ -1,19 +1,10 @@
 /** Shared test helpers for test/experiments and test/report (no tests here). */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-/** The repository root: the nearest folder above this file holding package.json (works from src and dist). */
-export function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) {
-    const up = dirname(d);
-    if (up === d) throw new Error('package.json not found above the test file');
-    d = up;
-  }
-  return d;
-}
+export { repoRoot } from '../helpers.js';
+import { repoRoot } from '../helpers.js';
 
 /** `node` arguments that start the CLI: the built JS under dist, or the TS sources through tsx when tests run under tsx. */
 export function cliCommand(): string[] {

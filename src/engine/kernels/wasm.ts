@@ -12,13 +12,13 @@
  * assembly/kernels.ts), so results do not depend on the thread count. Small GEMMs run on the main thread alone.
  */
 import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { setFlagsFromString } from 'node:v8';
 import type { Kernels } from './api.js';
 import { convOutputSize } from './api.js';
+import { packageRoot } from '../../util/package-root.js';
 
 export type WasmVariant = 'simd' | 'relaxed';
 
@@ -102,16 +102,7 @@ interface KernelExports {
     a8: number, a9: number, ctl: number, gen: number, spin: number, waitAll: number): void;
 }
 
-/** The repository root: the nearest folder above this file holding package.json (works from src/ and dist/src/). */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`momentum-lab: package.json not found above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-}
+export { packageRoot };
 
 export function wasmPath(variant: WasmVariant): string {
   return join(packageRoot(), 'build', variant === 'relaxed' ? 'kernels-relaxed.wasm' : 'kernels.wasm');
