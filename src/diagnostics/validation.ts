@@ -6,7 +6,7 @@
  * 'borderline' makes no prediction: it is counted as an abstention, never as agreement.
  */
 import type { Regime, Verdict } from './verdict.js';
-import { summarize } from '../util/stats.js';
+import { differenceStandardError, differenceThreshold, summarize } from '../util/stats.js';
 
 /**
  * A difference counts as real when it exceeds SEED_NOISE_Z standard errors of the difference of the two seed means
@@ -62,8 +62,8 @@ export function seedSummary(values: readonly number[]): SeedSummary {
 export function outcomeOf(p: SweepPoint, rule: NoiseRule = {}): { outcome: Outcome; advantage: number; standardError: number; threshold: number } {
   const sign = p.higherIsBetter ? 1 : -1;
   const advantage = sign * (p.sgdm.mean - p.sgd.mean);
-  const standardError = Math.sqrt(p.sgd.std ** 2 / p.sgd.n + p.sgdm.std ** 2 / p.sgdm.n);
-  const threshold = Math.max((rule.z ?? SEED_NOISE_Z) * standardError, rule.floor ?? 0);
+  const standardError = differenceStandardError(p.sgd, p.sgdm);
+  const threshold = differenceThreshold(p.sgd, p.sgdm, rule.z ?? SEED_NOISE_Z, rule.floor ?? 0);
   const outcome: Outcome = advantage > threshold ? 'momentum-better' : advantage < -threshold ? 'sgd-better' : 'tie';
   return { outcome, advantage, standardError, threshold };
 }

@@ -13,3 +13,16 @@ export function summarize(values: readonly number[]): Summary {
   const ss = values.reduce((a, b) => a + (b - mean) ** 2, 0);
   return { mean, std: n > 1 ? Math.sqrt(ss / (n - 1)) : 0, n };
 }
+
+/** Standard error of the difference of two means (Welch): √(s₁²/n₁ + s₂²/n₂). */
+export function differenceStandardError(a: Summary, b: Summary): number {
+  return Math.sqrt((a.n > 0 ? a.std ** 2 / a.n : 0) + (b.n > 0 ? b.std ** 2 / b.n : 0));
+}
+
+/**
+ * The gap two seed means must exceed to count as different: z standard errors of the difference, floored by `floor`
+ * so that single-seed or zero-variance measurements are not told apart by a rounding-level gap.
+ */
+export function differenceThreshold(a: Summary, b: Summary, z: number, floor: number): number {
+  return Math.max(z * differenceStandardError(a, b), floor);
+}
