@@ -61,6 +61,13 @@ export interface ProbeOptions {
    * masks from the model's generator, so the SGDM run then differs from a run without the shadow.
    */
   shadowSgd?: boolean;
+  /**
+   * Also run a second coupled SGD shadow at η/2 — the next lr down on the factor-2 grid a sweep tunes on — so the
+   * verdict can tell "SGD at η is past its stability edge, but SGD re-tuned one grid step lower keeps up with SGDM"
+   * (momentum marginal) from "SGD fails at η and falls behind at η/2" (curvature-limited). Default: on with the
+   * shadow. Costs one more gradient per step and one more Lanczos run per checkpoint.
+   */
+  lowerShadow?: boolean;
   /** Top directions whose gradient variance is measured; default 3. */
   directions?: number;
   /** Microbatches per noise measurement and their size; defaults 16 and min(batch, 64). */
@@ -90,6 +97,8 @@ export interface ProbeCheckpoint {
    * is 2/η (SGDM's own λ_max adapts to SGDM's edge 2(1+β)/((1−β)η) instead).
    */
   shadow?: { measureLoss: number; lambdaMax: number };
+  /** The same for the shadow at η/2 (when it runs and has not diverged). */
+  lowerShadow?: { measureLoss: number; lambdaMax: number };
   seconds: number;
 }
 
@@ -103,17 +112,72 @@ export interface ProbeResult {
   initialMeasureLoss: number;
   checkpoints: ProbeCheckpoint[];
   /** The coupled SGD run at η, or null when not run. */
-  sgdShadow: {
-    eta: number; diverged: boolean; divergedAtStep: number | null; measureLoss: number; sgdmMeasureLoss: number;
-    /** λ_max along the shadow's own trajectory: the largest over the checkpoints it reached (null if none). */
-    lambdaMax: number | null;
-  } | null;
+  sgdShadow: ShadowSummary | null;
+  /** The coupled SGD run at η/2 (see ProbeOptions.lowerShadow), or null when not run. */
+  sgdShadowLower: ShadowSummary | null;
   /** λ_max used by the verdict: the largest along the probe (sharpness rises during training). */
   lambdaMax: number;
   /** Noise averaged over the second half of the checkpoints (ratio of averages, McCandlish et al. A.1). */
   noise: NoiseEstimate | null;
   paramCount: number;
   verdict: Verdict;
+}
+
+export interface ShadowSummary {
+  eta: number; diverged: boolean; divergedAtStep: number | null; measureLoss: number; sgdmMeasureLoss: number;
+  /** λ_max along the shadow's own trajectory: the largest over the checkpoints it reached (null if none). */
+  lambdaMax: number | null;
+}
+
+/** One coupled plain-SGD run at lr η on the probe's minibatches (common random numbers with the main run). */
+class SgdShadow {
+  readonly cfg: OptimizerConfig;
+  readonly params: FloatBuffer;
+  private readonly grads: FloatBuffer;
+  private readonly state: ReturnType<typeof initOptimizer>;
+  diverged = false;
+  divergedAt: number | null = null;
+  private first = NaN;
+  readonly seen: { measureLoss: number; lambdaMax: number }[] = [];
+
+  constructor(readonly eta: number, problem: ProbeProblem) {
+    this.cfg = optimizerConfig({ form: 'sgd', lr: eta });
+    this.params = problem.params.slice();
+    this.grads = problem.grads.slice();
+    this.state = initOptimizer(this.cfg, this.params.length);
+  }
+
+  /** One step on the minibatch the main run just used; divergence as for the main run (non-finite or 1e6×). */
+  step(k: number, problem: ProbeProblem): void {
+    if (this.diverged) return;
+    const sl = problem.lastBatchGradAt(this.params, this.grads);
+    if (k === 0) this.first = sl;
+    if (!Number.isFinite(sl) || sl > 1e6 * Math.max(this.first, 1e-12)) {
+      this.diverged = true;
+      this.divergedAt = k;
+    } else {
+      optimizerStep(this.cfg, this.params, this.grads, this.state);
+    }
+  }
+
+  /** Measurement-batch loss and λ_max at the shadow's own parameters (undefined once it diverged). */
+  measure(grad: GradFn, lanczosSteps: number, seed: number): { measureLoss: number; lambdaMax: number } | undefined {
+    if (this.diverged) return undefined;
+    const n = this.params.length;
+    const th = Float64Array.from(this.params);
+    const sl = lanczos(finiteDifferenceHvp(grad, th).hvp, n, { steps: lanczosSteps, seed, vectors: 1 });
+    const at = { measureLoss: Number(grad(th, new Float64Array(n)) ?? NaN), lambdaMax: sl.top.value };
+    this.seen.push(at);
+    return at;
+  }
+
+  summary(lossAt: (p: FloatBuffer) => number, initialMeasureLoss: number, sgdmLoss: number): ShadowSummary {
+    const loss = this.diverged ? Infinity : lossAt(this.params);
+    // "Did not train" counts as diverged for a shadow too, as for the main run.
+    const diverged = this.diverged || !(loss < initialMeasureLoss);
+    const lams = this.seen.flatMap((c) => (Number.isFinite(c.lambdaMax) ? [c.lambdaMax] : []));
+    return { eta: this.eta, diverged, divergedAtStep: this.divergedAt, measureLoss: loss, sgdmMeasureLoss: sgdmLoss, lambdaMax: lams.length > 0 ? Math.max(...lams) : null };
+  }
 }
 
 /** Runs the probe and returns the measurements and the verdict. */
@@ -138,8 +202,10 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
   const initialMeasureLoss = measurementLoss();
   const initialParams = problem.params.slice();
 
-  // Set below when the coupled SGD shadow runs; read by `measure`.
-  let shadowRef: { params: FloatBuffer; diverged: () => boolean } | null = null;
+  const useShadow = (o.shadowSgd ?? true) && opt.form !== 'sgd' && opt.momentum > 0;
+  const eta = effectiveRates(opt.lr, opt.momentum, opt.form).eta;
+  const shadow = useShadow ? new SgdShadow(eta, problem) : null;
+  const lower = useShadow && (o.lowerShadow ?? true) ? new SgdShadow(eta / 2, problem) : null;
   const measure = (step: number): void => {
     const t0 = performance.now();
     const { grad } = problem.measurementGrad();
@@ -167,33 +233,20 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
       const v = p.reduce((a, x) => a + (x - mean) ** 2, 0) / (p.length - 1);
       return { lambda: lz.values[i]!, variance: v * mbSize };
     });
-    let shadowAt: ProbeCheckpoint['shadow'];
-    if (shadowRef !== null && !shadowRef.diverged()) {
-      const sp = shadowRef.params;
-      const th = Float64Array.from(sp);
-      const sl = lanczos(finiteDifferenceHvp(grad, th).hvp, n, { steps: o.lanczosSteps ?? 12, seed: (o.seed ?? 1) + step + 7919, vectors: 1 });
-      shadowAt = { measureLoss: Number(grad(th, new Float64Array(n)) ?? NaN), lambdaMax: sl.top.value };
-    }
+    const shadowAt = shadow?.measure(grad, o.lanczosSteps ?? 12, (o.seed ?? 1) + step + 7919);
+    const lowerAt = lower?.measure(grad, o.lanczosSteps ?? 12, (o.seed ?? 1) + step + 7927);
     checkpoints.push({
       step, loss: lossCount > 0 ? lossSum / lossCount : firstLoss, measureLoss, lambdaMax: lz.top.value, lambdaResidual: lz.top.residual, lambdaCheck,
       lambdaReliable: Math.abs(lambdaCheck - lz.top.value) <= 1e-3 * Math.abs(lz.top.value) + lz.top.residual,
       noise: { gradNormSq: noise.gradNormSq, traceSigma: noise.traceSigma, bNoise: noise.bNoise }, directions,
       ...(shadowAt !== undefined ? { shadow: shadowAt } : {}),
+      ...(lowerAt !== undefined ? { lowerShadow: lowerAt } : {}),
       seconds: (performance.now() - t0) / 1000,
     });
     lossSum = 0;
     lossCount = 0;
     o.onCheckpoint?.(checkpoints[checkpoints.length - 1]!);
   };
-
-  const useShadow = (o.shadowSgd ?? true) && opt.form !== 'sgd' && opt.momentum > 0;
-  const eta = effectiveRates(opt.lr, opt.momentum, opt.form).eta;
-  const sgdCfg = optimizerConfig({ form: 'sgd', lr: eta });
-  const shadow = useShadow ? problem.params.slice() : null;
-  const shadowGrads = useShadow ? problem.grads.slice() : null;
-  const shadowState = initOptimizer(sgdCfg, n);
-  let shadowDiverged = false, shadowDivergedAt: number | null = null, shadowFirst = NaN;
-  if (shadow !== null) shadowRef = { params: shadow, diverged: () => shadowDiverged };
 
   if (at.has(0)) measure(0);
   for (let k = 0; k < o.steps; k++) {
@@ -208,17 +261,9 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
     lossSum += loss;
     lossCount++;
     optimizerStep(opt, problem.params, problem.grads, state);
-    // The shadow's gradient may reuse the model's gradient buffer, so it runs after SGDM's step has consumed it.
-    if (shadow !== null && !shadowDiverged) {
-      const sl = problem.lastBatchGradAt(shadow, shadowGrads!);
-      if (k === 0) shadowFirst = sl;
-      if (!Number.isFinite(sl) || sl > 1e6 * Math.max(shadowFirst, 1e-12)) {
-        shadowDiverged = true;
-        shadowDivergedAt = k;
-      } else {
-        optimizerStep(sgdCfg, shadow, shadowGrads!, shadowState);
-      }
-    }
+    // A shadow's gradient may reuse the model's gradient buffer, so the shadows run after SGDM's step has consumed it.
+    shadow?.step(k, problem);
+    lower?.step(k, problem);
     if (at.has(k + 1)) measure(k + 1);
   }
   // Diverged before the first checkpoint: measure at the initial parameters so the verdict has a λ_max.
@@ -230,19 +275,11 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
   // (PAPER.md §6 T5 at B = 8, η = 0.25 hovers at and above its initial loss rather than overflowing).
   const lastLoss = checkpoints.length > 0 ? checkpoints[checkpoints.length - 1]!.measureLoss : NaN;
   const lossIncreased = !diverged && o.steps > 0 && Number.isFinite(lastLoss) && lastLoss >= initialMeasureLoss;
-  let sgdShadow: ProbeResult['sgdShadow'] = null;
-  if (shadow !== null) {
-    const { grad } = problem.measurementGrad();
-    const lossAt = (p: FloatBuffer): number => Number(grad(p instanceof Float32Array ? Float64Array.from(p) : p, new Float64Array(n)) ?? NaN);
-    const shadowLoss = shadowDiverged ? Infinity : lossAt(shadow);
-    // "Did not train" counts as diverged for the shadow too, as for the main run.
-    if (!shadowDiverged && !(shadowLoss < initialMeasureLoss)) shadowDiverged = true;
-    const shadowLambdas = checkpoints.flatMap((c) => (c.shadow !== undefined && Number.isFinite(c.shadow.lambdaMax) ? [c.shadow.lambdaMax] : []));
-    sgdShadow = {
-      eta, diverged: shadowDiverged, divergedAtStep: shadowDivergedAt, measureLoss: shadowLoss, sgdmMeasureLoss: diverged ? Infinity : lastLoss,
-      lambdaMax: shadowLambdas.length > 0 ? Math.max(...shadowLambdas) : null,
-    };
-  }
+  const { grad: measureGrad } = problem.measurementGrad();
+  const lossAt = (p: FloatBuffer): number => Number(measureGrad(p instanceof Float32Array ? Float64Array.from(p) : p, new Float64Array(n)) ?? NaN);
+  const sgdmLoss = diverged ? Infinity : lastLoss;
+  const sgdShadow = shadow?.summary(lossAt, initialMeasureLoss, sgdmLoss) ?? null;
+  const sgdShadowLower = lower?.summary(lossAt, initialMeasureLoss, sgdmLoss) ?? null;
   const lambdaMax = checkpoints.length > 0 ? Math.max(...checkpoints.map((c) => c.lambdaMax)) : NaN;
   const late = checkpoints.slice(Math.floor(checkpoints.length / 2));
   let noise: NoiseEstimate | null = null;
@@ -260,14 +297,20 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
     ...(last !== undefined && Number.isFinite(last.loss) ? { loss: last.loss } : {}),
     ...(last !== undefined ? { directions: last.directions } : {}),
     diverged: diverged || lossIncreased,
-    ...(sgdShadow !== null ? { sgdProbe: { diverged: sgdShadow.diverged, loss: sgdShadow.measureLoss, sgdmLoss: sgdShadow.sgdmMeasureLoss, ...(sgdShadow.lambdaMax !== null ? { lambdaMax: sgdShadow.lambdaMax } : {}) } } : {}),
+    ...(sgdShadow !== null ? {
+      sgdProbe: {
+        diverged: sgdShadow.diverged, loss: sgdShadow.measureLoss, sgdmLoss: sgdShadow.sgdmMeasureLoss,
+        ...(sgdShadow.lambdaMax !== null ? { lambdaMax: sgdShadow.lambdaMax } : {}),
+        ...(sgdShadowLower !== null ? { lower: { eta: sgdShadowLower.eta, diverged: sgdShadowLower.diverged, loss: sgdShadowLower.measureLoss, ...(sgdShadowLower.lambdaMax !== null ? { lambdaMax: sgdShadowLower.lambdaMax } : {}) } } : {}),
+      },
+    } : {}),
   });
   const shaky = checkpoints.filter((c) => !c.lambdaReliable);
   if (shaky.length > 0) {
     verdict.reasons.push(`warning: λ_max at step(s) ${shaky.map((c) => `${c.step} (${c.lambdaMax.toPrecision(4)} vs ${c.lambdaCheck.toPrecision(4)} at a 10× step)`).join(', ')} disagrees between difference steps — likely a ReLU/max-pool kink crossing; rerun with another seed or more measurement samples`);
   }
   if (lossIncreased) verdict.reasons.push(`the measurement-batch loss went from ${initialMeasureLoss.toPrecision(4)} to ${lastLoss.toPrecision(4)} over the probe`);
-  return { problem: problem.name, steps: o.steps, diverged, divergedAtStep, lossIncreased, initialMeasureLoss, checkpoints, sgdShadow, lambdaMax, noise, paramCount: n, verdict };
+  return { problem: problem.name, steps: o.steps, diverged, divergedAtStep, lossIncreased, initialMeasureLoss, checkpoints, sgdShadow, sgdShadowLower, lambdaMax, noise, paramCount: n, verdict };
 }
 
 /** Epoch-wise seeded permutation sampler over n examples. */

@@ -139,7 +139,15 @@ export interface AdviceInput {
    * measured along the SGD run's own trajectory (the largest over its checkpoints). With `lambdaMax` the regime is
    * decided by the shadow (see the module comment); without it, by `lambdaMax` of the config's own run.
    */
-  sgdProbe?: { diverged: boolean; loss: number; sgdmLoss: number; lambdaMax?: number };
+  sgdProbe?: {
+    diverged: boolean; loss: number; sgdmLoss: number; lambdaMax?: number;
+    /**
+     * A second coupled SGD run one factor-2 grid step lower (η/2): consulted only when SGD at η is past its edge.
+     * Stable there (η/2·λ < 2 along its own trajectory) and keeping up with SGDM at η → momentum is marginal: SGD
+     * re-tuned one grid step down does the same job.
+     */
+    lower?: { eta: number; diverged: boolean; loss: number; lambdaMax?: number };
+  };
 }
 
 export interface StationarySplit {
@@ -290,11 +298,23 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
       ? `coupled probe: SGD at η = ${fmt(eta)} diverged or did not train on the same batches, SGDM trained (loss ${fmt(s.sgdmLoss)})`
       : `coupled probe: SGD at η = ${fmt(eta)} reached loss ${fmt(s.loss)} vs SGDM ${fmt(s.sgdmLoss)} on the same batches (${gap >= 0 ? '+' : ''}${fmt(100 * gap, 2)}%); along its own trajectory λ_max = ${fmt(sgdLambda!)}, ηλ = ${fmt(el!)} (SGD's edge: 2)`);
     if (etaLambda >= sgdmLimit) reasons.push(`SGDM's own λ_max = ${fmt(m.lambdaMax)} reached ηλ = ${fmt(etaLambda)} ≥ its edge ${fmt(sgdmLimit)} during the probe yet SGDM trained (a catapult: sharpness falls back after the spike)`);
-    if (s.diverged) {
-      return { regime: 'curvature-limited', recommendation: `curvature-limited — keep momentum: SGD at η = ${fmt(eta)} diverged in the coupled probe while SGDM(β=${beta}) trained (SGD would need a smaller lr)` };
-    }
-    if (el! >= SGD_STABILITY_LIMIT) {
-      return { regime: 'curvature-limited', recommendation: `curvature-limited — keep momentum: SGD at η = ${fmt(eta)} reached ηλ_max = ${fmt(el!)} ≥ 2 along its own trajectory (at or past its edge of stability; loss ${fmt(s.loss)} vs SGDM ${fmt(s.sgdmLoss)}), while SGDM(β=${beta}) is stable up to ${fmt(sgdmLimit)}` };
+    if (s.diverged || el! >= SGD_STABILITY_LIMIT) {
+      const atEta = s.diverged
+        ? `SGD at η = ${fmt(eta)} diverged in the coupled probe while SGDM(β=${beta}) trained`
+        : `SGD at η = ${fmt(eta)} reached ηλ_max = ${fmt(el!)} ≥ 2 along its own trajectory (at or past its edge of stability; loss ${fmt(s.loss)} vs SGDM ${fmt(s.sgdmLoss)}), while SGDM(β=${beta}) is stable up to ${fmt(sgdmLimit)}`;
+      const lo = s.lower;
+      if (lo === undefined) return { regime: 'curvature-limited', recommendation: `curvature-limited — keep momentum: ${atEta}` };
+      // SGD past its edge at η: would SGD re-tuned one grid step lower do SGDM's job? Same batches, same start.
+      const loGap = lo.diverged ? Infinity : (lo.loss - s.sgdmLoss) / Math.abs(s.sgdmLoss);
+      const loEl = lo.lambdaMax === undefined ? null : lo.eta * lo.lambdaMax;
+      reasons.push(lo.diverged
+        ? `coupled probe one grid step lower: SGD at η/2 = ${fmt(lo.eta)} diverged or did not train too`
+        : `coupled probe one grid step lower: SGD at η/2 = ${fmt(lo.eta)} reached loss ${fmt(lo.loss)} vs SGDM ${fmt(s.sgdmLoss)} at η (${loGap >= 0 ? '+' : ''}${fmt(100 * loGap, 2)}%)${loEl === null ? '' : `, ηλ_max = ${fmt(loEl)} along its own trajectory`}`);
+      if (loEl !== null && loEl < SGD_STABILITY_LIMIT && loGap <= SGD_KEEPS_UP_TOLERANCE) {
+        return { regime: 'noise-dominated', recommendation: `momentum has marginal value here — ${atEta}, but SGD one grid step lower keeps up: use SGD at lr η/2 = ${fmt(lo.eta)} (${loGap >= 0 ? '+' : ''}${fmt(100 * loGap, 2)}% loss vs SGDM over the probe, stable at ηλ_max = ${fmt(loEl)}) and save ${formatBytes(memoryBytesSaved)}` };
+      }
+      const why = lo.diverged ? 'diverged too' : loEl !== null && loEl >= SGD_STABILITY_LIMIT ? `is past its edge too (ηλ_max = ${fmt(loEl)})` : `fell ${fmt(100 * loGap, 2)}% behind`;
+      return { regime: 'curvature-limited', recommendation: `curvature-limited — keep momentum: ${atEta}; SGD at η/2 = ${fmt(lo.eta)} ${why}` };
     }
     if (gap > SGD_KEEPS_UP_TOLERANCE) {
       return { regime: 'curvature-limited', recommendation: `curvature-limited — keep momentum: SGD at η = ${fmt(eta)} stayed stable (ηλ_max = ${fmt(el!)} < 2) but fell ${fmt(100 * gap, 2)}% behind SGDM on the same batches` };

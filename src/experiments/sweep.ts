@@ -146,24 +146,50 @@ function makePool(store: ResultsStore, workers: number, ckptDir: string, delay: 
   return pool;
 }
 
+function openPool(store: ResultsStore, opts: SweepOptions, configWorkers: number | undefined): ReturnType<typeof makePool> {
+  const workers = opts.workers ?? configWorkers ?? availableParallelism();
+  const envDelay = Number(process.env.MOMENTUM_LAB_STEP_DELAY_MS ?? 0);
+  const delay = opts.stepDelayMs ?? (Number.isFinite(envDelay) ? envDelay : 0);
+  return makePool(store, workers, opts.checkpointDir ?? `${store.path}.ckpt`, delay, opts.onProgress);
+}
+
+function registerRuns(store: ResultsStore, s: SweepConfig, ps: PlannedRun[], phase: string): void {
+  for (const p of ps) store.ensureRun(p.hash, p.config, runRecord(p.config));
+  store.recordSweep(s.name, s, ps.map((p) => ({ hash: p.hash, phase, labels: p.labels as unknown as Record<string, unknown> })));
+}
+
+/**
+ * Runs (or resumes) several grid sweeps (no tuning protocol) on one worker pool, so that small sweeps — three seeds
+ * of one setting each — keep every worker busy instead of waiting for each other. Returns each sweep's planned runs.
+ */
+export async function runGridSweeps(inputs: (SweepConfigInput | SweepConfig)[], opts: SweepOptions): Promise<PlannedRun[][]> {
+  const parsed = inputs.map((i) => parseSweepConfig(i));
+  for (const s of parsed) if (s.protocol.tune) throw new Error(`runGridSweeps: sweep ${s.name} has protocol.tune; use runSweep`);
+  const store = typeof opts.db === 'string' ? new ResultsStore(opts.db) : opts.db;
+  const pool = openPool(store, opts, parsed[0]?.workers);
+  try {
+    const planned = parsed.map((s) => expandGrid(s));
+    parsed.forEach((s, i) => registerRuns(store, s, planned[i]!, 'grid'));
+    const seen = new Set<string>();
+    await pool.run(planned.flat().filter((p) => !seen.has(p.hash) && seen.add(p.hash) !== undefined), 'grid');
+    return planned;
+  } finally {
+    await pool.close();
+    if (typeof opts.db === 'string') store.close();
+  }
+}
+
 /** Runs (or resumes) a sweep; idempotent by config hash. */
 export async function runSweep(input: SweepConfigInput | SweepConfig, opts: SweepOptions): Promise<SweepResult> {
   const s = parseSweepConfig(input);
   const store = typeof opts.db === 'string' ? new ResultsStore(opts.db) : opts.db;
-  const workers = opts.workers ?? s.workers ?? availableParallelism();
-  const ckptDir = opts.checkpointDir ?? `${store.path}.ckpt`;
-  const envDelay = Number(process.env.MOMENTUM_LAB_STEP_DELAY_MS ?? 0);
-  const delay = opts.stepDelayMs ?? (Number.isFinite(envDelay) ? envDelay : 0);
-  const pool = makePool(store, workers, ckptDir, delay, opts.onProgress);
+  const pool = openPool(store, opts, s.workers);
   const runs: SweepRunResult[] = [];
   let selections: Selection[] = [];
   try {
     const phase1 = s.protocol.tune ? 'tune' : 'grid';
     const planned = expandGrid(s);
-    const register = (ps: PlannedRun[], phase: string): void => {
-      for (const p of ps) store.ensureRun(p.hash, p.config, runRecord(p.config));
-      store.recordSweep(s.name, s, ps.map((p) => ({ hash: p.hash, phase, labels: p.labels as unknown as Record<string, unknown> })));
-    };
+    const register = (ps: PlannedRun[], phase: string): void => registerRuns(store, s, ps, phase);
     register(planned, phase1);
     const st1 = await pool.run(planned, phase1);
     for (const p of planned) runs.push({ hash: p.hash, phase: phase1, status: st1.get(p.hash) ?? 'queued', labels: p.labels });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { exportRuns, ResultsStore, runSweep, type SweepConfigInput } from '../../src/experiments/index.js';
+import { exportRuns, ResultsStore, runGridSweeps, runSweep, type SweepConfigInput } from '../../src/experiments/index.js';
 import { tempDir } from './helpers.js';
 
 const sweep: SweepConfigInput = {
@@ -117,4 +117,34 @@ test('a protocol metric the task never logs is a one-line error naming the logge
   const d = tempDir('store');
   await assert.rejects(runSweep({ ...sweep, grid: { lr: [0.1] }, protocol: { tune: true, metric: 'valid/acc' } }, { db: join(d, 'r.db'), workers: 0 }),
     /protocol\.metric: valid\/acc was not logged by these runs \(logged: .*valid\/accuracy/);
+});
+
+test('runGridSweeps: several sweeps share one pool, each gets its own planned runs, shared runs execute once', async () => {
+  const d = tempDir('grids');
+  const db = join(d, 'r.db');
+  const a: SweepConfigInput = { ...sweep, name: 'a', grid: { form: ['sgd'], lr: [0.1], seed: [0, 1, 2] } };
+  const b: SweepConfigInput = { ...sweep, name: 'b', grid: { form: ['pytorch'], momentum: [0.9], lr: [0.1], seed: [0, 1, 2] } };
+  // c repeats a's seed 0: the same config hash, so it must run once and be reported to both sweeps.
+  const c: SweepConfigInput = { ...sweep, name: 'c', grid: { form: ['sgd'], lr: [0.1], seed: [0] } };
+  const planned = await runGridSweeps([a, b, c], { db, workers: 2 });
+  assert.deepEqual(planned.map((p) => p.length), [3, 3, 1]);
+  assert.equal(planned[2]![0]!.hash, planned[0]![0]!.hash);
+  const s = new ResultsStore(db);
+  const all = new Set(planned.flat().map((p) => p.hash));
+  assert.equal(all.size, 6);
+  for (const h of all) {
+    const r = s.getRun(h)!;
+    assert.equal(r.status, 'done');
+    assert.equal(r.attempts, 1);
+  }
+  // Same results as running each sweep on its own, and nothing left to do on a second call.
+  const alone = await runSweep(b, { db: join(d, 'alone.db'), workers: 0 });
+  assert.deepEqual(alone.runs.map((r) => r.hash), planned[1]!.map((p) => p.hash));
+  const again = await runSweep(a, { db: s, workers: 0 });
+  assert.equal(again.executed, 0);
+  s.close();
+});
+
+test('runGridSweeps refuses a tuning sweep (its final phase needs runSweep)', async () => {
+  await assert.rejects(runGridSweeps([{ ...sweep, protocol: { tune: true } }], { db: join(tempDir('grids2'), 'r.db'), workers: 0 }), /protocol\.tune; use runSweep/);
 });

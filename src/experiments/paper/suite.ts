@@ -14,11 +14,11 @@ import { buildModel, parseModelSpec } from '../../nn/models.js';
 import { parseSweepConfig, type SweepConfigInput } from '../config.js';
 import { expandGrid, selectBest, type PlannedRun } from '../grid.js';
 import { ResultsStore, type RunRow } from '../store.js';
-import { runSweep, type SweepProgress } from '../sweep.js';
+import { runGridSweeps, runSweep, type SweepProgress } from '../sweep.js';
 import { ACCURACY_FLOOR, advisorClaim, batchSizeClaim, fineTuneClaim, memoryClaim, svagClaim, theoryClaim, type Claim, type PairRow } from './claims.js';
 import { adviseConfig } from '../../diagnostics/advise.js';
 import { sweepAgreement, type SweepPoint } from '../../diagnostics/validation.js';
-import { paperPlan, type PaperMode, type PaperPlan } from './plan.js';
+import { modelLabel, paperPlan, type PaperMode, type PaperPlan, type PlanModel } from './plan.js';
 import { summarize } from './stats.js';
 
 export interface PaperOptions {
@@ -82,19 +82,20 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
   const claims: Claim[] = [];
   const details: PaperResult['details'] = { batchSelections: [], svagEta: null, fineTuneShift: null, fineTuneSelections: [], theory: [], seconds: 0 };
   const classes = 10;
+  const sweepOpts = { db: store, ...(o.workers === undefined ? {} : { workers: o.workers }), ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }) };
   const sweep = async (cfg: SweepConfigInput): Promise<PlannedRun[]> => {
     const parsed = parseSweepConfig(cfg);
-    await runSweep(parsed, { db: store, ...(o.workers === undefined ? {} : { workers: o.workers }), ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }) });
+    await runSweep(parsed, sweepOpts);
     return expandGrid(parsed);
   };
-  const trainParams = (model: string, epochs: number, validation: number): Record<string, unknown> => ({ dataset, model, epochs, validation, threads: 1 });
+  const trainParams = (model: PlanModel, epochs: number, validation: number): Record<string, unknown> => ({ dataset, model, epochs, validation, threads: 1 });
 
   try {
     // ---- 1. batch-size sweep -------------------------------------------------------------------------------
     const bs = plan.batchSweep;
     const bestEta = new Map<string, number>();
     if (!skip.has('batch-size')) {
-      log(`[1/5] batch-size sweep: ${bs.model} on ${dataset}, B ∈ {${bs.batches.join(', ')}}, ${bs.lr.num} effective lrs × SGD/SGDM, then ${bs.finalSeeds.length} seeds at the best lr`);
+      log(`[1/5] batch-size sweep: ${modelLabel(bs.model)} on ${dataset}, B ∈ {${bs.batches.join(', ')}}, ${bs.lr.num} effective lrs × SGD/SGDM, then ${bs.finalSeeds.length} seeds at the best lr`);
       const tuneCfg: SweepConfigInput = {
         name: 'paper/batch-size/tune', task: 'train',
         base: { params: trainParams(bs.model, bs.epochs, bs.validation), optimizer: { form: 'pytorch', lr: 0.1 }, batchSize: bs.batches[0]! },
@@ -105,23 +106,31 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
       const planned = await sweep(tuneCfg);
       const rows = new Map(planned.map((p) => [p.hash, store.getRun(p.hash)!]));
       const selections = selectBest(planned, rows, parseSweepConfig({ ...tuneCfg, protocol: { tune: true, metric: 'valid/accuracy', mode: 'max', select: 'final' } }));
-      const pairs = new Map<number, Partial<PairRow>>();
+      // All final runs (3 seeds of each selection) go to one worker pool, so no worker waits for a lone third seed.
+      const finalCfgs: SweepConfigInput[] = [];
+      const finalKeys: { opt: 'sgd' | 'sgdm'; batch: number }[] = [];
       for (const sel of selections) {
         const l = planned.find((p) => p.labels.setting === sel.setting)!.labels;
         const opt = l.form === 'sgd' ? 'sgd' : 'sgdm';
         bestEta.set(`${opt}/${l.batchSize}`, sel.effectiveLr);
         details.batchSelections.push({ optimizer: opt, batch: l.batchSize, eta: sel.effectiveLr, validAccuracy: sel.score });
-        const finals = await sweep({
+        finalKeys.push({ opt, batch: l.batchSize });
+        finalCfgs.push({
           name: 'paper/batch-size/final', task: 'train',
           base: { params: trainParams(bs.model, bs.epochs, 0), optimizer: { form: l.form, lr: 0.1 }, batchSize: l.batchSize },
           grid: { form: [l.form as 'sgd'], momentum: [l.momentum], lr: [sel.gridLr], batchSize: [l.batchSize], seed: bs.finalSeeds },
           lrAxis: 'effective',
         });
-        const accs = finals.map((p) => finalAccuracy(store.getRun(p.hash), 'test/accuracy', classes)).filter((v): v is number => v !== null);
-        const pr = pairs.get(l.batchSize) ?? {};
-        pr[opt] = summarize(accs);
-        pairs.set(l.batchSize, pr);
       }
+      const finals = await runGridSweeps(finalCfgs, sweepOpts);
+      const pairs = new Map<number, Partial<PairRow>>();
+      finals.forEach((runs, i) => {
+        const { opt, batch } = finalKeys[i]!;
+        const accs = runs.map((p) => finalAccuracy(store.getRun(p.hash), 'test/accuracy', classes)).filter((v): v is number => v !== null);
+        const pr = pairs.get(batch) ?? {};
+        pr[opt] = summarize(accs);
+        pairs.set(batch, pr);
+      });
       const claimRows = [...pairs.entries()].filter(([, p]) => p.sgd !== undefined && p.sgdm !== undefined).map(([batch, p]) => ({ batch, sgd: p.sgd!, sgdm: p.sgdm! }));
       claims.push(batchSizeClaim(claimRows));
       log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
@@ -142,8 +151,12 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
           }, { ...probe, threads: 1 });
           points.push({ batch: row.batch, verdict: res.verdict, sgd: row.sgd, sgdm: row.sgdm, higherIsBetter: true });
           const sgdEtaLambda = res.verdict.numbers.sgdEtaLambdaMax;
+          const lo = res.sgdShadowLower;
+          const gapOf = (loss: number | undefined): number | null => (loss === undefined || !Number.isFinite(loss) || res.sgdShadow === null ? null : (loss - res.sgdShadow.sgdmMeasureLoss) / Math.abs(res.sgdShadow.sgdmMeasureLoss));
           probes.push({
-            batch: row.batch, eta, sgdmEtaLambda: eta * res.lambdaMax, sgdEtaLambda, bNoise: res.verdict.numbers.bNoise ?? null,
+            batch: row.batch, eta, sgdmEtaLambda: eta * res.lambdaMax, sgdEtaLambda, sgdLossGap: gapOf(res.sgdShadow?.measureLoss),
+            sgdHalfEtaLambda: lo === null || lo.lambdaMax === null ? null : lo.eta * lo.lambdaMax, sgdHalfLossGap: lo === null || lo.diverged ? null : gapOf(lo.measureLoss),
+            bNoise: res.verdict.numbers.bNoise ?? null,
             basis: res.verdict.numbers.sharpnessBasis, regime: res.verdict.regime, seconds: (performance.now() - t) / 1000,
           });
           log(`      B = ${row.batch}: ${res.verdict.regime} (ηλ_max along SGD at η: ${sgdEtaLambda?.toPrecision(3) ?? '—'}, along SGDM: ${(eta * res.lambdaMax).toPrecision(3)})`);
