@@ -21,6 +21,11 @@ export interface Layer {
   backward(dy: Buf, n: number): Buf;
   /** Non-trainable state (BatchNorm running statistics), for checkpoints and tests. */
   stateBuffers(): Buf[];
+  /**
+   * Layer-private generators (dropout masks), in a fixed order, so a checkpoint can save and restore their states
+   * (`Rng.getState`/`setState`); absent or empty for a layer that draws nothing.
+   */
+  generators?(): Rng[];
 }
 
 export interface BuildContext {
@@ -62,6 +67,9 @@ abstract class Base implements Layer {
   abstract forward(x: Buf, n: number, train: boolean): Buf;
   abstract backward(dy: Buf, n: number): Buf;
   stateBuffers(): Buf[] {
+    return [];
+  }
+  generators(): Rng[] {
     return [];
   }
 }
@@ -682,6 +690,9 @@ export class Dropout extends Base {
     for (let i = 0; i < m; i++) { const k = this.rng.uniform() >= this.p ? scale : 0; mask[i] = k; y[i] = x[i]! * k; }
     return y;
   }
+  override generators(): Rng[] {
+    return [this.rng];
+  }
   backward(dy: Buf, n: number): Buf {
     if (!this.lastTrain) return dy;
     const dx = this.dx, mask = this.mask, m = n * this.inSize;
@@ -912,6 +923,7 @@ export class Sequential implements Layer {
     return g;
   }
   stateBuffers(): Buf[] { return this.layers.flatMap((l) => l.stateBuffers()); }
+  generators(): Rng[] { return this.layers.flatMap((l) => l.generators?.() ?? []); }
 }
 
 /**
@@ -959,5 +971,8 @@ export class Residual extends Base {
   }
   override stateBuffers(): Buf[] {
     return [...this.main.stateBuffers(), ...(this.shortcut?.stateBuffers() ?? [])];
+  }
+  override generators(): Rng[] {
+    return [...(this.main.generators?.() ?? []), ...(this.shortcut?.generators?.() ?? [])];
   }
 }

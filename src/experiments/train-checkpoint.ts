@@ -23,6 +23,8 @@ export function snapshotToCheckpoint(s: TrainSnapshot, signature: string, meta: 
     buffers,
     meta: {
       ...meta, ...opt.meta, step: s.step, stream: s.stream, history: s.history, modelStateCount: s.modelState.length,
+      // Plain numbers: sfc32 words are 32-bit integers and the cached normal is a double, both exact in JSON.
+      ...(s.generatorStates === undefined ? {} : { generatorStates: s.generatorStates.map((g) => [...g]) }),
       epochLossSum: s.epochLossSum, epochLossCount: s.epochLossCount, trainSeconds: s.trainSeconds, samples: s.samples,
       firstLoss: s.firstLoss,
     },
@@ -45,10 +47,17 @@ export function checkpointToSnapshot(d: CheckpointData, what = 'checkpoint'): Tr
     return b;
   });
   const buf = d.buffers['optimizer.buffer'];
+  // Absent in checkpoints written before generator states were saved: the engine accepts that for models without
+  // random layers and refuses it for a model with dropout.
+  const gen = m.generatorStates;
+  if (gen !== undefined && !(Array.isArray(gen) && gen.every((g) => Array.isArray(g) && g.every((v) => typeof v === 'number' && Number.isFinite(v))))) {
+    throw new UserError(`${what} has malformed generatorStates (expected arrays of numbers)`);
+  }
   return {
     step: num('step'),
     params,
     modelState,
+    ...(gen === undefined ? {} : { generatorStates: gen as number[][] }),
     optimizer: { step: num('optimizer.step'), buffer: buf instanceof Float32Array || buf instanceof Float64Array ? buf : null },
     stream: m.stream as BatchStreamState,
     history: m.history as EpochMetrics[],

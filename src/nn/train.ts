@@ -106,13 +106,19 @@ export interface TrainHooks {
 
 /**
  * Everything a run needs to continue bit-identically after step `step`: parameters, BatchNorm running statistics,
- * optimizer state (momentum buffer and step count), the data-order position and the epoch accumulators.
+ * the states of the model's layer-private generators (dropout masks), optimizer state (momentum buffer and step
+ * count), the data-order position and the epoch accumulators.
  * Buffers are views valid during the `onCheckpoint` call; copy or serialise them there.
  */
 export interface TrainSnapshot {
   step: number;
   params: Float32Array | Float64Array;
   modelState: (Float32Array | Float64Array)[];
+  /**
+   * `Rng.getState()` of each generator of `model.net.generators()`, in that order. Absent in checkpoints written
+   * before generator states were saved; such a snapshot resumes only a model that draws nothing.
+   */
+  generatorStates?: number[][];
   optimizer: OptimizerState;
   stream: BatchStreamState;
   history: EpochMetrics[];
@@ -298,16 +304,20 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
   const factor = config.divergenceFactor;
   check(factor === undefined || factor > 1, 'divergenceFactor', `must be > 1, got ${factor}`);
   const r = config.resume;
-  // Dropout draws its masks from a generator the snapshot does not hold, so such a run could not continue exactly.
-  check(!((every > 0 || r !== undefined) && spec.kind === 'mlp' && spec.dropout > 0), 'checkpointEvery', 'checkpoints of models with dropout are not supported (the dropout generator is not saved)');
+  const generators = model.net.generators();
   if (r !== undefined) {
     const bufs = model.net.stateBuffers();
     check(r.params.length === params.length && r.modelState.length === bufs.length && r.modelState.every((b, i) => b.length === bufs[i]!.length),
       'resume', 'the snapshot is of another model');
+    check(r.generatorStates !== undefined || generators.length === 0, 'resume',
+      `the snapshot holds no generator states but the model has ${generators.length} random layer(s) (dropout); a checkpoint written before generator states were saved cannot continue this run exactly`);
+    const gs = r.generatorStates ?? [];
+    check(gs.length === generators.length && gs.every((g, i) => g.length === generators[i]!.getState().length), 'resume', 'the snapshot is of another model');
     check(r.step === r.optimizer.step && r.step <= totalSteps, 'resume', `the snapshot's step ${r.step} does not fit this run (${totalSteps} steps)`);
     check((r.optimizer.buffer === null) === (state.buffer === null) && (r.optimizer.buffer?.length ?? 0) === (state.buffer?.length ?? 0), 'resume', 'the snapshot is of another optimizer');
     params.set(r.params);
     bufs.forEach((b, i) => b.set(r.modelState[i]!));
+    generators.forEach((g, i) => g.setState(gs[i]!));
     state.step = r.optimizer.step;
     if (state.buffer !== null) state.buffer.set(r.optimizer.buffer!);
     stream.setState(r.stream);
@@ -356,7 +366,8 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
     }
     if (every > 0 && ((k + 1) % every === 0 || k + 1 === totalSteps) && hooks.onCheckpoint !== undefined) {
       hooks.onCheckpoint({
-        step: k + 1, params, modelState: model.net.stateBuffers(), optimizer: state, stream: stream.getState(),
+        step: k + 1, params, modelState: model.net.stateBuffers(), generatorStates: generators.map((g) => g.getState()),
+        optimizer: state, stream: stream.getState(),
         history, epochLossSum, epochLossCount, trainSeconds, samples, firstLoss,
       });
     }

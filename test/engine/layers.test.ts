@@ -116,6 +116,23 @@ test('dropout: eval is the identity, train keeps ≈(1−p) scaled by 1/(1−p),
   for (let i = 0; i < 4000; i++) assert.equal(dx[i], y[i]);
 });
 
+test('generators: containers collect each dropout layer\'s generator in layer order; a restored state repeats the masks', () => {
+  // Residual(main: [Dropout, Linear, Dropout], shortcut: [Dropout]) inside a Sequential with one more: four generators.
+  const b = build64((ctx) => new Sequential([
+    new Residual(ctx, new Sequential([new Dropout(ctx, [6], 0.5), new Linear(ctx, 'l', [6], 6), new Dropout(ctx, [6], 0.5)]), new Sequential([new Dropout(ctx, [6], 0.5)])),
+    new Dropout(ctx, [6], 0.5),
+  ]));
+  const net = b.layer as Sequential;
+  assert.equal(net.generators().length, 4);
+  assert.equal((build64((ctx) => new Sequential([new Linear(ctx, 'l', [3], 2), new Tanh(ctx, [2])])).layer as Sequential).generators().length, 0);
+  net.setup(3);
+  const x = new Float64Array(18).fill(1);
+  const saved = net.generators().map((g) => g.getState());
+  const first = Float64Array.from(net.forward(x, 3, true));
+  net.generators().forEach((g, i) => g.setState(saved[i]!));
+  assert.deepEqual(Array.from(net.forward(x, 3, true)), Array.from(first));
+});
+
 test('losses: cross-entropy and MSE gradients against finite differences and by hand', () => {
   // CE of logits [0, 0] with label 0 is log 2
   assert.ok(Math.abs(softmaxCrossEntropy(Float64Array.from([0, 0]), Int32Array.from([0]), 1, 2, null) - Math.LN2) < 1e-15);

@@ -6,8 +6,9 @@
  *   onStep  → progress (and the test throttle).
  * With `validation: n > 0` the last n training samples are held out and the engine's per-epoch evaluation runs on
  * them (tags `valid/*`, what the DeepOBS protocol tunes on); otherwise it evaluates the test split (tags `test/*`).
- * Checkpoints: every `checkpointEvery` steps the engine's snapshot (parameters, BatchNorm statistics, momentum buffer,
- * data position) is saved through ctx, and a killed run resumes from it bit-identically (train-checkpoint.ts).
+ * Checkpoints: every `checkpointEvery` steps the engine's snapshot (parameters, BatchNorm statistics, dropout generators,
+ * momentum buffer, data position) is saved through ctx, and a killed run resumes from it bit-identically
+ * (train-checkpoint.ts).
  * Divergence: a non-finite minibatch loss, or one above divergence.factor × the first step's loss.
  * The engine is imported lazily so the runner does not load the kernels unless a `train` run executes.
  */
