@@ -167,3 +167,31 @@ test('SGD shadow sharpness decides: SGDM\'s edge-of-stability λ_max no longer f
   assert.equal(legacy.numbers.sharpnessBasis, 'own-run');
   assert.equal(legacy.regime, 'borderline');
 });
+
+test('SGD past its edge at η: the shadow one grid step lower (η/2) decides between marginal and curvature-limited', () => {
+  // γ = 0.064, β = 0.9 ⇒ η = 0.64. SGD at η: λ_sgd = 10 ⇒ ηλ = 6.4 ≥ 2 (past its edge), loss 1.5 vs SGDM 0.5.
+  const base = { batch: 128, lr: 0.064, momentum: 0.9, form: 'pytorch' as const, paramCount: 1000, lambdaMax: 34.1, traceSigma: 190, gradNormSq: 1 };
+  const at = (lower?: { diverged: boolean; loss: number; lambdaMax?: number }) =>
+    adviseFromMeasurements({ ...base, sgdProbe: { diverged: false, loss: 1.5, sgdmLoss: 0.5, lambdaMax: 10, ...(lower !== undefined ? { lower: { eta: 0.32, ...lower } } : {}) } });
+  // No lower shadow: the old rule, curvature-limited.
+  assert.equal(at().regime, 'curvature-limited');
+  // η/2 = 0.32 with λ = 5 ⇒ η/2·λ = 1.6 < 2, loss 0.51 vs 0.5 (+2% ≤ SGD_KEEPS_UP_TOLERANCE) ⇒ marginal, SGD at η/2.
+  const kept = at({ diverged: false, loss: 0.51, lambdaMax: 5 });
+  assert.equal(kept.regime, 'noise-dominated', formatVerdict(kept));
+  assert.match(kept.recommendation, /use SGD at lr η\/2 = 0\.32 .* save 3\.91 kB/);
+  assert.ok(kept.reasons.some((r) => /one grid step lower: SGD at η\/2 = 0\.32 reached loss 0\.51 vs SGDM 0\.5 at η \(\+2%\), ηλ_max = 1\.6/.test(r)), kept.reasons.join('\n'));
+  // Same loss but η/2·λ = 0.32·7 = 2.24 ≥ 2: past its edge too ⇒ curvature-limited.
+  const edge = at({ diverged: false, loss: 0.51, lambdaMax: 7 });
+  assert.equal(edge.regime, 'curvature-limited');
+  assert.match(edge.recommendation, /SGD at η\/2 = 0\.32 is past its edge too \(ηλ_max = 2\.24\)/);
+  // Stable at η/2 but 20% behind ⇒ curvature-limited.
+  assert.ok(0.2 > SGD_KEEPS_UP_TOLERANCE);
+  assert.match(at({ diverged: false, loss: 0.6, lambdaMax: 5 }).recommendation, /^curvature-limited — keep momentum: .*fell 20% behind/);
+  // Diverged at η/2 too ⇒ curvature-limited; no sharpness at η/2 ⇒ not enough to call it marginal.
+  assert.match(at({ diverged: true, loss: Infinity }).recommendation, /diverged too/);
+  assert.equal(at({ diverged: false, loss: 0.51 }).regime, 'curvature-limited');
+  // The lower shadow is not consulted when SGD at η itself is stable and kept up (ηλ_sgd = 0.576).
+  const calm = adviseFromMeasurements({ ...base, sgdProbe: { diverged: false, loss: 0.5, sgdmLoss: 0.49, lambdaMax: 0.9, lower: { eta: 0.32, diverged: true, loss: Infinity } } });
+  assert.equal(calm.regime, 'noise-dominated');
+  assert.ok(!calm.reasons.some((r) => /grid step lower/.test(r)));
+});
