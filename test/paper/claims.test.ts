@@ -14,6 +14,10 @@ test('batch-size claim: agree at small B, SGDM ahead at the largest → supporte
 test('batch-size claim: SGDM better already at small B → not supported; no large-B advantage → inconclusive', () => {
   assert.equal(batchSizeClaim([{ batch: 32, sgd: s(0.90), sgdm: s(0.95) }, { batch: 2048, sgd: s(0.90), sgdm: s(0.95) }]).verdict, 'not supported');
   assert.equal(batchSizeClaim([{ batch: 32, sgd: s(0.95), sgdm: s(0.95) }, { batch: 2048, sgd: s(0.93), sgdm: s(0.931) }]).verdict, 'inconclusive');
+  // The reason lists which optimiser is higher at every B, so a threshold below the largest B is visible.
+  const c = batchSizeClaim([{ batch: 32, sgd: s(0.95), sgdm: s(0.95) }, { batch: 512, sgd: s(0.90), sgdm: s(0.93) }, { batch: 4096, sgd: s(0.80), sgdm: s(0.801) }]);
+  assert.equal(c.verdict, 'not supported');
+  assert.match(c.reason, /\(higher by B: 32 same, 512 SGDM, 4096 same\)$/);
 });
 
 test('seed noise widens "agree": a 1 pp gap with std 2 pp over 3 seeds is the same (2·SE = 3.27 pp)', () => {

@@ -54,7 +54,9 @@ export function batchSizeClaim(rows: (PairRow & { batch: number })[]): Claim {
   const lc = compare(large.sgd, large.sgdm, ACCURACY_FLOOR);
   const pp = (x: number): string => `${(100 * x).toFixed(2)} pp`;
   if (apart.length > 0) {
-    return { ...base, verdict: 'not supported', reason: `at B = ${apart.map((d) => `${d.b} (gap ${pp(d.c.diff)}, noise ${pp(d.c.noise)})`).join(', ')} the two differ beyond seed noise` };
+    const word = (o: string): string => (o === 'same' ? 'same' : o === 'b-higher' ? 'SGDM' : 'SGD');
+    const byBatch = [...diffs, { b: large.batch, c: lc }].map((d) => `${d.b} ${word(d.c.outcome)}`).join(', ');
+    return { ...base, verdict: 'not supported', reason: `at B = ${apart.map((d) => `${d.b} (gap ${pp(d.c.diff)}, noise ${pp(d.c.noise)})`).join(', ')} the two differ beyond seed noise (higher by B: ${byBatch})` };
   }
   if (lc.outcome !== 'b-higher') {
     return { ...base, verdict: 'inconclusive', reason: `small/medium batches agree, but at the largest B = ${large.batch} SGDM is not ahead (gap ${pp(lc.diff)}, noise ${pp(lc.noise)}): no curvature-limited regime was reached` };
