@@ -78,6 +78,11 @@ export const SGD_KEEPS_UP_TOLERANCE = 0.05;
  */
 export const SGD_STABILITY_LIMIT = 2;
 
+/** (SGD − SGDM)/|SGDM| measurement loss of a coupled SGD shadow: > 0 behind, < 0 ahead, Infinity when it diverged. */
+export function shadowLossGap(diverged: boolean, loss: number, sgdmLoss: number): number {
+  return diverged ? Infinity : (loss - sgdmLoss) / Math.abs(sgdmLoss);
+}
+
 /** Normalised SGDM's threshold on ηλ: 2(1+β)/(1−β) (38 at β = 0.9); PyTorch form γλ < 2(1+β). */
 export function sgdmStabilityLimit(beta: number): number {
   return (2 * (1 + beta)) / (1 - beta);
@@ -292,7 +297,7 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
    */
   const shadowRule = (): { regime: Regime; recommendation: string } => {
     const s = sp!;
-    const gap = s.diverged ? Infinity : (s.loss - s.sgdmLoss) / Math.abs(s.sgdmLoss);
+    const gap = shadowLossGap(s.diverged, s.loss, s.sgdmLoss);
     const el = sgdEtaLambda;
     reasons.push(s.diverged
       ? `coupled probe: SGD at η = ${fmt(eta)} diverged or did not train on the same batches, SGDM trained (loss ${fmt(s.sgdmLoss)})`
@@ -305,7 +310,7 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
       const lo = s.lower;
       if (lo === undefined) return { regime: 'curvature-limited', recommendation: `curvature-limited — keep momentum: ${atEta}` };
       // SGD past its edge at η: would SGD re-tuned one grid step lower do SGDM's job? Same batches, same start.
-      const loGap = lo.diverged ? Infinity : (lo.loss - s.sgdmLoss) / Math.abs(s.sgdmLoss);
+      const loGap = shadowLossGap(lo.diverged, lo.loss, s.sgdmLoss);
       const loEl = lo.lambdaMax === undefined ? null : lo.eta * lo.lambdaMax;
       reasons.push(lo.diverged
         ? `coupled probe one grid step lower: SGD at η/2 = ${fmt(lo.eta)} diverged or did not train too`
@@ -373,7 +378,7 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
       : `borderline — ${parts.join('; ')}`;
   }
   if (sp !== undefined && usesMomentum && m.diverged !== true && !shadowDecides) {
-    const gap = sp.diverged ? Infinity : (sp.loss - sp.sgdmLoss) / Math.abs(sp.sgdmLoss);
+    const gap = shadowLossGap(sp.diverged, sp.loss, sp.sgdmLoss);
     reasons.push(sp.diverged
       ? `coupled probe: SGD at η = ${fmt(eta)} diverged or did not train on the same batches, SGDM trained (loss ${fmt(sp.sgdmLoss)})`
       : `coupled probe: SGD at η = ${fmt(eta)} reached loss ${fmt(sp.loss)} vs SGDM ${fmt(sp.sgdmLoss)} on the same batches (${gap >= 0 ? '+' : ''}${fmt(100 * gap, 2)}%)`);

@@ -170,8 +170,8 @@ export async function runGridSweeps(inputs: (SweepConfigInput | SweepConfig)[], 
   try {
     const planned = parsed.map((s) => expandGrid(s));
     parsed.forEach((s, i) => registerRuns(store, s, planned[i]!, 'grid'));
-    const seen = new Set<string>();
-    await pool.run(planned.flat().filter((p) => !seen.has(p.hash) && seen.add(p.hash) !== undefined), 'grid');
+    // A run shared by two sweeps (same config hash) is executed once.
+    await pool.run([...new Map(planned.flat().map((p) => [p.hash, p])).values()], 'grid');
     return planned;
   } finally {
     await pool.close();

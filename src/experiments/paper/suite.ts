@@ -17,6 +17,8 @@ import { ResultsStore, type RunRow } from '../store.js';
 import { runGridSweeps, runSweep, type SweepProgress } from '../sweep.js';
 import { ACCURACY_FLOOR, advisorClaim, batchSizeClaim, fineTuneClaim, memoryClaim, svagClaim, theoryClaim, type Claim, type PairRow } from './claims.js';
 import { adviseConfig } from '../../diagnostics/advise.js';
+import type { ShadowSummary } from '../../diagnostics/probe.js';
+import { shadowLossGap } from '../../diagnostics/verdict.js';
 import { sweepAgreement, type SweepPoint } from '../../diagnostics/validation.js';
 import { modelLabel, paperPlan, type PaperMode, type PaperPlan, type PlanModel } from './plan.js';
 import { summarize } from './stats.js';
@@ -152,14 +154,16 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
           points.push({ batch: row.batch, verdict: res.verdict, sgd: row.sgd, sgdm: row.sgdm, higherIsBetter: true });
           const sgdEtaLambda = res.verdict.numbers.sgdEtaLambdaMax;
           const lo = res.sgdShadowLower;
-          const gapOf = (loss: number | undefined): number | null => (loss === undefined || !Number.isFinite(loss) || res.sgdShadow === null ? null : (loss - res.sgdShadow.sgdmMeasureLoss) / Math.abs(res.sgdShadow.sgdmMeasureLoss));
+          const sgdHalfEtaLambda = lo === null || lo.lambdaMax === null ? null : lo.eta * lo.lambdaMax;
+          // Loss gaps of the two SGD shadows against SGDM (null when a shadow did not run or diverged).
+          const gapOf = (sh: ShadowSummary | null): number | null => (sh === null || sh.diverged ? null : shadowLossGap(false, sh.measureLoss, sh.sgdmMeasureLoss));
           probes.push({
-            batch: row.batch, eta, sgdmEtaLambda: eta * res.lambdaMax, sgdEtaLambda, sgdLossGap: gapOf(res.sgdShadow?.measureLoss),
-            sgdHalfEtaLambda: lo === null || lo.lambdaMax === null ? null : lo.eta * lo.lambdaMax, sgdHalfLossGap: lo === null || lo.diverged ? null : gapOf(lo.measureLoss),
+            batch: row.batch, eta, sgdmEtaLambda: eta * res.lambdaMax, sgdEtaLambda, sgdLossGap: gapOf(res.sgdShadow),
+            sgdHalfEtaLambda, sgdHalfLossGap: gapOf(lo),
             bNoise: res.verdict.numbers.bNoise ?? null,
             basis: res.verdict.numbers.sharpnessBasis, regime: res.verdict.regime, seconds: (performance.now() - t) / 1000,
           });
-          log(`      B = ${row.batch}: ${res.verdict.regime} (ηλ_max along SGD at η: ${sgdEtaLambda?.toPrecision(3) ?? '—'}, at η/2: ${lo === null || lo.lambdaMax === null ? '—' : (lo.eta * lo.lambdaMax).toPrecision(3)}, along SGDM: ${(eta * res.lambdaMax).toPrecision(3)}; B/B_noise ${res.verdict.numbers.batchOverBNoise?.toPrecision(3) ?? '—'})`);
+          log(`      B = ${row.batch}: ${res.verdict.regime} (ηλ_max along SGD at η: ${sgdEtaLambda?.toPrecision(3) ?? '—'}, at η/2: ${sgdHalfEtaLambda?.toPrecision(3) ?? '—'}, along SGDM: ${(eta * res.lambdaMax).toPrecision(3)}; B/B_noise ${res.verdict.numbers.batchOverBNoise?.toPrecision(3) ?? '—'})`);
         }
         claims.push(advisorClaim(sweepAgreement(points, { floor: ACCURACY_FLOOR }), probes));
         log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
