@@ -163,7 +163,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
             bNoise: res.verdict.numbers.bNoise ?? null,
             basis: res.verdict.numbers.sharpnessBasis, regime: res.verdict.regime, seconds: (performance.now() - t) / 1000,
           });
-          log(`      B = ${row.batch}: ${res.verdict.regime} (ηλ_max along SGD at η: ${sgdEtaLambda?.toPrecision(3) ?? '—'}, at η/2: ${sgdHalfEtaLambda?.toPrecision(3) ?? '—'}, along SGDM: ${(eta * res.lambdaMax).toPrecision(3)}; B/B_noise ${res.verdict.numbers.batchOverBNoise?.toPrecision(3) ?? '—'})`);
+          log(`      B = ${row.batch}: ${res.verdict.regime} (ηλ_max along SGD at η: ${res.sgdShadow?.diverged === true ? 'diverged' : sgdEtaLambda?.toPrecision(3) ?? '—'}, at η/2: ${lo?.diverged === true ? 'diverged' : sgdHalfEtaLambda?.toPrecision(3) ?? '—'}, along SGDM: ${(eta * res.lambdaMax).toPrecision(3)}; B/B_noise ${res.verdict.numbers.batchOverBNoise?.toPrecision(3) ?? '—'})`);
         }
         claims.push(advisorClaim(sweepAgreement(points, { floor: ACCURACY_FLOOR }), probes));
         log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
