@@ -23,9 +23,14 @@ export interface AdviseOptions {
   onCheckpoint?(c: ProbeCheckpoint): void;
 }
 
+/** Training examples of the T5 linear regression (PAPER.md §6). */
+const LINEAR_REGRESSION_TRAIN = 4096;
+
 export async function adviseConfig(c: AdviseConfig, o: AdviseOptions): Promise<ProbeResult> {
   check(Number.isInteger(o.probeSteps) && o.probeSteps >= 1, 'probeSteps', `must be an integer ≥ 1, got ${o.probeSteps}`);
   const optimizer = optimizerConfig({ form: c.form, lr: c.lr, momentum: c.momentum });
+  // The run's budget in optimizer steps, as `train` counts them: epochs × ⌊n/B⌋.
+  const budget = (n: number): { budgetSteps?: number } => (c.epochs === null ? {} : { budgetSteps: Math.max(1, Math.floor(c.epochs * Math.floor(n / c.batch))) });
   const probe = {
     steps: o.probeSteps, batch: c.batch, optimizer, seed: c.seed,
     ...(o.checkpoints !== undefined ? { checkpoints: o.checkpoints } : {}),
@@ -34,8 +39,8 @@ export async function adviseConfig(c: AdviseConfig, o: AdviseOptions): Promise<P
   };
   if (c.problem === 'linear-regression') {
     const problem = linearRegressionProblem({ seed: c.seed });
-    check(c.batch <= 4096, 'batch', `must be ≤ 4096 (the T5 training set), got ${c.batch}`);
-    return runProbe(problem, probe);
+    check(c.batch <= LINEAR_REGRESSION_TRAIN, 'batch', `must be ≤ ${LINEAR_REGRESSION_TRAIN} (the T5 training set), got ${c.batch}`);
+    return runProbe(problem, { ...probe, ...budget(LINEAR_REGRESSION_TRAIN) });
   }
   const data: DatasetLike = o.data ?? (c.dataset === 'synthetic'
     ? syntheticDataset({ shape: [1, 8, 8], classes: 4, train: 4096, test: 256, seed: c.seed + 1 })
@@ -47,7 +52,7 @@ export async function adviseConfig(c: AdviseConfig, o: AdviseOptions): Promise<P
       model: c.model!, data, seed: c.seed, backend: float32Backend(kernels), maxBatch: c.batch, inputs: c.inputs,
       ...(c.measureSamples !== null ? { measureSamples: c.measureSamples } : {}),
     });
-    return runProbe(problem, probe);
+    return runProbe(problem, { ...probe, ...budget(data.train.n) });
   } finally {
     if (owned) kernels.dispose();
   }

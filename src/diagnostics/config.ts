@@ -1,6 +1,6 @@
 /**
  * The `momentum-lab advise CONFIG` file: one flat JSON object (nanoGPT style) naming the run to advise on.
- *   { "model": "mlp", "dataset": "fashion-mnist", "batch": 128, "lr": 0.05, "momentum": 0.9, "form": "pytorch" }
+ *   { "model": "mlp", "dataset": "fashion-mnist", "batch": 128, "lr": 0.05, "momentum": 0.9, "form": "pytorch", "epochs": 3 }
  *   { "problem": "linear-regression", "batch": 256, "lr": 0.005, "momentum": 0.9, "form": "pytorch" }
  * lr is γ for the pytorch/keras/sgd forms and η for the normalized form (src/optim conventions).
  */
@@ -31,9 +31,14 @@ export interface AdviseConfig {
   measureSamples: number | null;
   /** Input preprocessing for engine models, as `train` does it: 'standardize' (default) or 'raw'. */
   inputs: 'standardize' | 'raw';
+  /**
+   * Epochs the run will train (its budget: epochs × ⌊n/B⌋ steps); null = unknown. A probe that covers the whole
+   * budget compares SGD and SGDM over the run itself.
+   */
+  epochs: number | null;
 }
 
-const KEYS = ['problem', 'model', 'dataset', 'dataDir', 'batch', 'lr', 'momentum', 'form', 'seed', 'measureSamples', 'inputs'];
+const KEYS = ['problem', 'model', 'dataset', 'dataDir', 'batch', 'lr', 'momentum', 'form', 'seed', 'measureSamples', 'inputs', 'epochs'];
 
 /** Validates an untrusted advise config; every error is one line naming the field. */
 export function parseAdviseConfig(raw: unknown, file = 'config'): AdviseConfig {
@@ -78,5 +83,6 @@ export function parseAdviseConfig(raw: unknown, file = 'config'): AdviseConfig {
   const measureSamples = o.measureSamples === undefined ? null : num('measureSamples', (v) => Number.isInteger(v) && v >= 2, 'an integer ≥ 2');
   const inputs = o.inputs ?? 'standardize';
   need(inputs === 'standardize' || inputs === 'raw', 'inputs', `must be "standardize" or "raw", got ${JSON.stringify(inputs)}`);
-  return { problem, model, dataset, dataDir: (o.dataDir as string | undefined) ?? null, batch, lr, momentum, form, seed, measureSamples, inputs };
+  const epochs = o.epochs === undefined ? null : num('epochs', (v) => v > 0, 'a number > 0 (the epochs the run will train)');
+  return { problem, model, dataset, dataDir: (o.dataDir as string | undefined) ?? null, batch, lr, momentum, form, seed, measureSamples, inputs, epochs };
 }

@@ -45,7 +45,13 @@ export interface ProbeProblem {
 }
 
 export interface ProbeOptions {
+  /** Probe length; the probe runs min(steps, budgetSteps). */
   steps: number;
+  /**
+   * Optimizer steps of the run being advised on (epochs × ⌊n/B⌋). A probe at least that long stops there and its
+   * coupled runs decide the verdict as the run itself; unknown budget = a run longer than the probe.
+   */
+  budgetSteps?: number;
   batch: number;
   optimizer: OptimizerConfig;
   /** Checkpoints (measurements) along the probe, evenly spaced, the last at the final step; default 3. */
@@ -181,8 +187,12 @@ class SgdShadow {
 }
 
 /** Runs the probe and returns the measurements and the verdict. */
-export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
-  const opt = validateOptimizerConfig(o.optimizer);
+export function runProbe(problem: ProbeProblem, options: ProbeOptions): ProbeResult {
+  const opt = validateOptimizerConfig(options.optimizer);
+  if (options.budgetSteps !== undefined && !(Number.isInteger(options.budgetSteps) && options.budgetSteps >= 1)) {
+    throw new Error(`runProbe: budgetSteps must be an integer ≥ 1, got ${options.budgetSteps}`);
+  }
+  const o = { ...options, steps: Math.min(options.steps, options.budgetSteps ?? Infinity) };
   const n = problem.params.length;
   const state = initOptimizer(opt, n, problem.params instanceof Float32Array ? 'float32' : 'float64');
   const nCk = Math.max(1, Math.min(o.checkpoints ?? 3, o.steps + 1));
@@ -297,6 +307,8 @@ export function runProbe(problem: ProbeProblem, o: ProbeOptions): ProbeResult {
     ...(last !== undefined && Number.isFinite(last.loss) ? { loss: last.loss } : {}),
     ...(last !== undefined ? { directions: last.directions } : {}),
     diverged: diverged || lossIncreased,
+    probeSteps: o.steps,
+    ...(o.budgetSteps !== undefined ? { budgetSteps: o.budgetSteps } : {}),
     ...(sgdShadow !== null ? {
       sgdProbe: {
         diverged: sgdShadow.diverged, loss: sgdShadow.measureLoss, sgdmLoss: sgdShadow.sgdmMeasureLoss,

@@ -21,6 +21,17 @@
  * fell behind, kept up) — `shadowRule` below. SGDM's λ_max is then only reported (and used for the stationary split).
  * Without the shadow's sharpness (plain-SGD configs, whose own λ_max is SGD's; or callers that only have SGDM's
  * λ_max) the thresholds below apply to the λ_max given.
+ *
+ * Which part of the run does the probe see? The answer depends on the run's budget (epochs × ⌊n/B⌋ steps), which a
+ * fixed-length probe covers entirely at large B and only at its start at small B. So, with the shadows:
+ *   1. the probe covered the whole budget → the coupled runs are the run itself and decide (`wholeRunRule`);
+ *   2. otherwise B ≤ 2·B_noise → noise-dominated (`noiseScaleRule`): B_noise grows as the loss falls, so the probe's
+ *      early value is a lower bound for the rest of the run, while the coupled runs' early gap is not representative
+ *      (sharpness is highest early, and there SGD sits past its edge even where tuned SGD ends up tying);
+ *   3. otherwise the shadow's sharpness and gap (`shadowRule`).
+ * This order was set in session 3 after the batch-size sweeps of `paper --full` and `paper --quick` had been seen
+ * (the rule before it called every batch size of the full sweep curvature-limited); README reports it on those and
+ * on a sweep run afterwards that played no part in choosing it.
  */
 import type { OptimizerForm } from '../optim/sgd.js';
 
@@ -140,6 +151,13 @@ export interface AdviceInput {
   /** Whether the probe (running this config, with its momentum) diverged. */
   diverged?: boolean;
   /**
+   * Optimizer steps of the run being advised on (its budget: epochs × ⌊n/B⌋) and steps the probe took. When the probe
+   * covered the whole budget, the coupled SGD shadows are the run itself and decide (`wholeRunRule`); otherwise the
+   * probe saw only the start of training (see `noiseScaleRule`). Unknown budget = a run longer than the probe.
+   */
+  budgetSteps?: number;
+  probeSteps?: number;
+  /**
    * The coupled SGD probe at η: whether it diverged (or did not train), both final measurement losses, and λ_max
    * measured along the SGD run's own trajectory (the largest over its checkpoints). With `lambdaMax` the regime is
    * decided by the shadow (see the module comment); without it, by `lambdaMax` of the config's own run.
@@ -189,6 +207,10 @@ export interface Verdict {
     sgdEtaLambdaMax: number | null;
     /** Which sharpness decided the regime: the SGD shadow's, or the config's own run's. */
     sharpnessBasis: 'sgd-shadow' | 'own-run';
+    /** Which rule decided: the coupled runs over the whole budget, B against B_noise, the shadow's sharpness, or ηλ of the own run. */
+    decidedBy: 'whole-run' | 'noise-scale' | 'sgd-shadow' | 'own-run';
+    budgetSteps: number | null;
+    probeSteps: number | null;
     sgdLimit: number;
     sgdmLimit: number;
     sgdStable: boolean;
@@ -289,20 +311,74 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
   const shadowDecides = usesMomentum && sp !== undefined && (sgdLambda !== null || sp.diverged);
   let regime: Regime;
   let recommendation: string;
+  let decidedBy: Verdict['numbers']['decidedBy'] = 'own-run';
   const sgdAt = m.form === 'normalized' ? `use SGD at lr η = ${fmt(eta)} (the normalised lr)` : `use SGD at lr η = γ/(1−β) = ${fmt(gamma)}/(1−${beta}) = ${fmt(eta)}`;
   /**
    * The regime from the coupled SGD run at η (same start, same minibatches): SGD failed at η → curvature-limited;
    * SGD kept up well inside its stability region → noise-dominated; otherwise borderline. Each branch names the
    * number behind it.
    */
+  const pct = (g: number): string => `${g >= 0 ? '+' : ''}${fmt(100 * g, 2)}%`;
+  /** The reason lines for the coupled SGD run at η (and SGDM's own edge), shared by the three shadow-based rules. */
+  const shadowAtEtaLines = (s: NonNullable<AdviceInput['sgdProbe']>): void => {
+    const gap = shadowLossGap(s.diverged, s.loss, s.sgdmLoss);
+    reasons.push(s.diverged
+      ? `coupled probe: SGD at η = ${fmt(eta)} diverged or did not train on the same batches, SGDM trained (loss ${fmt(s.sgdmLoss)})`
+      : `coupled probe: SGD at η = ${fmt(eta)} reached loss ${fmt(s.loss)} vs SGDM ${fmt(s.sgdmLoss)} on the same batches (${pct(gap)})${sgdLambda === null ? '' : `; along its own trajectory λ_max = ${fmt(sgdLambda)}, ηλ = ${fmt(sgdEtaLambda!)} (SGD's edge: 2)`}`);
+    if (etaLambda >= sgdmLimit) reasons.push(`SGDM's own λ_max = ${fmt(m.lambdaMax)} reached ηλ = ${fmt(etaLambda)} ≥ its edge ${fmt(sgdmLimit)} during the probe yet SGDM trained (a catapult: sharpness falls back after the spike)`);
+  };
+  const lowerLine = (lo: NonNullable<NonNullable<AdviceInput['sgdProbe']>['lower']>, sgdmLoss: number): void => {
+    const loGap = shadowLossGap(lo.diverged, lo.loss, sgdmLoss);
+    const loEl = lo.lambdaMax === undefined ? null : lo.eta * lo.lambdaMax;
+    reasons.push(lo.diverged
+      ? `coupled probe one grid step lower: SGD at η/2 = ${fmt(lo.eta)} diverged or did not train too`
+      : `coupled probe one grid step lower: SGD at η/2 = ${fmt(lo.eta)} reached loss ${fmt(lo.loss)} vs SGDM ${fmt(sgdmLoss)} at η (${pct(loGap)})${loEl === null ? '' : `, ηλ_max = ${fmt(loEl)} along its own trajectory`}`);
+  };
+  const budget = m.budgetSteps !== undefined && m.budgetSteps >= 1 ? m.budgetSteps : null;
+  const coversBudget = budget !== null && m.probeSteps !== undefined && m.probeSteps >= budget;
+  /**
+   * The probe ran the whole budget of the run (large B: few steps): SGDM and the coupled SGD runs at η and η/2 are
+   * the run itself, on the same batches from the same start, so they answer the question directly — no sharpness or
+   * noise-scale extrapolation. SGD at either lr ending within SGD_KEEPS_UP_TOLERANCE of SGDM's measurement loss →
+   * momentum marginal (use that lr); both diverged or behind → curvature-limited. ηλ ≥ 2 along SGD's path is reported
+   * but does not veto: a run that stayed at its edge of stability and still kept up over its whole budget is fine.
+   */
+  const wholeRunRule = (): { regime: Regime; recommendation: string } => {
+    const s = sp!;
+    reasons.push(`the probe covered the run's whole budget (${budget} steps): the coupled runs below are the run itself`);
+    shadowAtEtaLines(s);
+    if (s.lower !== undefined) lowerLine(s.lower, s.sgdmLoss);
+    const tried = [{ eta, diverged: s.diverged, gap: shadowLossGap(s.diverged, s.loss, s.sgdmLoss) }];
+    if (s.lower !== undefined) tried.push({ eta: s.lower.eta, diverged: s.lower.diverged, gap: shadowLossGap(s.lower.diverged, s.lower.loss, s.sgdmLoss) });
+    const ok = tried.filter((t) => !t.diverged && t.gap <= SGD_KEEPS_UP_TOLERANCE).sort((a, b) => a.gap - b.gap)[0];
+    if (ok !== undefined) {
+      return { regime: 'noise-dominated', recommendation: `momentum has marginal value here — over the whole budget of ${budget} steps SGD at lr ${fmt(ok.eta)} ended ${pct(ok.gap)} from SGDM on the same batches: use SGD at lr ${fmt(ok.eta)} and save ${formatBytes(memoryBytesSaved)}` };
+    }
+    const how = tried.map((t) => `at ${fmt(t.eta)} ${t.diverged ? 'diverged' : `ended ${pct(t.gap)} behind`}`).join(', ');
+    return { regime: 'curvature-limited', recommendation: `curvature-limited — keep momentum: over the whole budget of ${budget} steps, on the same batches, SGD ${how} SGDM(β=${beta}) at η = ${fmt(eta)}` };
+  };
+  /**
+   * The probe saw only the start of a longer run. Then B against the noise scale decides first (McCandlish et al.
+   * 2018): B ≤ NOISE_BATCH_RATIO·B_noise means the optimal lr, even re-tuned, is ≤ 2/3 of the curvature-limited one
+   * — noise, not curvature, limits the run — and since B_noise grows as the loss falls, what holds at the probe holds
+   * for the rest of the run. The coupled runs compare the first probe steps, where sharpness is highest and the
+   * momentum buffer is still warming up: reported, but they decide when B > NOISE_BATCH_RATIO·B_noise
+   * (`shadowRule`), and when SGD at η diverged outright — then this lr is past SGD's stability limit (the issue's
+   * ηλ ≥ 2 case) and only the shadow rule's look one grid step lower can call momentum marginal.
+   */
+  const noiseScaleRule = (): { regime: Regime; recommendation: string } | null => {
+    const s = sp!;
+    if (batchOverBNoise === null || batchOverBNoise > NOISE_BATCH_RATIO || s.diverged) return null;
+    shadowAtEtaLines(s);
+    if (s.lower !== undefined) lowerLine(s.lower, s.sgdmLoss);
+    reasons.push(`the probe (${m.probeSteps ?? '?'} steps) saw only the start of the run (${budget === null ? 'budget not given' : `${budget} steps`}): B_noise only grows as the loss falls, so B ≤ ${NOISE_BATCH_RATIO}·B_noise decides; the coupled runs above compare early training and do not`);
+    return { regime: 'noise-dominated', recommendation: `momentum has marginal value here — ${sgdAt} and save ${formatBytes(memoryBytesSaved)} (B = ${m.batch} ≤ ${NOISE_BATCH_RATIO}·B_noise = ${NOISE_BATCH_RATIO}·${fmt(bNoise!)}: the batch is noise-limited, so a tuned lr stays below where momentum's larger stability region matters)` };
+  };
   const shadowRule = (): { regime: Regime; recommendation: string } => {
     const s = sp!;
     const gap = shadowLossGap(s.diverged, s.loss, s.sgdmLoss);
     const el = sgdEtaLambda;
-    reasons.push(s.diverged
-      ? `coupled probe: SGD at η = ${fmt(eta)} diverged or did not train on the same batches, SGDM trained (loss ${fmt(s.sgdmLoss)})`
-      : `coupled probe: SGD at η = ${fmt(eta)} reached loss ${fmt(s.loss)} vs SGDM ${fmt(s.sgdmLoss)} on the same batches (${gap >= 0 ? '+' : ''}${fmt(100 * gap, 2)}%); along its own trajectory λ_max = ${fmt(sgdLambda!)}, ηλ = ${fmt(el!)} (SGD's edge: 2)`);
-    if (etaLambda >= sgdmLimit) reasons.push(`SGDM's own λ_max = ${fmt(m.lambdaMax)} reached ηλ = ${fmt(etaLambda)} ≥ its edge ${fmt(sgdmLimit)} during the probe yet SGDM trained (a catapult: sharpness falls back after the spike)`);
+    shadowAtEtaLines(s);
     if (s.diverged || el! >= SGD_STABILITY_LIMIT) {
       const atEta = s.diverged
         ? `SGD at η = ${fmt(eta)} diverged in the coupled probe while SGDM(β=${beta}) trained`
@@ -312,9 +388,7 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
       // SGD past its edge at η: would SGD re-tuned one grid step lower do SGDM's job? Same batches, same start.
       const loGap = shadowLossGap(lo.diverged, lo.loss, s.sgdmLoss);
       const loEl = lo.lambdaMax === undefined ? null : lo.eta * lo.lambdaMax;
-      reasons.push(lo.diverged
-        ? `coupled probe one grid step lower: SGD at η/2 = ${fmt(lo.eta)} diverged or did not train too`
-        : `coupled probe one grid step lower: SGD at η/2 = ${fmt(lo.eta)} reached loss ${fmt(lo.loss)} vs SGDM ${fmt(s.sgdmLoss)} at η (${loGap >= 0 ? '+' : ''}${fmt(100 * loGap, 2)}%)${loEl === null ? '' : `, ηλ_max = ${fmt(loEl)} along its own trajectory`}`);
+      lowerLine(lo, s.sgdmLoss);
       if (loEl !== null && loEl < SGD_STABILITY_LIMIT && loGap <= SGD_KEEPS_UP_TOLERANCE) {
         return { regime: 'noise-dominated', recommendation: `momentum has marginal value here — ${atEta}, but SGD one grid step lower keeps up: use SGD at lr η/2 = ${fmt(lo.eta)} (${loGap >= 0 ? '+' : ''}${fmt(100 * loGap, 2)}% loss vs SGDM over the probe, stable at ηλ_max = ${fmt(loEl)}) and save ${formatBytes(memoryBytesSaved)}` };
       }
@@ -348,7 +422,9 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
     }
     reasons.push('the probe diverged or ended with a loss above its start');
   } else if (shadowDecides) {
-    ({ regime, recommendation } = shadowRule());
+    const byNoise = coversBudget ? null : noiseScaleRule();
+    decidedBy = coversBudget ? 'whole-run' : byNoise !== null ? 'noise-scale' : 'sgd-shadow';
+    ({ regime, recommendation } = coversBudget ? wholeRunRule() : byNoise ?? shadowRule());
   } else if (etaLambda >= CURVATURE_LIMITED_ETA_LAMBDA) {
     regime = 'curvature-limited';
     if (!sgdmStable) {
@@ -403,7 +479,8 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
     reasons,
     numbers: {
       batch: m.batch, form: m.form, gamma, eta, beta, lambdaMax: m.lambdaMax, etaLambdaMax: etaLambda,
-      sgdLambdaMax: sgdLambda, sgdEtaLambdaMax: sgdEtaLambda, sharpnessBasis: shadowDecides ? 'sgd-shadow' : 'own-run',
+      sgdLambdaMax: sgdLambda, sgdEtaLambdaMax: sgdEtaLambda, sharpnessBasis: shadowDecides ? 'sgd-shadow' : 'own-run', decidedBy,
+      budgetSteps: m.budgetSteps ?? null, probeSteps: m.probeSteps ?? null,
       sgdLimit: SGD_STABILITY_LIMIT, sgdmLimit, sgdStable, sgdmStable, curvatureShareSharpest: etaLambda / 2,
       bNoise, batchOverBNoise, traceSigma: m.traceSigma ?? null, gradNormSq: m.gradNormSq ?? null, stationary,
       noiseInducedOverLoss: stationary !== null && m.loss !== undefined && m.loss > 0 ? stationary.noiseInduced / m.loss : null,

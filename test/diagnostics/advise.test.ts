@@ -30,7 +30,10 @@ test('advise config: valid configs parse, bad ones are one-line UserErrors namin
     [{ problem: 'linear-regression', model: 'mlp', batch: 128, lr: 0.1, momentum: 0.9 }, /^model: not used with "problem"/],
     [{ problem: 'linear-regression', batch: 128, lr: 0.1, momentum: 0.9, lr_: 1 }, /^lr_: unknown key/],
     [[1, 2], /must be a JSON object/],
+    [{ model: 'mlp', dataset: 'mnist', batch: 128, lr: 0.1, momentum: 0.9, epochs: 0 }, /^epochs: must be a number > 0/],
   ];
+  assert.equal(parseAdviseConfig({ model: 'mlp', dataset: 'mnist', batch: 128, lr: 0.1, momentum: 0.9, epochs: 3 }).epochs, 3);
+  assert.equal(ok.epochs, null);
   for (const [raw, re] of bad) {
     assert.throws(() => parseAdviseConfig(raw), (e: unknown) => e instanceof UserError && re.test(e.message) && !e.message.includes('\n'), JSON.stringify(raw));
   }
@@ -62,6 +65,28 @@ test('probe on PAPER.md §6 T5 (B = 256): η = 0.25 → curvature-limited, η = 
   assert.ok(Math.abs(lo.verdict.numbers.sgdEtaLambdaMax! - 0.5) < 1e-4);
   assert.ok(lo.checkpoints.every((c) => c.shadow !== undefined && Math.abs(c.shadow.lambdaMax - 10) < 1e-3));
   assert.equal(hi.verdict.numbers.sharpnessBasis, 'sgd-shadow', 'a diverged shadow decides without sharpness');
+});
+
+test('probe with a budget shorter than its length: it stops at the budget and the coupled runs decide', () => {
+  // T5, B = 256, η = 0.25: T5's budget ηK = 30 is 120 steps; 200 probe steps asked ⇒ 120 run. SGD at η diverges
+  // (ηλ = 2.5); SGD at η/2 (ηλ = 1.25) trains but ends behind SGDM ⇒ curvature-limited over the whole run.
+  const pt = optimizerConfig({ form: 'pytorch', lr: 0.025, momentum: 0.9 });
+  const r = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 200, budgetSteps: 120, batch: 256, optimizer: pt, checkpoints: 2 });
+  assert.equal(r.steps, 120);
+  assert.equal(r.checkpoints[r.checkpoints.length - 1]!.step, 120);
+  assert.equal(r.verdict.numbers.decidedBy, 'whole-run');
+  assert.equal(r.verdict.numbers.budgetSteps, 120);
+  assert.equal(r.verdict.regime, 'curvature-limited', r.verdict.recommendation);
+  assert.match(r.verdict.recommendation, /over the whole budget of 120 steps, on the same batches, SGD at 0\.25 diverged, at 0\.125 ended \+[\d.]+% behind/);
+  // A 40-step budget: SGDM's buffer is still warming up and SGD at η/2 ends ahead of it ⇒ marginal, use η/2.
+  const short = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 200, budgetSteps: 40, batch: 256, optimizer: pt, checkpoints: 2 });
+  assert.equal(short.verdict.regime, 'noise-dominated', short.verdict.recommendation);
+  assert.match(short.verdict.recommendation, /use SGD at lr 0\.125/);
+  // At η = 0.05 over a 600-step budget (T5's ηK = 30), SGD keeps up ⇒ noise-dominated, decided by the whole run.
+  const lo = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 600, budgetSteps: 600, batch: 256, optimizer: optimizerConfig({ form: 'pytorch', lr: 0.005, momentum: 0.9 }), checkpoints: 2 });
+  assert.equal(lo.verdict.numbers.decidedBy, 'whole-run');
+  assert.equal(lo.verdict.regime, 'noise-dominated', lo.verdict.recommendation);
+  assert.throws(() => runProbe(linearRegressionProblem({ seed: 3 }), { steps: 10, budgetSteps: 0, batch: 256, optimizer: pt }), /budgetSteps must be an integer ≥ 1/);
 });
 
 test('probe on T5 at B = 8, η = 0.25 over 400 steps: the loss grows with momentum too → noise-driven, momentum does not help', () => {

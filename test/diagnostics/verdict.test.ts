@@ -133,9 +133,10 @@ test('coupled SGD probe: overrides and downgrades of the sharpness rule', () => 
 
 test('SGD shadow sharpness decides: SGDM\'s edge-of-stability λ_max no longer forces curvature-limited', () => {
   // The paper quick sweep's B = 128 numbers: γ = 0.064, β = 0.9 ⇒ η = 0.64; λ_max along SGDM 34.1 ⇒ ηλ = 21.8 (≫ 1,
-  // the old rule's curvature-limited threshold). B_noise = tr Σ/|∇L|² = 190/1 ⇒ B/B_noise = 0.67 ≤ NOISE_BATCH_RATIO.
-  const base = { batch: 128, lr: 0.064, momentum: 0.9, form: 'pytorch' as const, paramCount: 10, lambdaMax: 34.1, traceSigma: 190, gradNormSq: 1 };
-  assert.ok(128 / 190 <= NOISE_BATCH_RATIO && SGD_STABILITY_LIMIT === 2);
+  // the old rule's curvature-limited threshold). B_noise not measured, so neither the noise-scale rule nor the
+  // B ≤ 2·B_noise condition of the shadow rule applies (a measured B ≤ 2·B_noise decides first: see below).
+  const base = { batch: 128, lr: 0.064, momentum: 0.9, form: 'pytorch' as const, paramCount: 10, lambdaMax: 34.1 };
+  assert.ok(SGD_STABILITY_LIMIT === 2);
   const shadow = (lambdaMax: number | undefined, loss = 0.5, sgdmLoss = 0.49, diverged = false) =>
     adviseFromMeasurements({ ...base, sgdProbe: { diverged, loss, sgdmLoss, ...(lambdaMax !== undefined ? { lambdaMax } : {}) } });
   // SGD's own λ_max 0.9 ⇒ ηλ_sgd = 0.576 ≤ 2/3, kept up (+2.04% ≤ 5%) ⇒ noise-dominated (old rule: borderline).
@@ -145,7 +146,7 @@ test('SGD shadow sharpness decides: SGDM\'s edge-of-stability λ_max no longer f
   assert.ok(Math.abs(calm.numbers.sgdEtaLambdaMax! - 0.576) < 1e-12 && Math.abs(calm.numbers.etaLambdaMax - 21.824) < 1e-9);
   assert.match(calm.recommendation, /^momentum has marginal value here — use SGD at lr η = γ\/\(1−β\) = 0.064\/\(1−0.9\) = 0.64/);
   // Same, but B = 128 > 2·B_noise when B_noise = 50 (B/B_noise = 2.56) ⇒ a larger lr is within reach ⇒ borderline.
-  assert.equal(adviseFromMeasurements({ ...base, traceSigma: 50, sgdProbe: { diverged: false, loss: 0.5, sgdmLoss: 0.49, lambdaMax: 0.9 } }).regime, 'borderline');
+  assert.equal(adviseFromMeasurements({ ...base, traceSigma: 50, gradNormSq: 1, sgdProbe: { diverged: false, loss: 0.5, sgdmLoss: 0.49, lambdaMax: 0.9 } }).regime, 'borderline');
   // ηλ_sgd = 0.64·1.5 = 0.96 ∈ (2/3, 2), kept up ⇒ borderline (quadratic model and shadow disagree).
   assert.equal(shadow(1.5).regime, 'borderline');
   // ηλ_sgd = 0.64·3.2 = 2.048 ≥ 2: SGD at or past its edge of stability ⇒ curvature-limited even though it kept up
@@ -170,7 +171,8 @@ test('SGD shadow sharpness decides: SGDM\'s edge-of-stability λ_max no longer f
 
 test('SGD past its edge at η: the shadow one grid step lower (η/2) decides between marginal and curvature-limited', () => {
   // γ = 0.064, β = 0.9 ⇒ η = 0.64. SGD at η: λ_sgd = 10 ⇒ ηλ = 6.4 ≥ 2 (past its edge), loss 1.5 vs SGDM 0.5.
-  const base = { batch: 128, lr: 0.064, momentum: 0.9, form: 'pytorch' as const, paramCount: 1000, lambdaMax: 34.1, traceSigma: 190, gradNormSq: 1 };
+  // B_noise = 50 ⇒ B/B_noise = 2.56 > NOISE_BATCH_RATIO, so the noise-scale rule does not decide.
+  const base = { batch: 128, lr: 0.064, momentum: 0.9, form: 'pytorch' as const, paramCount: 1000, lambdaMax: 34.1, traceSigma: 50, gradNormSq: 1 };
   const at = (lower?: { diverged: boolean; loss: number; lambdaMax?: number }) =>
     adviseFromMeasurements({ ...base, sgdProbe: { diverged: false, loss: 1.5, sgdmLoss: 0.5, lambdaMax: 10, ...(lower !== undefined ? { lower: { eta: 0.32, ...lower } } : {}) } });
   // No lower shadow: the old rule, curvature-limited.
@@ -191,7 +193,56 @@ test('SGD past its edge at η: the shadow one grid step lower (η/2) decides bet
   assert.match(at({ diverged: true, loss: Infinity }).recommendation, /diverged too/);
   assert.equal(at({ diverged: false, loss: 0.51 }).regime, 'curvature-limited');
   // The lower shadow is not consulted when SGD at η itself is stable and kept up (ηλ_sgd = 0.576).
-  const calm = adviseFromMeasurements({ ...base, sgdProbe: { diverged: false, loss: 0.5, sgdmLoss: 0.49, lambdaMax: 0.9, lower: { eta: 0.32, diverged: true, loss: Infinity } } });
+  const { traceSigma: _t, gradNormSq: _g, ...noNoise } = base;
+  const calm = adviseFromMeasurements({ ...noNoise, sgdProbe: { diverged: false, loss: 0.5, sgdmLoss: 0.49, lambdaMax: 0.9, lower: { eta: 0.32, diverged: true, loss: Infinity } } });
   assert.equal(calm.regime, 'noise-dominated');
   assert.ok(!calm.reasons.some((r) => /grid step lower/.test(r)));
+});
+
+test('probe shorter than the run: B ≤ 2·B_noise decides before the coupled runs\' early gap', () => {
+  // The full sweep's B = 32 numbers: η = 0.08 (γ = 0.008), SGD at η past its edge early (ηλ = 3.18) and 15% behind
+  // after 100 of 5,156 steps; B_noise = 36.5 ⇒ B/B_noise = 0.88 ≤ 2.
+  const base = { batch: 32, lr: 0.008, momentum: 0.9, form: 'pytorch' as const, paramCount: 1000, lambdaMax: 104, traceSigma: 36.5, gradNormSq: 1, budgetSteps: 5156, probeSteps: 100 };
+  const probe = { diverged: false, loss: 0.575, sgdmLoss: 0.5, lambdaMax: 39.7, lower: { eta: 0.04, diverged: false, loss: 0.58, lambdaMax: 60 } };
+  const v = adviseFromMeasurements({ ...base, sgdProbe: probe });
+  assert.equal(v.regime, 'noise-dominated', formatVerdict(v));
+  assert.equal(v.numbers.decidedBy, 'noise-scale');
+  assert.match(v.recommendation, /use SGD at lr η = γ\/\(1−β\) = 0\.008\/\(1−0\.9\) = 0\.08 .*B = 32 ≤ 2·B_noise = 2·36\.5/);
+  assert.ok(v.reasons.some((r) => /saw only the start of the run \(5156 steps\)/.test(r)), v.reasons.join('\n'));
+  // The same with B_noise = 12 (B/B_noise = 2.67 > 2): the shadow rule decides ⇒ curvature-limited.
+  const big = adviseFromMeasurements({ ...base, traceSigma: 12, sgdProbe: probe });
+  assert.equal(big.regime, 'curvature-limited');
+  assert.equal(big.numbers.decidedBy, 'sgd-shadow');
+  // SGD diverged at η ⇒ η is past SGD's stability limit: the shadow rule decides (η/2 past its edge too, ηλ = 2.4 ⇒
+  // curvature-limited; stable and within 5% at η/2 ⇒ marginal, use η/2).
+  const half = adviseFromMeasurements({ ...base, sgdProbe: { ...probe, diverged: true, loss: Infinity } });
+  assert.equal(half.regime, 'curvature-limited');
+  assert.equal(half.numbers.decidedBy, 'sgd-shadow');
+  const halfOk = adviseFromMeasurements({ ...base, sgdProbe: { ...probe, diverged: true, loss: Infinity, lower: { eta: 0.04, diverged: false, loss: 0.51, lambdaMax: 30 } } });
+  assert.equal(halfOk.regime, 'noise-dominated');
+  assert.match(halfOk.recommendation, /use SGD at lr η\/2 = 0\.04/);
+  // Budget unknown: treated as longer than the probe.
+  const { budgetSteps: _b, ...noBudget } = base;
+  const unknown = adviseFromMeasurements({ ...noBudget, sgdProbe: probe });
+  assert.equal(unknown.numbers.decidedBy, 'noise-scale');
+  assert.ok(unknown.reasons.some((r) => /budget not given/.test(r)));
+});
+
+test('probe covering the whole budget: the coupled runs are the run and decide', () => {
+  // B = 2048 with 80 steps in the budget, probe of 100 steps ⇒ covered. B/B_noise = 0.5 would say noise-dominated,
+  // but the whole-run comparison decides.
+  const base = { batch: 2048, lr: 0.064, momentum: 0.9, form: 'pytorch' as const, paramCount: 1000, lambdaMax: 90, traceSigma: 4096, gradNormSq: 1, budgetSteps: 80, probeSteps: 80 };
+  const behind = adviseFromMeasurements({ ...base, sgdProbe: { diverged: false, loss: 0.66, sgdmLoss: 0.5, lambdaMax: 17, lower: { eta: 0.32, diverged: false, loss: 0.62, lambdaMax: 20 } } });
+  assert.equal(behind.regime, 'curvature-limited', formatVerdict(behind));
+  assert.equal(behind.numbers.decidedBy, 'whole-run');
+  assert.match(behind.recommendation, /over the whole budget of 80 steps, on the same batches, SGD at 0\.64 ended \+32% behind, at 0\.32 ended \+24% behind SGDM/);
+  // SGD at η/2 within 5% (+3%) ⇒ marginal, use η/2 — even though SGD at η/2 sat past its edge (ηλ = 6.4 ≥ 2).
+  const kept = adviseFromMeasurements({ ...base, sgdProbe: { diverged: true, loss: Infinity, sgdmLoss: 0.5, lower: { eta: 0.32, diverged: false, loss: 0.515, lambdaMax: 20 } } });
+  assert.equal(kept.regime, 'noise-dominated', formatVerdict(kept));
+  assert.match(kept.recommendation, /SGD at lr 0\.32 ended \+3% from SGDM .* use SGD at lr 0\.32 and save 3\.91 kB/);
+  // Both within 5%: the smaller gap wins (SGD at η ahead, −2%).
+  const both = adviseFromMeasurements({ ...base, sgdProbe: { diverged: false, loss: 0.49, sgdmLoss: 0.5, lambdaMax: 2, lower: { eta: 0.32, diverged: false, loss: 0.51 } } });
+  assert.match(both.recommendation, /SGD at lr 0\.64 ended −?-2%/);
+  // probeSteps < budgetSteps ⇒ not covered.
+  assert.notEqual(adviseFromMeasurements({ ...base, probeSteps: 79, sgdProbe: { diverged: false, loss: 0.66, sgdmLoss: 0.5, lambdaMax: 17 } }).numbers.decidedBy, 'whole-run');
 });

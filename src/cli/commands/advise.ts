@@ -9,9 +9,9 @@ import type { Command } from '../command.js';
 export const adviseCommand: Command = {
   path: ['advise'],
   summary: 'probe a training config and say whether momentum is worth its memory (ηλ_max, B_noise, stationary split)',
-  usage: 'momentum-lab advise CONFIG [--probe-steps N] [--json]   (CONFIG: {"model", "dataset", "batch", "lr", "momentum", "form"} or {"problem": "linear-regression", ...})',
+  usage: 'momentum-lab advise CONFIG [--probe-steps N] [--json]   (CONFIG: {"model", "dataset", "batch", "lr", "momentum", "form", "epochs"} or {"problem": "linear-regression", ...})',
   flags: {
-    'probe-steps': { kind: 'int', help: 'optimizer steps of the probe run', default: 100 },
+    'probe-steps': { kind: 'int', help: 'optimizer steps of the probe run (fewer when the config\'s "epochs" budget is shorter)', default: 100 },
     checkpoints: { kind: 'int', help: 'measurements (λ_max, noise) along the probe', default: 3 },
     'lanczos-steps': { kind: 'int', help: 'Hessian-vector products per λ_max measurement', default: 12 },
     threads: { kind: 'int', help: 'kernel threads for engine models (default: all cores)' },
@@ -41,7 +41,7 @@ export const adviseCommand: Command = {
         lambdaMax: r.lambdaMax, noise: r.noise, ...r.verdict,
       }) + '\n');
     } else {
-      process.stdout.write(`${r.problem}, B = ${c.batch}, ${c.form} lr ${c.lr}, β ${c.momentum}, ${steps} probe steps\n${formatVerdict(r.verdict)}\n`);
+      process.stdout.write(`${r.problem}, B = ${c.batch}, ${c.form} lr ${c.lr}, β ${c.momentum}, ${r.steps} probe steps${r.verdict.numbers.budgetSteps === null ? ' (run budget not given: add "epochs" to the config)' : ` of the run's ${r.verdict.numbers.budgetSteps}`}\n${formatVerdict(r.verdict)}\n`);
     }
   },
 };

@@ -54,8 +54,11 @@ export interface PaperResult {
 
 export const PAPER_PARTS = ['batch-size', 'advisor', 'svag', 'fine-tuning', 'theory', 'memory'] as const;
 
-/** Probe length of the advisor at each batch size: enough steps for λ_max to move, short enough for --quick. */
-const ADVISOR_PROBE = { quick: { probeSteps: 30, checkpoints: 2, lanczosSteps: 10 }, full: { probeSteps: 100, checkpoints: 4, lanczosSteps: 12 } } as const;
+/**
+ * The advisor's probe at each batch size: `advise`'s default length (100 steps, or the run's whole budget when that
+ * is shorter); --quick measures at fewer checkpoints with shorter Lanczos runs, which is where a probe's time goes.
+ */
+const ADVISOR_PROBE = { quick: { probeSteps: 100, checkpoints: 2, lanczosSteps: 10 }, full: { probeSteps: 100, checkpoints: 4, lanczosSteps: 12 } } as const;
 
 /** Final test accuracy of a finished run; a diverged run scores chance (DeepOBS keeps it at its initial metric). */
 function finalAccuracy(r: RunRow | undefined, tag: string, classes: number): number | null {
@@ -140,7 +143,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
       // ---- advisor validation (issue #8): does a short probe predict the winner at each batch size? -----------
       if (!skip.has('advisor')) {
         const probe = ADVISOR_PROBE[plan.mode];
-        log(`[1b]  advisor: ${probe.probeSteps}-step probe of SGDM at its best lr for each batch size, verdict vs the measured winner`);
+        log(`[1b]  advisor: probe of SGDM at its best lr for each batch size (${probe.probeSteps} steps, or the run's whole budget when shorter), verdict vs the measured winner`);
         const points: SweepPoint[] = [];
         const probes: Record<string, unknown>[] = [];
         for (const row of claimRows) {
@@ -149,7 +152,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
           const t = performance.now();
           const res = await adviseConfig({
             problem: null, model: parseModelSpec(bs.model), dataset: dataset as 'mnist', dataDir: null, batch: row.batch, lr: gamma,
-            momentum: bs.momentum, form: 'pytorch', seed: 0, measureSamples: null, inputs: 'standardize',
+            momentum: bs.momentum, form: 'pytorch', seed: 0, measureSamples: null, inputs: 'standardize', epochs: bs.epochs,
           }, { ...probe, threads: 1 });
           points.push({ batch: row.batch, verdict: res.verdict, sgd: row.sgd, sgdm: row.sgdm, higherIsBetter: true });
           const sgdEtaLambda = res.verdict.numbers.sgdEtaLambdaMax;
@@ -160,10 +163,11 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
           probes.push({
             batch: row.batch, eta, sgdmEtaLambda: eta * res.lambdaMax, sgdEtaLambda, sgdLossGap: gapOf(res.sgdShadow),
             sgdHalfEtaLambda, sgdHalfLossGap: gapOf(lo),
-            bNoise: res.verdict.numbers.bNoise ?? null,
+            bNoise: res.verdict.numbers.bNoise ?? null, batchOverBNoise: res.verdict.numbers.batchOverBNoise ?? null,
+            probeSteps: res.steps, budgetSteps: res.verdict.numbers.budgetSteps, decidedBy: res.verdict.numbers.decidedBy,
             basis: res.verdict.numbers.sharpnessBasis, regime: res.verdict.regime, seconds: (performance.now() - t) / 1000,
           });
-          log(`      B = ${row.batch}: ${res.verdict.regime} (ηλ_max along SGD at η: ${res.sgdShadow?.diverged === true ? 'diverged' : sgdEtaLambda?.toPrecision(3) ?? '—'}, at η/2: ${lo?.diverged === true ? 'diverged' : sgdHalfEtaLambda?.toPrecision(3) ?? '—'}, along SGDM: ${(eta * res.lambdaMax).toPrecision(3)}; B/B_noise ${res.verdict.numbers.batchOverBNoise?.toPrecision(3) ?? '—'})`);
+          log(`      B = ${row.batch}: ${res.verdict.regime} by ${res.verdict.numbers.decidedBy} (probe ${res.steps} of ${res.verdict.numbers.budgetSteps ?? '?'} steps; ηλ_max along SGD at η: ${res.sgdShadow?.diverged === true ? 'diverged' : sgdEtaLambda?.toPrecision(3) ?? '—'}, at η/2: ${lo?.diverged === true ? 'diverged' : sgdHalfEtaLambda?.toPrecision(3) ?? '—'}, along SGDM: ${(eta * res.lambdaMax).toPrecision(3)}; B/B_noise ${res.verdict.numbers.batchOverBNoise?.toPrecision(3) ?? '—'})`);
         }
         claims.push(advisorClaim(sweepAgreement(points, { floor: ACCURACY_FLOOR }), probes));
         log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
