@@ -313,11 +313,6 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
   let recommendation: string;
   let decidedBy: Verdict['numbers']['decidedBy'] = 'own-run';
   const sgdAt = m.form === 'normalized' ? `use SGD at lr η = ${fmt(eta)} (the normalised lr)` : `use SGD at lr η = γ/(1−β) = ${fmt(gamma)}/(1−${beta}) = ${fmt(eta)}`;
-  /**
-   * The regime from the coupled SGD run at η (same start, same minibatches): SGD failed at η → curvature-limited;
-   * SGD kept up well inside its stability region → noise-dominated; otherwise borderline. Each branch names the
-   * number behind it.
-   */
   const pct = (g: number): string => `${g >= 0 ? '+' : ''}${fmt(100 * g, 2)}%`;
   /** The reason lines for the coupled SGD run at η (and SGDM's own edge), shared by the three shadow-based rules. */
   const shadowAtEtaLines = (s: NonNullable<AdviceInput['sgdProbe']>): void => {
@@ -374,6 +369,11 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
     reasons.push(`the probe (${m.probeSteps ?? '?'} steps) saw only the start of the run (${budget === null ? 'budget not given' : `${budget} steps`}): B_noise only grows as the loss falls, so B ≤ ${NOISE_BATCH_RATIO}·B_noise decides; the coupled runs above compare early training and do not`);
     return { regime: 'noise-dominated', recommendation: `momentum has marginal value here — ${sgdAt} and save ${formatBytes(memoryBytesSaved)} (B = ${m.batch} ≤ ${NOISE_BATCH_RATIO}·B_noise = ${NOISE_BATCH_RATIO}·${fmt(bNoise!)}: the batch is noise-limited, so a tuned lr stays below where momentum's larger stability region matters)` };
   };
+  /**
+   * The regime from the coupled SGD run at η (same start, same minibatches): SGD failed at η → curvature-limited;
+   * SGD kept up well inside its stability region → noise-dominated; otherwise borderline. Each branch names the
+   * number behind it.
+   */
   const shadowRule = (): { regime: Regime; recommendation: string } => {
     const s = sp!;
     const gap = shadowLossGap(s.diverged, s.loss, s.sgdmLoss);
