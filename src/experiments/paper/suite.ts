@@ -35,6 +35,11 @@ export interface PaperOptions {
   cliPath?: string;
   /** Skip parts (for tests and partial reruns): any of batch-size, svag, fine-tuning, theory, memory. */
   skip?: string[];
+  /**
+   * Replace parts of the mode's plan (e.g. another model for the batch-size sweep, as bench/advisor-heldout.ts does
+   * to test the advisor on a sweep that played no part in choosing its rule). The report lists the plan it ran.
+   */
+  planOverride?: (plan: PaperPlan) => PaperPlan;
 }
 
 export interface PaperResult {
@@ -79,7 +84,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
   if (loc === null) {
     throw new UserError(`dataset ${dataset} is not on this machine: run 'momentum-lab data list' (Fashion-MNIST: apt-get install dataset-fashion-mnist, or momentum-lab data fetch fashion-mnist)`, '--data');
   }
-  const plan = paperPlan(o.mode, dataset);
+  const plan = (o.planOverride ?? ((p: PaperPlan): PaperPlan => p))(paperPlan(o.mode, dataset));
   const out = resolve(o.outDir);
   mkdirSync(out, { recursive: true });
   const db = join(out, 'runs.db');
