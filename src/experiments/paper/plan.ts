@@ -44,7 +44,8 @@ export interface PaperPlan {
     batch: number;
   };
   theory: string[];
-  memoryModels: string[];
+  /** Models whose optimizer state is measured (names or specs); full mode includes the CNN it trains. */
+  memoryModels: PlanModel[];
   reductions: string[];
 }
 
@@ -83,7 +84,7 @@ export function paperPlan(mode: PaperMode, dataset: string): PaperPlan {
     svag: { model: cnn, batch: 2048, epochs: 3, levels: [1, 2, 4, 8], seeds: [0, 1, 2], decayAt: [0.5, 0.75] },
     fineTune: { model: cnn, pretrainEpochs: 3, shots: [16, 64, 512], dataSeeds: [13, 21, 42, 87, 100], lr: [0.001, 0.003, 0.01, 0.03], steps: 300, batch: 32 },
     theory: ['stationary', 'weak-approx', 'coupling', 'slow-sde', 'svag', 'curvature-vs-noise'],
-    memoryModels: ['mlp', 'cnn', 'resnet20', 'transformer'],
+    memoryModels: [cnn, 'mlp', 'cnn', 'resnet20', 'transformer'],
     reductions: [
       'a narrow CNN (conv 16 → conv 32 → dense 128, 109k parameters) instead of ImageNet ResNet-50 / CIFAR ResNet',
       'Fashion-MNIST (60,000 / 10,000) instead of ImageNet and CIFAR-10; fine-tuning on MNIST digits instead of RoBERTa on text',
