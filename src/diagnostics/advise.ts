@@ -6,7 +6,7 @@
  */
 import { float32Backend } from '../engine/backend.js';
 import { loadDataset } from '../data/index.js';
-import { kernelsFor, syntheticDataset, type DatasetLike } from '../nn/train.js';
+import { budgetSteps, kernelsFor, syntheticDataset, type DatasetLike } from '../nn/train.js';
 import { optimizerConfig } from '../optim/sgd.js';
 import { check } from '../util/errors.js';
 import type { AdviseConfig } from './config.js';
@@ -29,8 +29,8 @@ const LINEAR_REGRESSION_TRAIN = 4096;
 export async function adviseConfig(c: AdviseConfig, o: AdviseOptions): Promise<ProbeResult> {
   check(Number.isInteger(o.probeSteps) && o.probeSteps >= 1, 'probeSteps', `must be an integer ≥ 1, got ${o.probeSteps}`);
   const optimizer = optimizerConfig({ form: c.form, lr: c.lr, momentum: c.momentum });
-  // The run's budget in optimizer steps, as `train` counts them: epochs × ⌊n/B⌋.
-  const budget = (n: number): { budgetSteps?: number } => (c.epochs === null ? {} : { budgetSteps: Math.max(1, Math.floor(c.epochs * Math.floor(n / c.batch))) });
+  // The run's budget in optimizer steps, as `train` counts them.
+  const budget = (n: number): { budgetSteps?: number } => (c.epochs === null ? {} : { budgetSteps: Math.max(1, budgetSteps(n, c.batch, c.epochs)) });
   const probe = {
     steps: o.probeSteps, batch: c.batch, optimizer, seed: c.seed,
     ...(o.checkpoints !== undefined ? { checkpoints: o.checkpoints } : {}),

@@ -315,11 +315,12 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
   const sgdAt = m.form === 'normalized' ? `use SGD at lr η = ${fmt(eta)} (the normalised lr)` : `use SGD at lr η = γ/(1−β) = ${fmt(gamma)}/(1−${beta}) = ${fmt(eta)}`;
   const pct = (g: number): string => `${g >= 0 ? '+' : ''}${fmt(100 * g, 2)}%`;
   /** The reason lines for the coupled SGD run at η (and SGDM's own edge), shared by the three shadow-based rules. */
+  /** The coupled run at η in one line (with its own sharpness when measured); every rule that saw it reports it. */
+  const shadowLine = (s: NonNullable<AdviceInput['sgdProbe']>): string => (s.diverged
+    ? `coupled probe: SGD at η = ${fmt(eta)} diverged or did not train on the same batches, SGDM trained (loss ${fmt(s.sgdmLoss)})`
+    : `coupled probe: SGD at η = ${fmt(eta)} reached loss ${fmt(s.loss)} vs SGDM ${fmt(s.sgdmLoss)} on the same batches (${pct(shadowLossGap(false, s.loss, s.sgdmLoss))})${sgdLambda === null ? '' : `; along its own trajectory λ_max = ${fmt(sgdLambda)}, ηλ = ${fmt(sgdEtaLambda!)} (SGD's edge: 2)`}`);
   const shadowAtEtaLines = (s: NonNullable<AdviceInput['sgdProbe']>): void => {
-    const gap = shadowLossGap(s.diverged, s.loss, s.sgdmLoss);
-    reasons.push(s.diverged
-      ? `coupled probe: SGD at η = ${fmt(eta)} diverged or did not train on the same batches, SGDM trained (loss ${fmt(s.sgdmLoss)})`
-      : `coupled probe: SGD at η = ${fmt(eta)} reached loss ${fmt(s.loss)} vs SGDM ${fmt(s.sgdmLoss)} on the same batches (${pct(gap)})${sgdLambda === null ? '' : `; along its own trajectory λ_max = ${fmt(sgdLambda)}, ηλ = ${fmt(sgdEtaLambda!)} (SGD's edge: 2)`}`);
+    reasons.push(shadowLine(s));
     if (etaLambda >= sgdmLimit) reasons.push(`SGDM's own λ_max = ${fmt(m.lambdaMax)} reached ηλ = ${fmt(etaLambda)} ≥ its edge ${fmt(sgdmLimit)} during the probe yet SGDM trained (a catapult: sharpness falls back after the spike)`);
   };
   const lowerLine = (lo: NonNullable<NonNullable<AdviceInput['sgdProbe']>['lower']>, sgdmLoss: number): void => {
@@ -390,7 +391,7 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
       const loEl = lo.lambdaMax === undefined ? null : lo.eta * lo.lambdaMax;
       lowerLine(lo, s.sgdmLoss);
       if (loEl !== null && loEl < SGD_STABILITY_LIMIT && loGap <= SGD_KEEPS_UP_TOLERANCE) {
-        return { regime: 'noise-dominated', recommendation: `momentum has marginal value here — ${atEta}, but SGD one grid step lower keeps up: use SGD at lr η/2 = ${fmt(lo.eta)} (${loGap >= 0 ? '+' : ''}${fmt(100 * loGap, 2)}% loss vs SGDM over the probe, stable at ηλ_max = ${fmt(loEl)}) and save ${formatBytes(memoryBytesSaved)}` };
+        return { regime: 'noise-dominated', recommendation: `momentum has marginal value here — ${atEta}, but SGD one grid step lower keeps up: use SGD at lr η/2 = ${fmt(lo.eta)} (${pct(loGap)} loss vs SGDM over the probe, stable at ηλ_max = ${fmt(loEl)}) and save ${formatBytes(memoryBytesSaved)}` };
       }
       const why = lo.diverged ? 'diverged too' : loEl !== null && loEl >= SGD_STABILITY_LIMIT ? `is past its edge too (ηλ_max = ${fmt(loEl)})` : `fell ${fmt(100 * loGap, 2)}% behind`;
       return { regime: 'curvature-limited', recommendation: `curvature-limited — keep momentum: ${atEta}; SGD at η/2 = ${fmt(lo.eta)} ${why}` };
@@ -399,7 +400,7 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
       return { regime: 'curvature-limited', recommendation: `curvature-limited — keep momentum: SGD at η = ${fmt(eta)} stayed stable (ηλ_max = ${fmt(el!)} < 2) but fell ${fmt(100 * gap, 2)}% behind SGDM on the same batches` };
     }
     if (el! <= NOISE_DOMINATED_ETA_LAMBDA && (batchOverBNoise === null || batchOverBNoise <= NOISE_BATCH_RATIO)) {
-      const why = `SGD at η kept up (${gap >= 0 ? '+' : ''}${fmt(100 * gap, 2)}%) with ηλ_max = ${fmt(el!)} ≤ ${fmt(NOISE_DOMINATED_ETA_LAMBDA)} along its own trajectory${batchOverBNoise === null ? '' : `, B = ${m.batch} ≤ ${NOISE_BATCH_RATIO}·B_noise = ${NOISE_BATCH_RATIO}·${fmt(bNoise!)}`}`;
+      const why = `SGD at η kept up (${pct(gap)}) with ηλ_max = ${fmt(el!)} ≤ ${fmt(NOISE_DOMINATED_ETA_LAMBDA)} along its own trajectory${batchOverBNoise === null ? '' : `, B = ${m.batch} ≤ ${NOISE_BATCH_RATIO}·B_noise = ${NOISE_BATCH_RATIO}·${fmt(bNoise!)}`}`;
       if (batchOverBNoise === null) reasons.push('verdict rests on the coupled probe alone: B_noise was not measured');
       return { regime: 'noise-dominated', recommendation: `momentum has marginal value here — ${sgdAt} and save ${formatBytes(memoryBytesSaved)} (${why})` };
     }
@@ -455,9 +456,7 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
   }
   if (sp !== undefined && usesMomentum && m.diverged !== true && !shadowDecides) {
     const gap = shadowLossGap(sp.diverged, sp.loss, sp.sgdmLoss);
-    reasons.push(sp.diverged
-      ? `coupled probe: SGD at η = ${fmt(eta)} diverged or did not train on the same batches, SGDM trained (loss ${fmt(sp.sgdmLoss)})`
-      : `coupled probe: SGD at η = ${fmt(eta)} reached loss ${fmt(sp.loss)} vs SGDM ${fmt(sp.sgdmLoss)} on the same batches (${gap >= 0 ? '+' : ''}${fmt(100 * gap, 2)}%)`);
+    reasons.push(shadowLine(sp));
     if (sp.diverged) {
       if (regime !== 'curvature-limited') {
         regime = 'curvature-limited';

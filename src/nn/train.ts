@@ -254,6 +254,11 @@ export function validateTrainConfig(c: TrainConfig): void {
 }
 
 /** Trains `config.model` on `data` with the given backend and evaluates it; never throws on divergence (reports it). */
+/** Optimizer steps of a run of `epochs` over n examples at batch B (before SVAG scaling): ⌊epochs·⌊n/B⌋⌋. */
+export function budgetSteps(n: number, batch: number, epochs: number): number {
+  return Math.floor(epochs * Math.floor(n / batch));
+}
+
 export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainOptions = {}): TrainResult {
   validateTrainConfig(config);
   const backend = opts.backend ?? float32Backend();
@@ -283,7 +288,7 @@ export function trainOnData(config: TrainConfig, data: DatasetLike, opts: TrainO
   const labels = new Int32Array(B);
 
   const stepsPerEpoch = Math.floor(data.train.n / B);
-  const plan = svagPlan({ lr: config.optimizer.lr, steps: config.epochs * stepsPerEpoch, schedule: config.optimizer.schedule }, l);
+  const plan = svagPlan({ lr: config.optimizer.lr, steps: budgetSteps(data.train.n, B, config.epochs), schedule: config.optimizer.schedule }, l);
   const opt = validateOptimizerConfig({ ...config.optimizer, lr: plan.lr, schedule: plan.schedule });
   const totalSteps = Math.min(plan.steps, config.maxSteps ?? Infinity);
   const epochSteps = stepsPerEpoch * l;

@@ -84,7 +84,8 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
   if (loc === null) {
     throw new UserError(`dataset ${dataset} is not on this machine: run 'momentum-lab data list' (Fashion-MNIST: apt-get install dataset-fashion-mnist, or momentum-lab data fetch fashion-mnist)`, '--data');
   }
-  const plan = (o.planOverride ?? ((p: PaperPlan): PaperPlan => p))(paperPlan(o.mode, dataset));
+  const basePlan = paperPlan(o.mode, dataset);
+  const plan = o.planOverride?.(basePlan) ?? basePlan;
   const out = resolve(o.outDir);
   mkdirSync(out, { recursive: true });
   const db = join(out, 'runs.db');
