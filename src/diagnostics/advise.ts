@@ -16,6 +16,8 @@ export interface AdviseOptions {
   probeSteps: number;
   checkpoints?: number;
   lanczosSteps?: number;
+  /** Seeds of the coupled comparison when the probe covers the run's whole budget (default probe.ts WHOLE_RUN_SEEDS). */
+  wholeRunSeeds?: number;
   /** Kernel threads for engine models (default: the shared kernels, all cores). */
   threads?: number;
   /** An already loaded dataset (skips `loadDataset(config.dataset)`). */
@@ -35,12 +37,16 @@ export async function adviseConfig(c: AdviseConfig, o: AdviseOptions): Promise<P
     steps: o.probeSteps, batch: c.batch, optimizer, seed: c.seed,
     ...(o.checkpoints !== undefined ? { checkpoints: o.checkpoints } : {}),
     ...(o.lanczosSteps !== undefined ? { lanczosSteps: o.lanczosSteps } : {}),
+    ...(o.wholeRunSeeds !== undefined ? { wholeRunSeeds: o.wholeRunSeeds } : {}),
     ...(o.onCheckpoint !== undefined ? { onCheckpoint: o.onCheckpoint } : {}),
   };
+  check(o.wholeRunSeeds === undefined || (Number.isInteger(o.wholeRunSeeds) && o.wholeRunSeeds >= 1), 'seeds', `must be an integer ≥ 1, got ${o.wholeRunSeeds}`);
   if (c.problem === 'linear-regression') {
     const problem = linearRegressionProblem({ seed: c.seed });
     check(c.batch <= LINEAR_REGRESSION_TRAIN, 'batch', `must be ≤ ${LINEAR_REGRESSION_TRAIN} (the T5 training set), got ${c.batch}`);
-    return runProbe(problem, { ...probe, ...budget(LINEAR_REGRESSION_TRAIN) });
+    // Replicates: the same regression task, another minibatch order.
+    const replicate = (i: number): ReturnType<typeof linearRegressionProblem> => linearRegressionProblem({ seed: c.seed, samplingSeed: c.seed + 1000 * i });
+    return runProbe(problem, { ...probe, ...budget(LINEAR_REGRESSION_TRAIN), replicate });
   }
   const data: DatasetLike = o.data ?? (c.dataset === 'synthetic'
     ? syntheticDataset({ shape: [1, 8, 8], classes: 4, train: 4096, test: 256, seed: c.seed + 1 })
@@ -48,11 +54,12 @@ export async function adviseConfig(c: AdviseConfig, o: AdviseOptions): Promise<P
   check(data.train.n >= c.batch, 'batch', `batch ${c.batch} is larger than the training split (${data.train.n} samples)`);
   const { kernels, owned } = await kernelsFor(o.threads);
   try {
-    const problem = engineProblem({
-      model: c.model!, data, seed: c.seed, backend: float32Backend(kernels), maxBatch: c.batch, inputs: c.inputs,
+    const build = (seed: number): ReturnType<typeof engineProblem> => engineProblem({
+      model: c.model!, data, seed, backend: float32Backend(kernels), maxBatch: c.batch, inputs: c.inputs,
       ...(c.measureSamples !== null ? { measureSamples: c.measureSamples } : {}),
     });
-    return runProbe(problem, { ...probe, ...budget(data.train.n) });
+    // Replicates of the whole-run comparison: another initialisation and batch order on the same data.
+    return runProbe(build(c.seed), { ...probe, ...budget(data.train.n), replicate: (i) => build(c.seed + i) });
   } finally {
     if (owned) kernels.dispose();
   }

@@ -17,7 +17,9 @@ import { Rng } from '../util/rng.js';
 import { dot, type FloatBuffer } from './linalg.js';
 import { GradientMoments, NoiseScaleTracker, type NoiseEstimate } from './noise.js';
 import { defaultRelativeStep, finiteDifferenceHvp, lanczos, type GradFn } from './sharpness.js';
-import { adviseFromMeasurements, effectiveRates, type DirectionNoise, type Verdict } from './verdict.js';
+import { adviseFromMeasurements, effectiveRates, type CoupledSeed, type DirectionNoise, type Verdict } from './verdict.js';
+
+export type { CoupledSeed } from './verdict.js';
 
 /** What the probe needs from a training problem. Gradients are means over the examples used. */
 export interface ProbeProblem {
@@ -42,7 +44,24 @@ export interface ProbeProblem {
    * into `out`; returns its loss. Drives the coupled SGD shadow run (same batches, common random numbers).
    */
   lastBatchGradAt(p: FloatBuffer, out: FloatBuffer): number;
+  /**
+   * Mean loss over a fixed evaluation set of training examples at parameters `p` (training precision, eval mode,
+   * forward only): what the coupled runs are compared on. It is larger than the measurement batch (64–256 examples,
+   * sized for Hessian-vector products), so a 5% gap between two runs is not the sampling noise of a small batch.
+   */
+  evaluationLoss(p: FloatBuffer): number;
 }
+
+/** Examples in an engine problem's fixed evaluation set (training examples; all of them when fewer). */
+export const EVALUATION_SAMPLES = 2048;
+
+/**
+ * Seeds of the coupled comparison when the probe covers the run's whole budget: the probe's own seed plus
+ * `wholeRunSeeds − 1` replicates (fresh initialisation and batch order; no Lanczos, final losses only). The sweeps
+ * the advisor is checked against score each optimiser over 3 seeds, and one seed of an edge-of-stability run can end
+ * anywhere (the full sweep's B = 2048: SGD at η/2 ended +0.5%, +69%, +38% behind SGDM on seeds 0, 1, 2).
+ */
+export const WHOLE_RUN_SEEDS = 3;
 
 export interface ProbeOptions {
   /** Probe length; the probe runs min(steps, budgetSteps). */
@@ -80,6 +99,13 @@ export interface ProbeOptions {
   microbatches?: number;
   microbatchSize?: number;
   seed?: number;
+  /**
+   * Seeds of the coupled comparison when the probe covers the whole budget (default WHOLE_RUN_SEEDS), and the
+   * problem for replicate i = 1 … wholeRunSeeds − 1 (same data and model, another seed). Without `replicate` the
+   * whole-run comparison has the probe's seed only.
+   */
+  wholeRunSeeds?: number;
+  replicate?(i: number): ProbeProblem;
   onCheckpoint?(c: ProbeCheckpoint): void;
 }
 
@@ -121,6 +147,14 @@ export interface ProbeResult {
   sgdShadow: ShadowSummary | null;
   /** The coupled SGD run at η/2 (see ProbeOptions.lowerShadow), or null when not run. */
   sgdShadowLower: ShadowSummary | null;
+  /** Evaluation loss (see ProbeProblem.evaluationLoss) before training and of SGDM at the end (Infinity if diverged). */
+  initialEvalLoss: number;
+  evalLoss: number;
+  /**
+   * The whole-run coupled comparison, one entry per seed (the probe's own first), when the probe covered the budget
+   * and ran the shadows; empty otherwise.
+   */
+  coupledSeeds: CoupledSeed[];
   /** λ_max used by the verdict: the largest along the probe (sharpness rises during training). */
   lambdaMax: number;
   /** Noise averaged over the second half of the checkpoints (ratio of averages, McCandlish et al. A.1). */
@@ -131,6 +165,8 @@ export interface ProbeResult {
 
 export interface ShadowSummary {
   eta: number; diverged: boolean; divergedAtStep: number | null; measureLoss: number; sgdmMeasureLoss: number;
+  /** Final evaluation losses of the shadow (Infinity if it diverged) and of SGDM: the gap the verdict uses. */
+  evalLoss: number; sgdmEvalLoss: number;
   /** λ_max along the shadow's own trajectory: the largest over the checkpoints it reached (null if none). */
   lambdaMax: number | null;
 }
@@ -177,13 +213,61 @@ class SgdShadow {
     return at;
   }
 
-  summary(lossAt: (p: FloatBuffer) => number, initialMeasureLoss: number, sgdmLoss: number): ShadowSummary {
+  summary(lossAt: (p: FloatBuffer) => number, initialMeasureLoss: number, sgdmLoss: number, evalAt: (p: FloatBuffer) => number, initialEvalLoss: number, sgdmEvalLoss: number): ShadowSummary {
     const loss = this.diverged ? Infinity : lossAt(this.params);
+    const ev = this.diverged ? Infinity : evalAt(this.params);
     // "Did not train" counts as diverged for a shadow too, as for the main run.
-    const diverged = this.diverged || !(loss < initialMeasureLoss);
+    const diverged = this.diverged || !(loss < initialMeasureLoss) || !(ev < initialEvalLoss);
     const lams = this.seen.flatMap((c) => (Number.isFinite(c.lambdaMax) ? [c.lambdaMax] : []));
-    return { eta: this.eta, diverged, divergedAtStep: this.divergedAt, measureLoss: loss, sgdmMeasureLoss: sgdmLoss, lambdaMax: lams.length > 0 ? Math.max(...lams) : null };
+    return {
+      eta: this.eta, diverged, divergedAtStep: this.divergedAt, measureLoss: loss, sgdmMeasureLoss: sgdmLoss,
+      evalLoss: diverged ? Infinity : ev, sgdmEvalLoss, lambdaMax: lams.length > 0 ? Math.max(...lams) : null,
+    };
   }
+
+  /** Final evaluation loss, and whether the run failed (diverged, or ended no better than `initial`). */
+  outcome(evalAt: (p: FloatBuffer) => number, initial: number): { diverged: boolean; loss: number } {
+    const loss = this.diverged ? Infinity : evalAt(this.params);
+    return { diverged: this.diverged || !(loss < initial), loss };
+  }
+}
+
+/**
+ * Trains `problem` with `opt` for `steps` steps, each shadow stepping on the same minibatch after SGDM (a shadow's
+ * gradient may reuse the model's gradient buffer, so it runs after SGDM's step has consumed it). Stops at the first
+ * divergence of the main run: a non-finite loss, or 1e6× the first one (linear models grow without overflowing soon).
+ */
+function trainCoupled(
+  problem: ProbeProblem, opt: OptimizerConfig, state: ReturnType<typeof initOptimizer>, steps: number, batch: number,
+  shadows: readonly (SgdShadow | null)[], afterStep: (k: number, loss: number) => void = () => {},
+): { diverged: boolean; divergedAtStep: number | null } {
+  let first = NaN;
+  for (let k = 0; k < steps; k++) {
+    const loss = problem.trainGrad(batch);
+    if (k === 0) first = loss;
+    if (!Number.isFinite(loss) || loss > 1e6 * Math.max(first, 1e-12)) return { diverged: true, divergedAtStep: k };
+    optimizerStep(opt, problem.params, problem.grads, state);
+    for (const sh of shadows) sh?.step(k, problem);
+    afterStep(k, loss);
+  }
+  return { diverged: false, divergedAtStep: null };
+}
+
+/** One replicate seed of the whole-run comparison: SGDM and the SGD shadows for the whole budget, final losses only. */
+function coupledSeed(problem: ProbeProblem, opt: OptimizerConfig, steps: number, batch: number, eta: number, withLower: boolean, seed: number): CoupledSeed {
+  const evalAt = (p: FloatBuffer): number => problem.evaluationLoss(p);
+  const initialLoss = evalAt(problem.params);
+  const shadow = new SgdShadow(eta, problem);
+  const lower = withLower ? new SgdShadow(eta / 2, problem) : null;
+  const state = initOptimizer(opt, problem.params.length, problem.params instanceof Float32Array ? 'float32' : 'float64');
+  const run = trainCoupled(problem, opt, state, steps, batch, [shadow, lower]);
+  const sgdmLoss = run.diverged ? Infinity : evalAt(problem.params);
+  return {
+    seed, initialLoss,
+    sgdm: { diverged: run.diverged || !(sgdmLoss < initialLoss), loss: sgdmLoss },
+    sgd: shadow.outcome(evalAt, initialLoss),
+    lower: lower?.outcome(evalAt, initialLoss) ?? null,
+  };
 }
 
 /** Runs the probe and returns the measurements and the verdict. */
@@ -258,24 +342,14 @@ export function runProbe(problem: ProbeProblem, options: ProbeOptions): ProbeRes
     o.onCheckpoint?.(checkpoints[checkpoints.length - 1]!);
   };
 
+  const initialEvalLoss = problem.evaluationLoss(problem.params);
   if (at.has(0)) measure(0);
-  for (let k = 0; k < o.steps; k++) {
-    const loss = problem.trainGrad(o.batch);
+  ({ diverged, divergedAtStep } = trainCoupled(problem, opt, state, o.steps, o.batch, [shadow, lower], (k, loss) => {
     if (k === 0) firstLoss = loss;
-    // Divergence: a non-finite loss, or a loss 1e6× the first one (linear models grow without overflowing soon).
-    if (!Number.isFinite(loss) || loss > 1e6 * Math.max(firstLoss, 1e-12)) {
-      diverged = true;
-      divergedAtStep = k;
-      break;
-    }
     lossSum += loss;
     lossCount++;
-    optimizerStep(opt, problem.params, problem.grads, state);
-    // A shadow's gradient may reuse the model's gradient buffer, so the shadows run after SGDM's step has consumed it.
-    shadow?.step(k, problem);
-    lower?.step(k, problem);
     if (at.has(k + 1)) measure(k + 1);
-  }
+  }));
   // Diverged before the first checkpoint: measure at the initial parameters so the verdict has a λ_max.
   if (diverged && checkpoints.length === 0) {
     problem.params.set(initialParams);
@@ -288,8 +362,24 @@ export function runProbe(problem: ProbeProblem, options: ProbeOptions): ProbeRes
   const { grad: measureGrad } = problem.measurementGrad();
   const lossAt = (p: FloatBuffer): number => Number(measureGrad(p instanceof Float32Array ? Float64Array.from(p) : p, new Float64Array(n)) ?? NaN);
   const sgdmLoss = diverged ? Infinity : lastLoss;
-  const sgdShadow = shadow?.summary(lossAt, initialMeasureLoss, sgdmLoss) ?? null;
-  const sgdShadowLower = lower?.summary(lossAt, initialMeasureLoss, sgdmLoss) ?? null;
+  const evalAt = (p: FloatBuffer): number => problem.evaluationLoss(p);
+  const evalLoss = diverged ? Infinity : evalAt(problem.params);
+  const sgdShadow = shadow?.summary(lossAt, initialMeasureLoss, sgdmLoss, evalAt, initialEvalLoss, evalLoss) ?? null;
+  const sgdShadowLower = lower?.summary(lossAt, initialMeasureLoss, sgdmLoss, evalAt, initialEvalLoss, evalLoss) ?? null;
+  // The probe covered the run's whole budget: its coupled runs are the run itself, so repeat them on more seeds
+  // (the verdict judges the mean over seeds, as the sweeps do).
+  const coupledSeeds: CoupledSeed[] = [];
+  const coversBudget = o.budgetSteps !== undefined && o.steps >= o.budgetSteps;
+  if (coversBudget && sgdShadow !== null && !diverged && !lossIncreased) {
+    coupledSeeds.push({
+      seed: 0, initialLoss: initialEvalLoss, sgdm: { diverged: !(evalLoss < initialEvalLoss), loss: evalLoss },
+      sgd: { diverged: sgdShadow.diverged, loss: sgdShadow.evalLoss },
+      lower: sgdShadowLower === null ? null : { diverged: sgdShadowLower.diverged, loss: sgdShadowLower.evalLoss },
+    });
+    const seeds = o.wholeRunSeeds ?? WHOLE_RUN_SEEDS;
+    if (!(Number.isInteger(seeds) && seeds >= 1)) throw new Error(`runProbe: wholeRunSeeds must be an integer ≥ 1, got ${seeds}`);
+    for (let i = 1; i < seeds && o.replicate !== undefined; i++) coupledSeeds.push(coupledSeed(o.replicate(i), opt, o.steps, o.batch, eta, lower !== null, i));
+  }
   const lambdaMax = checkpoints.length > 0 ? Math.max(...checkpoints.map((c) => c.lambdaMax)) : NaN;
   const late = checkpoints.slice(Math.floor(checkpoints.length / 2));
   let noise: NoiseEstimate | null = null;
@@ -311,9 +401,10 @@ export function runProbe(problem: ProbeProblem, options: ProbeOptions): ProbeRes
     ...(o.budgetSteps !== undefined ? { budgetSteps: o.budgetSteps } : {}),
     ...(sgdShadow !== null ? {
       sgdProbe: {
-        diverged: sgdShadow.diverged, loss: sgdShadow.measureLoss, sgdmLoss: sgdShadow.sgdmMeasureLoss,
+        diverged: sgdShadow.diverged, loss: sgdShadow.evalLoss, sgdmLoss: sgdShadow.sgdmEvalLoss,
         ...(sgdShadow.lambdaMax !== null ? { lambdaMax: sgdShadow.lambdaMax } : {}),
-        ...(sgdShadowLower !== null ? { lower: { eta: sgdShadowLower.eta, diverged: sgdShadowLower.diverged, loss: sgdShadowLower.measureLoss, ...(sgdShadowLower.lambdaMax !== null ? { lambdaMax: sgdShadowLower.lambdaMax } : {}) } } : {}),
+        ...(sgdShadowLower !== null ? { lower: { eta: sgdShadowLower.eta, diverged: sgdShadowLower.diverged, loss: sgdShadowLower.evalLoss, ...(sgdShadowLower.lambdaMax !== null ? { lambdaMax: sgdShadowLower.lambdaMax } : {}) } } : {}),
+        ...(coupledSeeds.length > 0 ? { seeds: coupledSeeds } : {}),
       },
     } : {}),
   });
@@ -322,7 +413,7 @@ export function runProbe(problem: ProbeProblem, options: ProbeOptions): ProbeRes
     verdict.reasons.push(`warning: λ_max at step(s) ${shaky.map((c) => `${c.step} (${c.lambdaMax.toPrecision(4)} vs ${c.lambdaCheck.toPrecision(4)} at a 10× step)`).join(', ')} disagrees between difference steps — likely a ReLU/max-pool kink crossing; rerun with another seed or more measurement samples`);
   }
   if (lossIncreased) verdict.reasons.push(`the measurement-batch loss went from ${initialMeasureLoss.toPrecision(4)} to ${lastLoss.toPrecision(4)} over the probe`);
-  return { problem: problem.name, steps: o.steps, diverged, divergedAtStep, lossIncreased, initialMeasureLoss, checkpoints, sgdShadow, sgdShadowLower, lambdaMax, noise, paramCount: n, verdict };
+  return { problem: problem.name, steps: o.steps, diverged, divergedAtStep, lossIncreased, initialMeasureLoss, checkpoints, sgdShadow, sgdShadowLower, initialEvalLoss, evalLoss, coupledSeeds, lambdaMax, noise, paramCount: n, verdict };
 }
 
 /** Epoch-wise seeded permutation sampler over n examples. */
@@ -345,17 +436,21 @@ class IndexSampler {
 
 /**
  * PAPER.md §6 T5 linear regression (src/data `linearRegressionTask`): L(w) = (1/2n)Σ(x·w − y)², w₀ = 0, float64.
- * The measurement gradient is the full-batch one, so λ_max is that of (1/n)XᵀX (= the spectrum's top, 10 by default).
+ * The measurement gradient and the evaluation loss are the full-batch ones, so λ_max is that of (1/n)XᵀX (= the
+ * spectrum's top, 10 by default).
  */
-export function linearRegressionProblem(opts: Partial<LinearRegressionOptions> & { seed: number }): ProbeProblem {
+export function linearRegressionProblem(opts: Partial<LinearRegressionOptions> & { seed: number; samplingSeed?: number }): ProbeProblem {
   const task = linearRegressionTask(opts);
   const { x, y, n } = task.train;
   const d = task.d;
   const params = new Float64Array(d);
   const grads = new Float64Array(d);
-  const trainRng = new Rng(opts.seed + 1);
+  // `seed` draws the task; `samplingSeed` (default: seed) the minibatch order and noise microbatches, so a replicate
+  // of the whole-run comparison keeps the task and changes the batches.
+  const sampling = opts.samplingSeed ?? opts.seed;
+  const trainRng = new Rng(sampling + 1);
   const train = new IndexSampler(n, trainRng);
-  const noiseRng = new Rng(opts.seed + 2);
+  const noiseRng = new Rng(sampling + 2);
   let idx = new Int32Array(0);
   let last = 0;
   const batchGrad = (w: ArrayLike<number>, rows: Int32Array | null, m: number, out: FloatBuffer): number => {
@@ -384,6 +479,9 @@ export function linearRegressionProblem(opts: Partial<LinearRegressionOptions> &
     },
     measurementGrad() {
       return { grad: (w, out) => batchGrad(w, null, n, out), precision: 'float64' };
+    },
+    evaluationLoss(p) {
+      return batchGrad(p, null, n, new Float64Array(d));
     },
     microbatchGrad(size, out) {
       const rows = new Int32Array(size);
@@ -455,11 +553,19 @@ export function engineProblem(o: EngineProblemOptions): ProbeProblem {
   const ml = new Int32Array(M);
   gather(mRows, M, mx, ml);
   twin.setup(M);
+  // The evaluation set (drawn after everything above, so the other seeded streams are those of earlier versions).
+  const E = Math.min(EVALUATION_SAMPLES, split.n);
+  const eRows = new Rng(root.nextU32()).permutation(split.n).subarray(0, E);
+  const ex = new Float32Array(E * S);
+  const el = new Int32Array(E);
+  gather(eRows, E, ex, el);
+  const evalX = backend.alloc(cap * S);
+  const evalLabels = new Int32Array(cap);
   let last = 0;
   const saved = model.store.params.slice();
   const mode = o.model.kind === 'resnet' ? ' (BatchNorm in train mode: batch statistics of the measurement batch)' : '';
   return {
-    name: `${o.data.name} / ${o.model.kind} (${model.store.size} parameters, inputs ${o.inputs ?? 'standardize'}, Hessian on ${M} samples)${mode}`,
+    name: `${o.data.name} / ${o.model.kind} (${model.store.size} parameters, inputs ${o.inputs ?? 'standardize'}, Hessian on ${M} samples, losses compared on ${E})${mode}`,
     params: model.store.params,
     grads: model.store.grads,
     bytesPerParam: 4,
@@ -478,6 +584,21 @@ export function engineProblem(o: EngineProblemOptions): ProbeProblem {
       out.set(store.grads);
       store.params.set(saved);
       return loss;
+    },
+    evaluationLoss(p) {
+      // Own input buffers: the training batch in x/labels must survive for the shadows' steps.
+      const store = model.store;
+      saved.set(store.params);
+      store.params.set(p);
+      let lossSum = 0;
+      for (let s = 0; s < E; s += cap) {
+        const m = Math.min(cap, E - s);
+        evalX.set(ex.subarray(s * S, (s + m) * S));
+        evalLabels.set(el.subarray(s, s + m));
+        lossSum += model.evaluate(evalX, evalLabels, m).lossSum;
+      }
+      store.params.set(saved);
+      return lossSum / E;
     },
     measurementGrad() {
       const grad: GradFn = (p, out) => {

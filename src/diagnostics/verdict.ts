@@ -64,7 +64,7 @@ export const NOISE_BATCH_RATIO = 2;
 
 /**
  * The coupled SGD probe (same start, same minibatches, lr η = γ/(1−β)) "kept up" with SGDM when its final
- * measurement-batch loss is within this relative margin of SGDM's. 5% is a judgement, not derived and not yet
+ * evaluation loss (2,048 training examples for engine models, see probe.ts EVALUATION_SAMPLES) is within this relative margin of SGDM's. 5% is a judgement, not derived and not yet
  * calibrated (the batch-size sweep of issue #7 is where to calibrate it); common random numbers remove seed noise
  * from the comparison, so a smaller real gap is still resolvable. It corrects the sharpness rule for self-stabilisation:
  * λ_max measured under SGDM can exceed 2/η because SGDM tolerates sharper regions, while SGD run at η settles where
@@ -89,9 +89,47 @@ export const SGD_KEEPS_UP_TOLERANCE = 0.05;
  */
 export const SGD_STABILITY_LIMIT = 2;
 
-/** (SGD − SGDM)/|SGDM| measurement loss of a coupled SGD shadow: > 0 behind, < 0 ahead, Infinity when it diverged. */
+/** (SGD − SGDM)/|SGDM| evaluation loss of a coupled SGD shadow: > 0 behind, < 0 ahead, Infinity when it diverged. */
 export function shadowLossGap(diverged: boolean, loss: number, sgdmLoss: number): number {
   return diverged ? Infinity : (loss - sgdmLoss) / Math.abs(sgdmLoss);
+}
+
+/**
+ * One seed of the whole-run coupled comparison (the probe covered the run's budget): final evaluation losses of
+ * SGDM and of the SGD runs at η and η/2 from the same start on the same batches, with the loss before training.
+ */
+export interface CoupledSeed {
+  seed: number;
+  sgdm: { diverged: boolean; loss: number };
+  sgd: { diverged: boolean; loss: number };
+  lower: { diverged: boolean; loss: number } | null;
+  initialLoss: number;
+}
+
+/**
+ * A run that diverged or ended no better than it started scores the initial loss — as a diverged run in the sweeps
+ * scores chance accuracy — so a mean over seeds stays finite and one failed seed weighs what it would in the sweep.
+ */
+export function scoredLoss(r: { diverged: boolean; loss: number }, initialLoss: number): number {
+  return r.diverged || !Number.isFinite(r.loss) ? initialLoss : Math.min(r.loss, initialLoss);
+}
+
+/**
+ * The whole-run gap of SGD (at η, or at η/2 with `lower`) behind SGDM over seeds: (mean SGD − mean SGDM)/mean SGDM of
+ * the scored losses; with one seed and no failure it is that seed's `shadowLossGap`. Also says on how many seeds the
+ * SGD run failed.
+ */
+export function meanSeedGap(seeds: readonly CoupledSeed[], which: 'sgd' | 'lower'): { gap: number; failed: number; perSeed: number[] } | null {
+  const rows = seeds.flatMap((s) => { const r = which === 'sgd' ? s.sgd : s.lower; return r === null ? [] : [{ s, r }]; });
+  if (rows.length === 0 || rows.length !== seeds.length) return null;
+  const mean = (xs: number[]): number => xs.reduce((a, x) => a + x, 0) / xs.length;
+  const sgdm = rows.map(({ s }) => scoredLoss(s.sgdm, s.initialLoss));
+  const sgd = rows.map(({ s, r }) => scoredLoss(r, s.initialLoss));
+  return {
+    gap: (mean(sgd) - mean(sgdm)) / Math.abs(mean(sgdm)),
+    failed: rows.filter(({ r }) => r.diverged).length,
+    perSeed: rows.map((_, i) => (sgd[i]! - sgdm[i]!) / Math.abs(sgdm[i]!)),
+  };
 }
 
 /** Normalised SGDM's threshold on ηλ: 2(1+β)/(1−β) (38 at β = 0.9); PyTorch form γλ < 2(1+β). */
@@ -158,7 +196,7 @@ export interface AdviceInput {
   budgetSteps?: number;
   probeSteps?: number;
   /**
-   * The coupled SGD probe at η: whether it diverged (or did not train), both final measurement losses, and λ_max
+   * The coupled SGD probe at η: whether it diverged (or did not train), both final evaluation losses (probe.ts `evaluationLoss`), and λ_max
    * measured along the SGD run's own trajectory (the largest over its checkpoints). With `lambdaMax` the regime is
    * decided by the shadow (see the module comment); without it, by `lambdaMax` of the config's own run.
    */
@@ -170,6 +208,11 @@ export interface AdviceInput {
      * re-tuned one grid step down does the same job.
      */
     lower?: { eta: number; diverged: boolean; loss: number; lambdaMax?: number };
+    /**
+     * When the probe covered the whole budget: the coupled comparison on every seed run (this probe's first). The
+     * whole-run rule then judges the mean over seeds (`meanSeedGap`) instead of this probe's seed alone.
+     */
+    seeds?: CoupledSeed[];
   };
 }
 
@@ -211,6 +254,9 @@ export interface Verdict {
     decidedBy: 'whole-run' | 'noise-scale' | 'sgd-shadow' | 'own-run';
     budgetSteps: number | null;
     probeSteps: number | null;
+    /** Seeds behind the whole-run comparison (null unless it decided), and its mean gaps of SGD at η and η/2. */
+    wholeRunSeeds: number | null;
+    wholeRunGaps: { eta: number; gap: number; failed: number; perSeed: number[] }[] | null;
     sgdLimit: number;
     sgdmLimit: number;
     sgdStable: boolean;
@@ -335,23 +381,44 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
   /**
    * The probe ran the whole budget of the run (large B: few steps): SGDM and the coupled SGD runs at η and η/2 are
    * the run itself, on the same batches from the same start, so they answer the question directly — no sharpness or
-   * noise-scale extrapolation. SGD at either lr ending within SGD_KEEPS_UP_TOLERANCE of SGDM's measurement loss →
+   * noise-scale extrapolation. SGD at either lr ending within SGD_KEEPS_UP_TOLERANCE of SGDM's evaluation loss (mean over seeds when `seeds` is given) →
    * momentum marginal (use that lr); both diverged or behind → curvature-limited. ηλ ≥ 2 along SGD's path is reported
    * but does not veto: a run that stayed at its edge of stability and still kept up over its whole budget is fine.
    */
+  let wholeRunSeeds: number | null = null;
+  let wholeRunGaps: Verdict['numbers']['wholeRunGaps'] = null;
   const wholeRunRule = (): { regime: Regime; recommendation: string } => {
     const s = sp!;
-    reasons.push(`the probe covered the run's whole budget (${budget} steps): the coupled runs below are the run itself`);
+    const seeds = s.seeds !== undefined && s.seeds.length > 0 ? s.seeds : null;
+    reasons.push(`the probe covered the run's whole budget (${budget} steps): the coupled runs below are the run itself${seeds !== null && seeds.length > 1 ? `, repeated on ${seeds.length} seeds and judged on the mean` : ''}`);
     shadowAtEtaLines(s);
     if (s.lower !== undefined) lowerLine(s.lower, s.sgdmLoss);
-    const tried = [{ eta, diverged: s.diverged, gap: shadowLossGap(s.diverged, s.loss, s.sgdmLoss) }];
-    if (s.lower !== undefined) tried.push({ eta: s.lower.eta, diverged: s.lower.diverged, gap: shadowLossGap(s.lower.diverged, s.lower.loss, s.sgdmLoss) });
-    const ok = tried.filter((t) => !t.diverged && t.gap <= SGD_KEEPS_UP_TOLERANCE).sort((a, b) => a.gap - b.gap)[0];
-    if (ok !== undefined) {
-      return { regime: 'noise-dominated', recommendation: `momentum has marginal value here — over the whole budget of ${budget} steps SGD at lr ${fmt(ok.eta)} ended ${pct(ok.gap)} from SGDM on the same batches: use SGD at lr ${fmt(ok.eta)} and save ${formatBytes(memoryBytesSaved)}` };
+    type Tried = { eta: number; diverged: boolean; gap: number; failed: number; perSeed: number[] };
+    const tried: Tried[] = [];
+    const fromSeeds = (which: 'sgd' | 'lower', at: number): void => {
+      const g = meanSeedGap(seeds!, which);
+      if (g !== null) tried.push({ eta: at, diverged: g.failed === seeds!.length, ...g });
+    };
+    if (seeds !== null) {
+      fromSeeds('sgd', eta);
+      if (s.lower !== undefined) fromSeeds('lower', s.lower.eta);
+      wholeRunSeeds = seeds.length;
+      wholeRunGaps = tried.map(({ eta: e, gap, failed, perSeed }) => ({ eta: e, gap, failed, perSeed }));
+      if (seeds.length > 1) {
+        for (const t of tried) reasons.push(`over ${seeds.length} seeds SGD at ${fmt(t.eta)} ended ${pct(t.gap)} from SGDM on the mean loss (per seed ${t.perSeed.map(pct).join(', ')}${t.failed > 0 ? `; diverged or did not train on ${t.failed}, scored at the initial loss` : ''})`);
+      }
+    } else {
+      const one = (at: number, diverged: boolean, loss: number): Tried => ({ eta: at, diverged, gap: shadowLossGap(diverged, loss, s.sgdmLoss), failed: diverged ? 1 : 0, perSeed: [] });
+      tried.push(one(eta, s.diverged, s.loss));
+      if (s.lower !== undefined) tried.push(one(s.lower.eta, s.lower.diverged, s.lower.loss));
     }
-    const how = tried.map((t) => `at ${fmt(t.eta)} ${t.diverged ? 'diverged' : `ended ${pct(t.gap)} behind`}`).join(', ');
-    return { regime: 'curvature-limited', recommendation: `curvature-limited — keep momentum: over the whole budget of ${budget} steps, on the same batches, SGD ${how} SGDM(β=${beta}) at η = ${fmt(eta)}` };
+    const over = seeds !== null && seeds.length > 1 ? ` and ${seeds.length} seeds` : '';
+    const ok = tried.filter((t) => t.failed === 0 && t.gap <= SGD_KEEPS_UP_TOLERANCE).sort((a, b) => a.gap - b.gap)[0];
+    if (ok !== undefined) {
+      return { regime: 'noise-dominated', recommendation: `momentum has marginal value here — over the whole budget of ${budget} steps${over} SGD at lr ${fmt(ok.eta)} ended ${pct(ok.gap)} from SGDM on the same batches: use SGD at lr ${fmt(ok.eta)} and save ${formatBytes(memoryBytesSaved)}` };
+    }
+    const how = tried.map((t) => `at ${fmt(t.eta)} ${t.diverged ? 'diverged' : `ended ${pct(t.gap)} behind${t.failed > 0 ? ` (failed on ${t.failed} seed${t.failed > 1 ? 's' : ''})` : ''}`}`).join(', ');
+    return { regime: 'curvature-limited', recommendation: `curvature-limited — keep momentum: over the whole budget of ${budget} steps${over}, on the same batches, SGD ${how} SGDM(β=${beta}) at η = ${fmt(eta)}` };
   };
   /**
    * The probe saw only the start of a longer run. Then B against the noise scale decides first (McCandlish et al.
@@ -479,7 +546,7 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
     numbers: {
       batch: m.batch, form: m.form, gamma, eta, beta, lambdaMax: m.lambdaMax, etaLambdaMax: etaLambda,
       sgdLambdaMax: sgdLambda, sgdEtaLambdaMax: sgdEtaLambda, sharpnessBasis: shadowDecides ? 'sgd-shadow' : 'own-run', decidedBy,
-      budgetSteps: m.budgetSteps ?? null, probeSteps: m.probeSteps ?? null,
+      budgetSteps: m.budgetSteps ?? null, probeSteps: m.probeSteps ?? null, wholeRunSeeds, wholeRunGaps,
       sgdLimit: SGD_STABILITY_LIMIT, sgdmLimit, sgdStable, sgdmStable, curvatureShareSharpest: etaLambda / 2,
       bNoise, batchOverBNoise, traceSigma: m.traceSigma ?? null, gradNormSq: m.gradNormSq ?? null, stationary,
       noiseInducedOverLoss: stationary !== null && m.loss !== undefined && m.loss > 0 ? stationary.noiseInduced / m.loss : null,

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAdviseConfig } from '../../src/diagnostics/config.js';
+import { adviseConfig } from '../../src/diagnostics/advise.js';
 import { engineProblem, linearRegressionProblem, runProbe } from '../../src/diagnostics/probe.js';
 import { optimizerConfig } from '../../src/optim/sgd.js';
 import { effectiveRates } from '../../src/diagnostics/verdict.js';
@@ -176,4 +177,56 @@ test('momentum-lab advise CLI: text and --json output, one-line config errors (b
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^error: batch: must be an integer ≥ 2/);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
+});
+
+test('whole-run probe repeats the coupled comparison on more seeds (same task, other batches) and judges the mean', async () => {
+  // T5 at B = 256, η = 0.25 with a 120-step budget (epochs = 120·256/4096 = 7.5): SGD at η = 0.25 (ηλ = 2.5) diverges
+  // on every seed; the mean over 3 seeds decides.
+  const c = parseAdviseConfig({ problem: 'linear-regression', batch: 256, lr: 0.025, momentum: 0.9, epochs: 7.5, seed: 3 });
+  const r = await adviseConfig(c, { probeSteps: 200, checkpoints: 2 });
+  assert.equal(r.steps, 120);
+  assert.equal(r.coupledSeeds.length, 3);
+  assert.deepEqual(r.coupledSeeds.map((s) => s.seed), [0, 1, 2]);
+  // Seed 0 is the probe itself: its losses are the shadows' evaluation losses; T5's evaluation loss is the full-batch one.
+  assert.equal(r.coupledSeeds[0]!.lower!.loss, r.sgdShadowLower!.evalLoss);
+  assert.equal(r.coupledSeeds[0]!.sgdm.loss, r.evalLoss);
+  assert.ok(r.coupledSeeds.every((s) => s.sgd.diverged && !s.sgdm.diverged && s.initialLoss === r.initialEvalLoss), JSON.stringify(r.coupledSeeds));
+  // Other batches ⇒ other final losses on the same task.
+  assert.notEqual(r.coupledSeeds[1]!.sgdm.loss, r.coupledSeeds[0]!.sgdm.loss);
+  assert.equal(r.verdict.numbers.wholeRunSeeds, 3);
+  assert.equal(r.verdict.regime, 'curvature-limited', r.verdict.recommendation);
+  assert.match(r.verdict.recommendation, /and 3 seeds/);
+  // --seeds 1: the probe's own seed only.
+  const one = await adviseConfig(c, { probeSteps: 200, checkpoints: 2, wholeRunSeeds: 1 });
+  assert.equal(one.coupledSeeds.length, 1);
+  assert.deepEqual(one.verdict.numbers.wholeRunGaps!.map((g) => g.gap), r.verdict.numbers.wholeRunGaps!.map((g) => g.perSeed[0]));
+  // A probe that does not cover the budget runs no replicates.
+  const part = await adviseConfig({ ...c, epochs: 100 }, { probeSteps: 50, checkpoints: 2 });
+  assert.deepEqual(part.coupledSeeds, []);
+  assert.equal(part.verdict.numbers.wholeRunSeeds, null);
+});
+
+test('engine evaluation loss: float32 forward over the evaluation set = float64 measurement loss on the same samples', () => {
+  // 1,024 training examples < EVALUATION_SAMPLES and measureSamples = 1,024: both sets are the whole training split,
+  // so the two losses are the same mean cross-entropy, in float32 and float64 (agree to ~1e-6 relative).
+  const data = syntheticDataset({ shape: [1, 6, 6], classes: 3, train: 1024, test: 64, seed: 5 });
+  const model = { kind: 'mlp' as const, hidden: [8], activation: 'tanh' as const, dropout: 0 };
+  const p = engineProblem({ model, data, seed: 2, maxBatch: 64, measureSamples: 1024 });
+  const { grad } = p.measurementGrad();
+  const f64 = Number(grad(Float64Array.from(p.params), new Float64Array(p.params.length)));
+  const f32 = p.evaluationLoss(p.params);
+  assert.ok(Math.abs(f32 - f64) <= 1e-5 * f64, `${f32} vs ${f64}`);
+  // At other parameters: the loss there, and the live parameters and the last training batch are left as they were.
+  p.trainGrad(64);
+  const before = p.params.slice();
+  const g1 = new Float32Array(p.params.length);
+  const l1 = p.lastBatchGradAt(p.params, g1);
+  const other = p.params.map((v) => v * 0.5);
+  const atOther = p.evaluationLoss(other);
+  assert.ok(Math.abs(atOther - Number(grad(Float64Array.from(other), new Float64Array(p.params.length)))) <= 1e-5 * atOther);
+  assert.deepEqual(p.params, before);
+  const g2 = new Float32Array(p.params.length);
+  assert.equal(p.lastBatchGradAt(p.params, g2), l1);
+  assert.deepEqual(g2, g1);
+  assert.match(p.name, /losses compared on 1024/);
 });

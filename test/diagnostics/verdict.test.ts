@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CURVATURE_LIMITED_ETA_LAMBDA, NOISE_DOMINATED_ETA_LAMBDA, NOISE_BATCH_RATIO, SGD_KEEPS_UP_TOLERANCE, SGD_STABILITY_LIMIT, adviseFromMeasurements, effectiveRates, formatVerdict,
-  sgdmStabilityLimit, stationaryLoss, stationarySplit, svagStationaryLoss,
+  meanSeedGap, scoredLoss, sgdmStabilityLimit, stationaryLoss, stationarySplit, svagStationaryLoss,
 } from '../../src/diagnostics/verdict.js';
 import { finiteDifferenceHvp, lanczos } from '../../src/diagnostics/sharpness.js';
 import { linearRegressionTask, logSpaced } from '../../src/data/synthetic.js';
@@ -245,4 +245,37 @@ test('probe covering the whole budget: the coupled runs are the run and decide',
   assert.match(both.recommendation, /SGD at lr 0\.64 ended −?-2%/);
   // probeSteps < budgetSteps ⇒ not covered.
   assert.notEqual(adviseFromMeasurements({ ...base, probeSteps: 79, sgdProbe: { diverged: false, loss: 0.66, sgdmLoss: 0.5, lambdaMax: 17 } }).numbers.decidedBy, 'whole-run');
+});
+
+test('whole-run comparison over seeds: scored losses, mean gap, one lucky seed does not decide', () => {
+  // The full sweep's B = 2048 miss (session 3): SGD at η/2 = 0.32 ended +0.5%, +69%, +38% behind SGDM on seeds 0, 1,
+  // 2. With SGDM at 0.5 on every seed: SGD losses 0.5025, 0.845, 0.69 ⇒ mean 0.679167, gap (0.679167 − 0.5)/0.5 =
+  // +35.8% > 5% ⇒ curvature-limited, where seed 0 alone (+0.5%) said marginal.
+  const seed = (i: number, sgd: number, lower: number, sgdDiverged = false) => ({
+    seed: i, initialLoss: 2.3, sgdm: { diverged: false, loss: 0.5 }, sgd: { diverged: sgdDiverged, loss: sgdDiverged ? Infinity : sgd }, lower: { diverged: false, loss: lower },
+  });
+  const seeds = [seed(0, 0.9, 0.5025), seed(1, 1.1, 0.845), seed(2, 1.0, 0.69)];
+  const g = meanSeedGap(seeds, 'lower')!;
+  assert.ok(Math.abs(g.gap - 0.358333) < 1e-5, String(g.gap));
+  assert.deepEqual(g.perSeed.map((x) => Number(x.toFixed(3))), [0.005, 0.69, 0.38]);
+  assert.equal(g.failed, 0);
+  const base = { batch: 2048, lr: 0.064, momentum: 0.9, form: 'pytorch' as const, paramCount: 1000, lambdaMax: 90, traceSigma: 4096, gradNormSq: 1, budgetSteps: 87, probeSteps: 87 };
+  const probe = { diverged: false, loss: 0.9, sgdmLoss: 0.5, lambdaMax: 17, lower: { eta: 0.32, diverged: false, loss: 0.5025, lambdaMax: 9 } };
+  assert.equal(adviseFromMeasurements({ ...base, sgdProbe: probe }).regime, 'noise-dominated', 'one seed: +0.5% keeps up');
+  const v = adviseFromMeasurements({ ...base, sgdProbe: { ...probe, seeds } });
+  assert.equal(v.regime, 'curvature-limited', formatVerdict(v));
+  assert.equal(v.numbers.wholeRunSeeds, 3);
+  assert.match(v.recommendation, /over the whole budget of 87 steps and 3 seeds, on the same batches, SGD at 0\.64 ended \+100% behind, at 0\.32 ended \+36% behind/);
+  assert.ok(v.reasons.some((r) => /over 3 seeds SGD at 0\.32 ended \+36% from SGDM on the mean loss \(per seed \+0\.5%, \+69%, \+38%\)/.test(r)), v.reasons.join('\n'));
+  // A seed where SGD diverged scores the initial loss 2.3 (a diverged sweep run scores chance): SGD at η with losses
+  // 0.51, 0.51 and a failure ⇒ mean (0.51 + 0.51 + 2.3)/3 = 1.10667, gap +121%; marginal only at η/2 if it keeps up.
+  const fail = [seed(0, 0.51, 0.52), seed(1, 0.51, 0.52), seed(2, 0, 0.52, true)];
+  const gf = meanSeedGap(fail, 'sgd')!;
+  assert.ok(Math.abs(gf.gap - (1.106667 - 0.5) / 0.5) < 1e-5);
+  assert.equal(gf.failed, 1);
+  const kept = adviseFromMeasurements({ ...base, sgdProbe: { ...probe, loss: 0.51, seeds: fail } });
+  assert.equal(kept.regime, 'noise-dominated');
+  assert.match(kept.recommendation, /and 3 seeds SGD at lr 0\.32 ended \+4% from SGDM/);
+  assert.equal(scoredLoss({ diverged: false, loss: 3 }, 2.3), 2.3, 'ended above its start: no better than untrained');
+  assert.equal(meanSeedGap([{ ...seed(0, 0.5, 0.5), lower: null }], 'lower'), null);
 });

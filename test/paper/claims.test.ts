@@ -1,7 +1,7 @@
 // Verdict logic of the paper suite on hand-made measurements whose verdict is known.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchSizeClaim, fineTuneClaim, memoryClaim, svagClaim } from '../../src/experiments/paper/claims.js';
+import { batchSizeClaim, fineTuneClaim, memoryClaim, svagClaim, unresolvedTie } from '../../src/experiments/paper/claims.js';
 
 const s = (mean: number, std = 0.002, n = 3) => ({ mean, std, n });
 
@@ -40,4 +40,14 @@ test('fine-tuning claim uses the seed std itself as the tolerance', () => {
 test('memory claim: SGDM state must be exactly 4 bytes per parameter and SGD none', () => {
   assert.equal(memoryClaim([{ model: 'mlp', parameters: 269322, sgdStateBytes: 0, sgdmStateBytes: 1077288 }]).verdict, 'supported');
   assert.equal(memoryClaim([{ model: 'mlp', parameters: 269322, sgdStateBytes: 0, sgdmStateBytes: 2154576 }]).verdict, 'not supported');
+});
+
+test('an unresolved tie (noise band > 2 pp) asks for more seeds; a resolved tie or a clear gap does not', () => {
+  // Held-out CNN-on-digits B = 2048 (3 seeds): SGD 0.6171 ± 0.1212, SGDM 0.7206 ± 0.0246 ⇒ 2·SE = 2·√(0.1212²/3 +
+  // 0.0246²/3) = 14.28 pp ≥ the 10.35 pp gap: a tie, and far too noisy to say who won.
+  assert.equal(unresolvedTie({ sgd: s(0.6171, 0.1212), sgdm: s(0.7206, 0.0246) }), true);
+  // Full sweep B = 32: 0.8875 ± 0.0049 vs 0.8897 ± 0.0037 ⇒ 2·SE = 0.71 pp ≤ 2 pp: a resolved tie.
+  assert.equal(unresolvedTie({ sgd: s(0.8875, 0.0049), sgdm: s(0.8897, 0.0037) }), false);
+  // Full sweep B = 2048: +10.6 pp against 2·SE = 7.3 pp ⇒ SGDM won; nothing to add.
+  assert.equal(unresolvedTie({ sgd: s(0.7142, 0.0629), sgdm: s(0.8202, 0.0059) }), false);
 });

@@ -9,11 +9,12 @@ import type { Command } from '../command.js';
 export const adviseCommand: Command = {
   path: ['advise'],
   summary: 'probe a training config and say whether momentum is worth its memory (ηλ_max, B_noise, stationary split)',
-  usage: 'momentum-lab advise CONFIG [--probe-steps N] [--json]   (CONFIG: {"model", "dataset", "batch", "lr", "momentum", "form", "epochs"} or {"problem": "linear-regression", ...})',
+  usage: 'momentum-lab advise CONFIG [--probe-steps N] [--seeds N] [--json]   (CONFIG: {"model", "dataset", "batch", "lr", "momentum", "form", "epochs"} or {"problem": "linear-regression", ...})',
   flags: {
     'probe-steps': { kind: 'int', help: 'optimizer steps of the probe run (fewer when the config\'s "epochs" budget is shorter)', default: 100 },
     checkpoints: { kind: 'int', help: 'measurements (λ_max, noise) along the probe', default: 3 },
     'lanczos-steps': { kind: 'int', help: 'Hessian-vector products per λ_max measurement', default: 12 },
+    seeds: { kind: 'int', help: 'seeds of the coupled SGD-vs-SGDM comparison when the probe covers the run\'s whole "epochs" budget (judged on the mean)', default: 3 },
     threads: { kind: 'int', help: 'kernel threads for engine models (default: all cores)' },
     json: { kind: 'boolean', help: 'print one JSON object (verdict, numbers, probe checkpoints)' },
   },
@@ -25,11 +26,13 @@ export const adviseCommand: Command = {
     check(checkpoints >= 1 && checkpoints <= steps, '--checkpoints', `--checkpoints: must be in [1, --probe-steps], got ${checkpoints}`);
     const lanczosSteps = flags['lanczos-steps'] as number;
     check(lanczosSteps >= 2, '--lanczos-steps', `--lanczos-steps: must be ≥ 2, got ${lanczosSteps}`);
+    const seeds = flags.seeds as number;
+    check(seeds >= 1, '--seeds', `--seeds: must be ≥ 1, got ${seeds}`);
     const file = positionals[0]!;
     const c = parseAdviseConfig(readJsonFile(file, 'config'), file);
     const json = flags.json === true;
     const r = await adviseConfig(c, {
-      probeSteps: steps, checkpoints, lanczosSteps,
+      probeSteps: steps, checkpoints, lanczosSteps, wholeRunSeeds: seeds,
       ...(flags.threads !== undefined ? { threads: flags.threads as number } : {}),
       ...(json ? {} : { onCheckpoint: (k) => process.stderr.write(`step ${k.step}: loss ${k.loss.toPrecision(4)}, λ_max ${k.lambdaMax.toPrecision(4)}, B_noise ${k.noise.bNoise.toPrecision(3)} (${k.seconds.toFixed(1)} s)\n`) }),
     });
@@ -37,7 +40,10 @@ export const adviseCommand: Command = {
       // JSON has no Infinity: a B_noise of null inside `noise`/`numbers` means |∇L|² was estimated ≤ 0 (noise swamps it).
       process.stdout.write(JSON.stringify({
         config: c, optimizer: optimizerRecord(optimizerConfig({ form: c.form, lr: c.lr, momentum: c.momentum })), problem: r.problem,
-        probe: { steps: r.steps, diverged: r.diverged, divergedAtStep: r.divergedAtStep, lossIncreased: r.lossIncreased, initialMeasureLoss: r.initialMeasureLoss, checkpoints: r.checkpoints },
+        probe: {
+          steps: r.steps, diverged: r.diverged, divergedAtStep: r.divergedAtStep, lossIncreased: r.lossIncreased, initialMeasureLoss: r.initialMeasureLoss,
+          initialEvalLoss: r.initialEvalLoss, evalLoss: r.evalLoss, checkpoints: r.checkpoints, coupledSeeds: r.coupledSeeds,
+        },
         lambdaMax: r.lambdaMax, noise: r.noise, ...r.verdict,
       }) + '\n');
     } else {

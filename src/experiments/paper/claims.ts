@@ -27,6 +27,20 @@ export const ACCURACY_FLOOR = 0.005;
 
 export interface PairRow { sgd: Summary; sgdm: Summary }
 
+/**
+ * A batch size whose 'same within noise' has a noise band max(2 SE, floor) wider than this is unresolved: 3 seeds
+ * cannot tell a tie from the gaps momentum opens at large batch in these sweeps (2.6–10.6 pp in the full protocol),
+ * so the batch-size sweep adds seeds there (`extraSeeds` of the plan) before any claim is judged. 2 pp = 4× the
+ * accuracy floor. Fixed in session 4 before the sweeps it was then run on.
+ */
+export const UNRESOLVED_TIE_NOISE = 0.02;
+
+/** Whether a pair's comparison is a tie too noisy to say who won (see UNRESOLVED_TIE_NOISE). */
+export function unresolvedTie(r: PairRow): boolean {
+  const c = compare(r.sgd, r.sgdm, ACCURACY_FLOOR);
+  return c.outcome === 'same' && c.noise > UNRESOLVED_TIE_NOISE;
+}
+
 function pairMeasurement(key: string, value: number, r: PairRow): Record<string, unknown> {
   const c = compare(r.sgd, r.sgdm, ACCURACY_FLOOR);
   return {

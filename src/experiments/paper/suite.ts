@@ -15,7 +15,7 @@ import { parseSweepConfig, type SweepConfigInput } from '../config.js';
 import { expandGrid, selectBest, type PlannedRun } from '../grid.js';
 import { ResultsStore, type RunRow } from '../store.js';
 import { runGridSweeps, runSweep, type SweepProgress } from '../sweep.js';
-import { ACCURACY_FLOOR, advisorClaim, batchSizeClaim, fineTuneClaim, memoryClaim, svagClaim, theoryClaim, type Claim, type PairRow } from './claims.js';
+import { ACCURACY_FLOOR, UNRESOLVED_TIE_NOISE, advisorClaim, batchSizeClaim, fineTuneClaim, memoryClaim, svagClaim, theoryClaim, unresolvedTie, type Claim, type PairRow } from './claims.js';
 import { adviseConfig } from '../../diagnostics/advise.js';
 import type { ShadowSummary } from '../../diagnostics/probe.js';
 import { shadowLossGap } from '../../diagnostics/verdict.js';
@@ -118,31 +118,43 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
       const rows = new Map(planned.map((p) => [p.hash, store.getRun(p.hash)!]));
       const selections = selectBest(planned, rows, parseSweepConfig({ ...tuneCfg, protocol: { tune: true, metric: 'valid/accuracy', mode: 'max', select: 'final' } }));
       // All final runs (3 seeds of each selection) go to one worker pool, so no worker waits for a lone third seed.
-      const finalCfgs: SweepConfigInput[] = [];
       const finalKeys: { opt: 'sgd' | 'sgdm'; batch: number }[] = [];
+      const finalCfg = (sel: (typeof selections)[number], seeds: number[]): SweepConfigInput => {
+        const l = planned.find((p) => p.labels.setting === sel.setting)!.labels;
+        return {
+          name: 'paper/batch-size/final', task: 'train',
+          base: { params: trainParams(bs.model, bs.epochs, 0), optimizer: { form: l.form, lr: 0.1 }, batchSize: l.batchSize },
+          grid: { form: [l.form as 'sgd'], momentum: [l.momentum], lr: [sel.gridLr], batchSize: [l.batchSize], seed: seeds },
+          lrAxis: 'effective',
+        };
+      };
       for (const sel of selections) {
         const l = planned.find((p) => p.labels.setting === sel.setting)!.labels;
         const opt = l.form === 'sgd' ? 'sgd' : 'sgdm';
         bestEta.set(`${opt}/${l.batchSize}`, sel.effectiveLr);
         details.batchSelections.push({ optimizer: opt, batch: l.batchSize, eta: sel.effectiveLr, validAccuracy: sel.score });
         finalKeys.push({ opt, batch: l.batchSize });
-        finalCfgs.push({
-          name: 'paper/batch-size/final', task: 'train',
-          base: { params: trainParams(bs.model, bs.epochs, 0), optimizer: { form: l.form, lr: 0.1 }, batchSize: l.batchSize },
-          grid: { form: [l.form as 'sgd'], momentum: [l.momentum], lr: [sel.gridLr], batchSize: [l.batchSize], seed: bs.finalSeeds },
-          lrAxis: 'effective',
-        });
       }
-      const finals = await runGridSweeps(finalCfgs, sweepOpts);
-      const pairs = new Map<number, Partial<PairRow>>();
-      finals.forEach((runs, i) => {
-        const { opt, batch } = finalKeys[i]!;
-        const accs = runs.map((p) => finalAccuracy(store.getRun(p.hash), 'test/accuracy', classes)).filter((v): v is number => v !== null);
-        const pr = pairs.get(batch) ?? {};
-        pr[opt] = summarize(accs);
-        pairs.set(batch, pr);
+      const accuracies = new Map<string, number[]>();
+      const collect = (runs: PlannedRun[][], keys: typeof finalKeys): void => runs.forEach((rs, i) => {
+        const { opt, batch } = keys[i]!;
+        const key = `${opt}/${batch}`;
+        const accs = rs.map((p) => finalAccuracy(store.getRun(p.hash), 'test/accuracy', classes)).filter((v): v is number => v !== null);
+        accuracies.set(key, [...(accuracies.get(key) ?? []), ...accs]);
       });
-      const claimRows = [...pairs.entries()].filter(([, p]) => p.sgd !== undefined && p.sgdm !== undefined).map(([batch, p]) => ({ batch, sgd: p.sgd!, sgdm: p.sgdm! }));
+      const pairRows = (): (PairRow & { batch: number })[] => [...new Set(finalKeys.map((k) => k.batch))].flatMap((batch) => {
+        const sgd = accuracies.get(`sgd/${batch}`) ?? [], sgdm = accuracies.get(`sgdm/${batch}`) ?? [];
+        return sgd.length > 0 && sgdm.length > 0 ? [{ batch, sgd: summarize(sgd), sgdm: summarize(sgdm) }] : [];
+      });
+      collect(await runGridSweeps(selections.map((sel) => finalCfg(sel, bs.finalSeeds)), sweepOpts), finalKeys);
+      // Where the final seeds leave a tie too noisy to say who won, both optimisers get the extra seeds.
+      const unresolved = new Set(pairRows().filter(unresolvedTie).map((r) => r.batch));
+      if (unresolved.size > 0 && bs.extraSeeds.length > 0) {
+        log(`      unresolved ties at B = ${[...unresolved].join(', ')} (noise > ${100 * UNRESOLVED_TIE_NOISE} pp): ${bs.extraSeeds.length} more seeds of both final runs there`);
+        const at = selections.flatMap((sel, i) => (unresolved.has(finalKeys[i]!.batch) ? [{ sel, key: finalKeys[i]! }] : []));
+        collect(await runGridSweeps(at.map((a) => finalCfg(a.sel, bs.extraSeeds)), sweepOpts), at.map((a) => a.key));
+      }
+      const claimRows = pairRows();
       claims.push(batchSizeClaim(claimRows));
       log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
 
@@ -164,16 +176,19 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
           const sgdEtaLambda = res.verdict.numbers.sgdEtaLambdaMax;
           const lo = res.sgdShadowLower;
           const sgdHalfEtaLambda = lo === null || lo.lambdaMax === null ? null : lo.eta * lo.lambdaMax;
-          // Loss gaps of the two SGD shadows against SGDM (null when a shadow did not run or diverged).
-          const gapOf = (sh: ShadowSummary | null): number | null => (sh === null || sh.diverged ? null : shadowLossGap(false, sh.measureLoss, sh.sgdmMeasureLoss));
+          // Evaluation-loss gaps of the two SGD shadows against SGDM on the probe's seed (null when a shadow did not
+          // run or diverged), and over all seeds when the probe covered the whole budget.
+          const gapOf = (sh: ShadowSummary | null): number | null => (sh === null || sh.diverged ? null : shadowLossGap(false, sh.evalLoss, sh.sgdmEvalLoss));
+          const whole = res.verdict.numbers.wholeRunGaps;
           probes.push({
             batch: row.batch, eta, sgdmEtaLambda: eta * res.lambdaMax, sgdEtaLambda, sgdLossGap: gapOf(res.sgdShadow),
             sgdHalfEtaLambda, sgdHalfLossGap: gapOf(lo),
+            wholeRunSeeds: res.verdict.numbers.wholeRunSeeds, sgdMeanGap: whole?.[0]?.gap ?? null, sgdHalfMeanGap: whole?.[1]?.gap ?? null,
             bNoise: res.verdict.numbers.bNoise ?? null, batchOverBNoise: res.verdict.numbers.batchOverBNoise ?? null,
             probeSteps: res.steps, budgetSteps: res.verdict.numbers.budgetSteps, decidedBy: res.verdict.numbers.decidedBy,
             basis: res.verdict.numbers.sharpnessBasis, regime: res.verdict.regime, seconds: (performance.now() - t) / 1000,
           });
-          log(`      B = ${row.batch}: ${res.verdict.regime} by ${res.verdict.numbers.decidedBy} (probe ${res.steps} of ${res.verdict.numbers.budgetSteps ?? '?'} steps; ηλ_max along SGD at η: ${res.sgdShadow?.diverged === true ? 'diverged' : sgdEtaLambda?.toPrecision(3) ?? '—'}, at η/2: ${lo?.diverged === true ? 'diverged' : sgdHalfEtaLambda?.toPrecision(3) ?? '—'}, along SGDM: ${(eta * res.lambdaMax).toPrecision(3)}; B/B_noise ${res.verdict.numbers.batchOverBNoise?.toPrecision(3) ?? '—'})`);
+          log(`      B = ${row.batch}: ${res.verdict.regime} by ${res.verdict.numbers.decidedBy} (probe ${res.steps} of ${res.verdict.numbers.budgetSteps ?? '?'} steps; ηλ_max along SGD at η: ${res.sgdShadow?.diverged === true ? 'diverged' : sgdEtaLambda?.toPrecision(3) ?? '—'}, at η/2: ${lo?.diverged === true ? 'diverged' : sgdHalfEtaLambda?.toPrecision(3) ?? '—'}, along SGDM: ${(eta * res.lambdaMax).toPrecision(3)}; B/B_noise ${res.verdict.numbers.batchOverBNoise?.toPrecision(3) ?? '—'}${whole === null ? '' : `; over ${res.verdict.numbers.wholeRunSeeds} seeds SGD ${whole.map((g) => `at ${g.eta.toPrecision(3)} ${g.gap >= 0 ? '+' : ''}${(100 * g.gap).toFixed(1)}%`).join(', ')}`})`);
         }
         claims.push(advisorClaim(sweepAgreement(points, { floor: ACCURACY_FLOOR }), probes));
         log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
