@@ -177,6 +177,10 @@ test('momentum-lab advise CLI: text and --json output, one-line config errors (b
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^error: batch: must be an integer ≥ 2/);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
+  const badSeeds = spawnSync(process.execPath, [cli, 'advise', file, '--seeds', '0'], { encoding: 'utf8' });
+  assert.equal(badSeeds.status, 2);
+  assert.match(badSeeds.stderr, /^error: --seeds: must be ≥ 1, got 0/);
+  assert.equal(badSeeds.stderr.trim().split('\n').length, 1);
 });
 
 test('whole-run probe repeats the coupled comparison on more seeds (same task, other batches) and judges the mean', async () => {
