@@ -18,6 +18,10 @@ test('the full plan is the protocol of issue #7: B 32…≥4096, ≥3 final seed
   for (const m of [p.batchSweep.model, p.svag.model, p.fineTune.model]) assert.equal(parseModelSpec(m).kind, 'cnn');
   assert.equal(modelLabel(p.batchSweep.model), 'cnn 16-32-128');
   assert.ok(p.reductions.length > 0 && p.reductions.some((r) => /3-epoch/.test(r)));
+  // Unresolved ties get more seeds in stages: 3 → 8 → 16, every seed new.
+  const all = [p.batchSweep.finalSeeds, ...p.batchSweep.extraSeeds];
+  assert.deepEqual(all.map((x) => x.length).reduce<number[]>((acc, n) => [...acc, (acc[acc.length - 1] ?? 0) + n], []), [3, 8, 16]);
+  assert.equal(new Set(all.flat()).size, 16);
 });
 
 test('the quick plan lists what it reduces', () => {

@@ -30,8 +30,8 @@ export interface PairRow { sgd: Summary; sgdm: Summary }
 /**
  * A batch size whose 'same within noise' has a noise band max(2 SE, floor) wider than this is unresolved: 3 seeds
  * cannot tell a tie from the gaps momentum opens at large batch in these sweeps (2.6–10.6 pp in the full protocol),
- * so the batch-size sweep adds seeds there (`extraSeeds` of the plan) before any claim is judged. 2 pp = 4× the
- * accuracy floor. Fixed in session 4 before the sweeps it was then run on.
+ * so the batch-size sweep adds seeds there (`extraSeeds` of the plan: 3 → 8 → 16) before any claim is judged. 2 pp = 4× the
+ * accuracy floor. Set in session 4; the second stage (16 seeds) after the CNN-on-digits sweep stayed a tie at 8.
  */
 export const UNRESOLVED_TIE_NOISE = 0.02;
 

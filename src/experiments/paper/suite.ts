@@ -147,12 +147,13 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
         return sgd.length > 0 && sgdm.length > 0 ? [{ batch, sgd: summarize(sgd), sgdm: summarize(sgdm) }] : [];
       });
       collect(await runGridSweeps(selections.map((sel) => finalCfg(sel, bs.finalSeeds)), sweepOpts), finalKeys);
-      // Where the final seeds leave a tie too noisy to say who won, both optimisers get the extra seeds.
-      const unresolved = new Set(pairRows().filter(unresolvedTie).map((r) => r.batch));
-      if (unresolved.size > 0 && bs.extraSeeds.length > 0) {
-        log(`      unresolved ties at B = ${[...unresolved].join(', ')} (noise > ${100 * UNRESOLVED_TIE_NOISE} pp): ${bs.extraSeeds.length} more seeds of both final runs there`);
+      // Where the seeds so far leave a tie too noisy to say who won, both optimisers get the next stage of seeds.
+      for (const stage of bs.extraSeeds) {
+        const unresolved = new Set(pairRows().filter(unresolvedTie).map((r) => r.batch));
+        if (unresolved.size === 0) break;
+        log(`      unresolved ties at B = ${[...unresolved].join(', ')} (noise > ${100 * UNRESOLVED_TIE_NOISE} pp): seeds ${stage[0]}–${stage[stage.length - 1]} of both final runs there`);
         const at = selections.flatMap((sel, i) => (unresolved.has(finalKeys[i]!.batch) ? [{ sel, key: finalKeys[i]! }] : []));
-        collect(await runGridSweeps(at.map((a) => finalCfg(a.sel, bs.extraSeeds)), sweepOpts), at.map((a) => a.key));
+        collect(await runGridSweeps(at.map((a) => finalCfg(a.sel, stage)), sweepOpts), at.map((a) => a.key));
       }
       const claimRows = pairRows();
       claims.push(batchSizeClaim(claimRows));
