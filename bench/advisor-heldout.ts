@@ -9,6 +9,8 @@
  *                     (held-out in session 3; seen since)
  *   tanh-mlp-fashion  a 3-hidden-layer tanh MLP (784-128-128-128-10) on Fashion-MNIST's 60,000 training images
  *                     (chosen in session 4 before it was run: never seen while the session-4 rule was written)
+ *   transformer-mnist the default transformer (7×7 patches, dim 64, 4 heads, 2 layers) on the embedded MNIST digits
+ *                     (chosen in session 4 after the 16-seed stage was added, before it was run)
  *
  * Run: npm run build && node dist/bench/advisor-heldout.js NAME [OUT]   (default OUT: /root/.cache/momentum-lab/heldout-NAME)
  */
@@ -18,6 +20,7 @@ import { writePaperReport } from '../src/report/paper.js';
 const HELDOUT: Record<string, { data: string; model: Record<string, unknown>; label: string }> = {
   'cnn-mnist': { data: 'mnist', model: { kind: 'cnn', channels: [16, 32], dense: 128 }, label: 'the narrow CNN (conv 16 → conv 32 → dense 128) instead of the MLP' },
   'tanh-mlp-fashion': { data: 'fashion-mnist', model: { kind: 'mlp', hidden: [128, 128, 128], activation: 'tanh' }, label: 'a tanh MLP 784-128-128-128-10 instead of the ReLU MLP, on Fashion-MNIST' },
+  'transformer-mnist': { data: 'mnist', model: { kind: 'transformer' }, label: 'the default transformer (7×7 patches, dim 64, 4 heads, 2 layers) instead of the MLP' },
 };
 
 const name = process.argv[2] ?? '';
