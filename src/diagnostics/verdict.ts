@@ -64,9 +64,10 @@ export const NOISE_BATCH_RATIO = 2;
 
 /**
  * The coupled SGD probe (same start, same minibatches, lr η = γ/(1−β)) "kept up" with SGDM when its final
- * evaluation loss (2,048 training examples for engine models, see probe.ts EVALUATION_SAMPLES) is within this relative margin of SGDM's. 5% is a judgement, not derived and not yet
- * calibrated (the batch-size sweep of issue #7 is where to calibrate it); common random numbers remove seed noise
- * from the comparison, so a smaller real gap is still resolvable. It corrects the sharpness rule for self-stabilisation:
+ * evaluation loss (2,048 training examples for engine models: probe.ts EVALUATION_SAMPLES) is within this relative
+ * margin of SGDM's. 5% is a judgement, not derived and not yet calibrated (the batch-size sweep of issue #7 is
+ * where to calibrate it); common random numbers remove seed noise from the comparison, so a smaller real gap is
+ * still resolvable. It corrects the sharpness rule for self-stabilisation:
  * λ_max measured under SGDM can exceed 2/η because SGDM tolerates sharper regions, while SGD run at η settles where
  * ηλ ≲ 2 (edge of stability) and may train just as well.
  */
@@ -381,9 +382,10 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
   /**
    * The probe ran the whole budget of the run (large B: few steps): SGDM and the coupled SGD runs at η and η/2 are
    * the run itself, on the same batches from the same start, so they answer the question directly — no sharpness or
-   * noise-scale extrapolation. SGD at either lr ending within SGD_KEEPS_UP_TOLERANCE of SGDM's evaluation loss (mean over seeds when `seeds` is given) →
-   * momentum marginal (use that lr); both diverged or behind → curvature-limited. ηλ ≥ 2 along SGD's path is reported
-   * but does not veto: a run that stayed at its edge of stability and still kept up over its whole budget is fine.
+   * noise-scale extrapolation. SGD at either lr ending within SGD_KEEPS_UP_TOLERANCE of SGDM's evaluation loss (on
+   * the mean over seeds when `seeds` is given; a seed where that SGD run failed rules it out) → momentum marginal
+   * (use that lr); both diverged or behind → curvature-limited. ηλ ≥ 2 along SGD's path is reported but does not
+   * veto: a run that stayed at its edge of stability and still kept up over its whole budget is fine.
    */
   let wholeRunSeeds: number | null = null;
   let wholeRunGaps: Verdict['numbers']['wholeRunGaps'] = null;
