@@ -215,13 +215,13 @@ class SgdShadow {
 
   summary(lossAt: (p: FloatBuffer) => number, initialMeasureLoss: number, sgdmLoss: number, evalAt: (p: FloatBuffer) => number, initialEvalLoss: number, sgdmEvalLoss: number): ShadowSummary {
     const loss = this.diverged ? Infinity : lossAt(this.params);
-    const ev = this.diverged ? Infinity : evalAt(this.params);
+    const ev = this.outcome(evalAt, initialEvalLoss);
     // "Did not train" counts as diverged for a shadow too, as for the main run.
-    const diverged = this.diverged || !(loss < initialMeasureLoss) || !(ev < initialEvalLoss);
+    const diverged = ev.diverged || !(loss < initialMeasureLoss);
     const lams = this.seen.flatMap((c) => (Number.isFinite(c.lambdaMax) ? [c.lambdaMax] : []));
     return {
       eta: this.eta, diverged, divergedAtStep: this.divergedAt, measureLoss: loss, sgdmMeasureLoss: sgdmLoss,
-      evalLoss: diverged ? Infinity : ev, sgdmEvalLoss, lambdaMax: lams.length > 0 ? Math.max(...lams) : null,
+      evalLoss: diverged ? Infinity : ev.loss, sgdmEvalLoss, lambdaMax: lams.length > 0 ? Math.max(...lams) : null,
     };
   }
 

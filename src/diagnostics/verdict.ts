@@ -395,26 +395,20 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
     reasons.push(`the probe covered the run's whole budget (${budget} steps): the coupled runs below are the run itself${seeds !== null && seeds.length > 1 ? `, repeated on ${seeds.length} seeds and judged on the mean` : ''}`);
     shadowAtEtaLines(s);
     if (s.lower !== undefined) lowerLine(s.lower, s.sgdmLoss);
-    type Tried = { eta: number; diverged: boolean; gap: number; failed: number; perSeed: number[] };
-    const tried: Tried[] = [];
-    const fromSeeds = (which: 'sgd' | 'lower', at: number): void => {
-      const g = meanSeedGap(seeds!, which);
-      if (g !== null) tried.push({ eta: at, diverged: g.failed === seeds!.length, ...g });
-    };
-    if (seeds !== null) {
-      fromSeeds('sgd', eta);
-      if (s.lower !== undefined) fromSeeds('lower', s.lower.eta);
-      wholeRunSeeds = seeds.length;
-      wholeRunGaps = tried.map(({ eta: e, gap, failed, perSeed }) => ({ eta: e, gap, failed, perSeed }));
-      if (seeds.length > 1) {
-        for (const t of tried) reasons.push(`over ${seeds.length} seeds SGD at ${fmt(t.eta)} ended ${pct(t.gap)} from SGDM on the mean loss (per seed ${t.perSeed.map(pct).join(', ')}${t.failed > 0 ? `; diverged or did not train on ${t.failed}, scored at the initial loss` : ''})`);
-      }
-    } else {
-      const one = (at: number, diverged: boolean, loss: number): Tried => ({ eta: at, diverged, gap: shadowLossGap(diverged, loss, s.sgdmLoss), failed: diverged ? 1 : 0, perSeed: [] });
-      tried.push(one(eta, s.diverged, s.loss));
-      if (s.lower !== undefined) tried.push(one(s.lower.eta, s.lower.diverged, s.lower.loss));
+    // Without per-seed results (a caller with the probe's own runs only) the probe is the one seed; its initial loss
+    // is unknown, so a failed run scores Infinity — the one-seed gap is then exactly `shadowLossGap`.
+    const all: CoupledSeed[] = seeds ?? [{
+      seed: 0, initialLoss: Infinity, sgdm: { diverged: false, loss: s.sgdmLoss }, sgd: { diverged: s.diverged, loss: s.loss },
+      lower: s.lower === undefined ? null : { diverged: s.lower.diverged, loss: s.lower.loss },
+    }];
+    const tried = [{ which: 'sgd' as const, at: eta }, ...(s.lower === undefined ? [] : [{ which: 'lower' as const, at: s.lower.eta }])]
+      .flatMap(({ which, at }) => { const g = meanSeedGap(all, which); return g === null ? [] : [{ eta: at, diverged: g.failed === all.length, ...g }]; });
+    wholeRunSeeds = all.length;
+    wholeRunGaps = tried.map(({ eta: e, gap, failed, perSeed }) => ({ eta: e, gap, failed, perSeed }));
+    if (all.length > 1) {
+      for (const t of tried) reasons.push(`over ${all.length} seeds SGD at ${fmt(t.eta)} ended ${pct(t.gap)} from SGDM on the mean loss (per seed ${t.perSeed.map(pct).join(', ')}${t.failed > 0 ? `; diverged or did not train on ${t.failed}, scored at the initial loss` : ''})`);
     }
-    const over = seeds !== null && seeds.length > 1 ? ` and ${seeds.length} seeds` : '';
+    const over = all.length > 1 ? ` and ${all.length} seeds` : '';
     const ok = tried.filter((t) => t.failed === 0 && t.gap <= SGD_KEEPS_UP_TOLERANCE).sort((a, b) => a.gap - b.gap)[0];
     if (ok !== undefined) {
       return { regime: 'noise-dominated', recommendation: `momentum has marginal value here — over the whole budget of ${budget} steps${over} SGD at lr ${fmt(ok.eta)} ended ${pct(ok.gap)} from SGDM on the same batches: use SGD at lr ${fmt(ok.eta)} and save ${formatBytes(memoryBytesSaved)}` };

@@ -117,43 +117,40 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
       const planned = await sweep(tuneCfg);
       const rows = new Map(planned.map((p) => [p.hash, store.getRun(p.hash)!]));
       const selections = selectBest(planned, rows, parseSweepConfig({ ...tuneCfg, protocol: { tune: true, metric: 'valid/accuracy', mode: 'max', select: 'final' } }));
-      // All final runs (3 seeds of each selection) go to one worker pool, so no worker waits for a lone third seed.
-      const finalKeys: { opt: 'sgd' | 'sgdm'; batch: number }[] = [];
-      const finalCfg = (sel: (typeof selections)[number], seeds: number[]): SweepConfigInput => {
+      // Each selection once: its labels (form, momentum, batch) and its key in the accuracy table.
+      const finals = selections.map((sel) => {
         const l = planned.find((p) => p.labels.setting === sel.setting)!.labels;
-        return {
-          name: 'paper/batch-size/final', task: 'train',
-          base: { params: trainParams(bs.model, bs.epochs, 0), optimizer: { form: l.form, lr: 0.1 }, batchSize: l.batchSize },
-          grid: { form: [l.form as 'sgd'], momentum: [l.momentum], lr: [sel.gridLr], batchSize: [l.batchSize], seed: seeds },
-          lrAxis: 'effective',
-        };
-      };
-      for (const sel of selections) {
-        const l = planned.find((p) => p.labels.setting === sel.setting)!.labels;
-        const opt = l.form === 'sgd' ? 'sgd' : 'sgdm';
+        const opt: 'sgd' | 'sgdm' = l.form === 'sgd' ? 'sgd' : 'sgdm';
         bestEta.set(`${opt}/${l.batchSize}`, sel.effectiveLr);
         details.batchSelections.push({ optimizer: opt, batch: l.batchSize, eta: sel.effectiveLr, validAccuracy: sel.score });
-        finalKeys.push({ opt, batch: l.batchSize });
-      }
+        return { sel, l, key: { opt, batch: l.batchSize } };
+      });
+      const finalCfg = ({ sel, l }: (typeof finals)[number], seeds: number[]): SweepConfigInput => ({
+        name: 'paper/batch-size/final', task: 'train',
+        base: { params: trainParams(bs.model, bs.epochs, 0), optimizer: { form: l.form, lr: 0.1 }, batchSize: l.batchSize },
+        grid: { form: [l.form as 'sgd'], momentum: [l.momentum], lr: [sel.gridLr], batchSize: [l.batchSize], seed: seeds },
+        lrAxis: 'effective',
+      });
       const accuracies = new Map<string, number[]>();
-      const collect = (runs: PlannedRun[][], keys: typeof finalKeys): void => runs.forEach((rs, i) => {
-        const { opt, batch } = keys[i]!;
+      const collect = (runs: PlannedRun[][], of: typeof finals): void => runs.forEach((rs, i) => {
+        const { opt, batch } = of[i]!.key;
         const key = `${opt}/${batch}`;
         const accs = rs.map((p) => finalAccuracy(store.getRun(p.hash), 'test/accuracy', classes)).filter((v): v is number => v !== null);
         accuracies.set(key, [...(accuracies.get(key) ?? []), ...accs]);
       });
-      const pairRows = (): (PairRow & { batch: number })[] => [...new Set(finalKeys.map((k) => k.batch))].flatMap((batch) => {
+      const pairRows = (): (PairRow & { batch: number })[] => [...new Set(finals.map((f) => f.key.batch))].flatMap((batch) => {
         const sgd = accuracies.get(`sgd/${batch}`) ?? [], sgdm = accuracies.get(`sgdm/${batch}`) ?? [];
         return sgd.length > 0 && sgdm.length > 0 ? [{ batch, sgd: summarize(sgd), sgdm: summarize(sgdm) }] : [];
       });
-      collect(await runGridSweeps(selections.map((sel) => finalCfg(sel, bs.finalSeeds)), sweepOpts), finalKeys);
+      // All final runs (3 seeds of each selection) go to one worker pool, so no worker waits for a lone third seed.
+      collect(await runGridSweeps(finals.map((f) => finalCfg(f, bs.finalSeeds)), sweepOpts), finals);
       // Where the seeds so far leave a tie too noisy to say who won, both optimisers get the next stage of seeds.
       for (const stage of bs.extraSeeds) {
         const unresolved = new Set(pairRows().filter(unresolvedTie).map((r) => r.batch));
         if (unresolved.size === 0) break;
         log(`      unresolved ties at B = ${[...unresolved].join(', ')} (noise > ${100 * UNRESOLVED_TIE_NOISE} pp): seeds ${stage[0]}–${stage[stage.length - 1]} of both final runs there`);
-        const at = selections.flatMap((sel, i) => (unresolved.has(finalKeys[i]!.batch) ? [{ sel, key: finalKeys[i]! }] : []));
-        collect(await runGridSweeps(at.map((a) => finalCfg(a.sel, stage)), sweepOpts), at.map((a) => a.key));
+        const at = finals.filter((f) => unresolved.has(f.key.batch));
+        collect(await runGridSweeps(at.map((f) => finalCfg(f, stage)), sweepOpts), at);
       }
       const claimRows = pairRows();
       claims.push(batchSizeClaim(claimRows));
