@@ -106,7 +106,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
     const bs = plan.batchSweep;
     const bestEta = new Map<string, number>();
     if (!skip.has('batch-size')) {
-      log(`[1/5] batch-size sweep: ${modelLabel(bs.model)} on ${dataset}, B ∈ {${bs.batches.join(', ')}}, ${bs.lr.num} effective lrs × SGD/SGDM, then ${bs.finalSeeds.length} seeds at the best lr`);
+      log(`[1/5] batch-size sweep: ${modelLabel(bs.model)} on ${dataset}, B ∈ {${bs.batches.join(', ')}}, ${bs.lr.num} effective lrs × SGD/SGDM, then ${bs.finalSeeds.length} seeds at the best lr (more where they leave a tie with noise > ${100 * UNRESOLVED_TIE_NOISE} pp)`);
       const tuneCfg: SweepConfigInput = {
         name: 'paper/batch-size/tune', task: 'train',
         base: { params: trainParams(bs.model, bs.epochs, bs.validation), optimizer: { form: 'pytorch', lr: 0.1 }, batchSize: bs.batches[0]! },
@@ -186,7 +186,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
             probeSteps: res.steps, budgetSteps: res.verdict.numbers.budgetSteps, decidedBy: res.verdict.numbers.decidedBy,
             basis: res.verdict.numbers.sharpnessBasis, regime: res.verdict.regime, seconds: (performance.now() - t) / 1000,
           });
-          log(`      B = ${row.batch}: ${res.verdict.regime} by ${res.verdict.numbers.decidedBy} (probe ${res.steps} of ${res.verdict.numbers.budgetSteps ?? '?'} steps; ηλ_max along SGD at η: ${res.sgdShadow?.diverged === true ? 'diverged' : sgdEtaLambda?.toPrecision(3) ?? '—'}, at η/2: ${lo?.diverged === true ? 'diverged' : sgdHalfEtaLambda?.toPrecision(3) ?? '—'}, along SGDM: ${(eta * res.lambdaMax).toPrecision(3)}; B/B_noise ${res.verdict.numbers.batchOverBNoise?.toPrecision(3) ?? '—'}${whole === null ? '' : `; over ${res.verdict.numbers.wholeRunSeeds} seeds SGD ${whole.map((g) => `at ${g.eta.toPrecision(3)} ${g.gap >= 0 ? '+' : ''}${(100 * g.gap).toFixed(1)}%`).join(', ')}`})`);
+          log(`      B = ${row.batch}: ${res.verdict.regime} by ${res.verdict.numbers.decidedBy} (probe ${res.steps} of ${res.verdict.numbers.budgetSteps ?? '?'} steps; ηλ_max along SGD at η: ${res.sgdShadow?.diverged === true ? 'diverged' : sgdEtaLambda?.toPrecision(3) ?? '—'}, at η/2: ${lo?.diverged === true ? 'diverged' : sgdHalfEtaLambda?.toPrecision(3) ?? '—'}, along SGDM: ${(eta * res.lambdaMax).toPrecision(3)}; B/B_noise ${res.verdict.numbers.batchOverBNoise?.toPrecision(3) ?? '—'}${whole === null ? '' : `; over ${res.verdict.numbers.wholeRunSeeds} seeds SGD ${whole.map((g) => `at ${g.eta.toPrecision(3)} ${g.gap >= 0 ? '+' : ''}${(100 * g.gap).toFixed(1)}%${g.failed > 0 ? ` (diverged on ${g.failed}, scored at the initial loss)` : ''}`).join(', ')} behind SGDM on the mean loss`})`);
         }
         claims.push(advisorClaim(sweepAgreement(points, { floor: ACCURACY_FLOOR }), probes));
         log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
