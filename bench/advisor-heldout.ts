@@ -11,6 +11,10 @@
  *                     (chosen in session 4 before it was run: never seen while the session-4 rule was written)
  *   transformer-mnist the default transformer (7×7 patches, dim 64, 4 heads, 2 layers) on the embedded MNIST digits
  *                     (chosen in session 4 after the 16-seed stage was added, before it was run)
+ *   transformer-small-mnist  a smaller transformer (7×7 patches, dim 32, 2 heads, 1 layer) on the embedded digits
+ *   gelu-mlp-mnist    a one-hidden-layer GELU MLP (784-512-10) on the embedded digits
+ *                     (both chosen in session 5 after the whole-run-on-disagreement rule and tail-averaged losses
+ *                     were written, committed before either was run)
  *
  * Run: npm run build && node dist/bench/advisor-heldout.js NAME [OUT]   (default OUT: /root/.cache/momentum-lab/heldout-NAME)
  */
@@ -21,6 +25,8 @@ const HELDOUT: Record<string, { data: string; model: Record<string, unknown>; la
   'cnn-mnist': { data: 'mnist', model: { kind: 'cnn', channels: [16, 32], dense: 128 }, label: 'the narrow CNN (conv 16 → conv 32 → dense 128) instead of the MLP' },
   'tanh-mlp-fashion': { data: 'fashion-mnist', model: { kind: 'mlp', hidden: [128, 128, 128], activation: 'tanh' }, label: 'a tanh MLP 784-128-128-128-10 instead of the ReLU MLP, on Fashion-MNIST' },
   'transformer-mnist': { data: 'mnist', model: { kind: 'transformer' }, label: 'the default transformer (7×7 patches, dim 64, 4 heads, 2 layers) instead of the MLP' },
+  'transformer-small-mnist': { data: 'mnist', model: { kind: 'transformer', patch: 7, dim: 32, heads: 2, layers: 1 }, label: 'a small transformer (7×7 patches, dim 32, 2 heads, 1 layer) instead of the MLP' },
+  'gelu-mlp-mnist': { data: 'mnist', model: { kind: 'mlp', hidden: [512], activation: 'gelu' }, label: 'a one-hidden-layer GELU MLP 784-512-10 instead of the two-layer ReLU MLP' },
 };
 
 const name = process.argv[2] ?? '';

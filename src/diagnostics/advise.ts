@@ -18,6 +18,8 @@ export interface AdviseOptions {
   lanczosSteps?: number;
   /** Seeds of the coupled comparison when the probe covers the run's whole budget (default probe.ts WHOLE_RUN_SEEDS). */
   wholeRunSeeds?: number;
+  /** Budget steps up to which a probe whose rules disagree runs the whole-run comparison (default probe.ts WHOLE_RUN_MAX_STEPS). */
+  wholeRunMaxSteps?: number;
   /** Kernel threads for engine models (default: the shared kernels, all cores). */
   threads?: number;
   /** An already loaded dataset (skips `loadDataset(config.dataset)`). */
@@ -38,6 +40,7 @@ export async function adviseConfig(c: AdviseConfig, o: AdviseOptions): Promise<P
     ...(o.checkpoints !== undefined ? { checkpoints: o.checkpoints } : {}),
     ...(o.lanczosSteps !== undefined ? { lanczosSteps: o.lanczosSteps } : {}),
     ...(o.wholeRunSeeds !== undefined ? { wholeRunSeeds: o.wholeRunSeeds } : {}),
+    ...(o.wholeRunMaxSteps !== undefined ? { wholeRunMaxSteps: o.wholeRunMaxSteps } : {}),
     ...(o.onCheckpoint !== undefined ? { onCheckpoint: o.onCheckpoint } : {}),
   };
   check(o.wholeRunSeeds === undefined || (Number.isInteger(o.wholeRunSeeds) && o.wholeRunSeeds >= 1), 'seeds', `must be an integer ≥ 1, got ${o.wholeRunSeeds}`);

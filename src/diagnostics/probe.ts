@@ -63,6 +63,37 @@ export const EVALUATION_SAMPLES = 2048;
  */
 export const WHOLE_RUN_SEEDS = 3;
 
+/**
+ * The final evaluation loss of a coupled run is the mean over TAIL_EVALUATIONS evaluations spread over the last
+ * TAIL_FRACTION of its steps (`tailSteps`), not the loss at the last step alone: at small batch the end point is one
+ * draw from SGD's stationary fluctuation, and on the full sweep's narrow CNN one seed's end-point gap between SGD and
+ * SGDM ranged from −53% to +76% (held-out 2, B = 32, whole budget). The sweeps judge a mean over seeds, which is
+ * what the tail mean estimates with less noise per seed.
+ */
+export const TAIL_EVALUATIONS = 5;
+export const TAIL_FRACTION = 0.1;
+
+/**
+ * Most optimizer steps the advisor spends on a whole-run comparison it was not asked for: when the probe saw only
+ * the start of the run and its two rules disagree (B ≤ 2·B_noise says noise-dominated, the coupled SGD runs say
+ * curvature-limited), the coupled runs are repeated over the run's whole budget on `wholeRunSeeds` seeds — about
+ * 3·wholeRunSeeds training runs' worth of gradients — if the budget is at most this many steps.
+ */
+export const WHOLE_RUN_MAX_STEPS = 10_000;
+
+/**
+ * Steps (1-based: after that many optimizer steps) of a run of `steps` steps at which its tail evaluations are taken:
+ * the last step and up to TAIL_EVALUATIONS − 1 earlier ones, evenly spaced, no earlier than TAIL_FRACTION·steps
+ * before the end (a 12-step run: steps 12 and 11; 100 steps: 92, 94, …, 100; 996 steps: 900, 924, …, 996).
+ */
+export function tailSteps(steps: number): number[] {
+  const span = TAIL_FRACTION * steps;
+  const stride = Math.max(1, Math.floor(span / (TAIL_EVALUATIONS - 1)));
+  const out: number[] = [];
+  for (let j = 0; j < TAIL_EVALUATIONS && j * stride <= span && steps - j * stride >= 1; j++) out.push(steps - j * stride);
+  return out.reverse();
+}
+
 export interface ProbeOptions {
   /** Probe length; the probe runs min(steps, budgetSteps). */
   steps: number;
@@ -100,12 +131,18 @@ export interface ProbeOptions {
   microbatchSize?: number;
   seed?: number;
   /**
-   * Seeds of the coupled comparison when the probe covers the whole budget (default WHOLE_RUN_SEEDS), and the
-   * problem for replicate i = 1 … wholeRunSeeds − 1 (same data and model, another seed). Without `replicate` the
+   * Seeds of the whole-run coupled comparison (default WHOLE_RUN_SEEDS), run when the probe covers the whole
+   * budget or after a shorter probe whose rules disagreed (see `replicate`). Without `replicate` the
    * whole-run comparison has the probe's seed only.
    */
   wholeRunSeeds?: number;
+  /**
+   * A fresh problem for seed i of the whole-run comparison: i = 0 is the probe's own problem from its start (used
+   * when the comparison runs after a shorter probe), i ≥ 1 another seed (same data and model).
+   */
   replicate?(i: number): ProbeProblem;
+  /** Most budget steps for a whole-run comparison after a probe whose rules disagreed (default WHOLE_RUN_MAX_STEPS). */
+  wholeRunMaxSteps?: number;
   onCheckpoint?(c: ProbeCheckpoint): void;
 }
 
@@ -147,12 +184,16 @@ export interface ProbeResult {
   sgdShadow: ShadowSummary | null;
   /** The coupled SGD run at η/2 (see ProbeOptions.lowerShadow), or null when not run. */
   sgdShadowLower: ShadowSummary | null;
-  /** Evaluation loss (see ProbeProblem.evaluationLoss) before training and of SGDM at the end (Infinity if diverged). */
+  /**
+   * Evaluation loss (see ProbeProblem.evaluationLoss) before training, and SGDM's at the end as the mean over the
+   * probe's `tailSteps` (Infinity if diverged); the shadows' `evalLoss` are taken at the same steps.
+   */
   initialEvalLoss: number;
   evalLoss: number;
   /**
    * The whole-run coupled comparison, one entry per seed (the probe's own first), when the probe covered the budget
-   * and ran the shadows; empty otherwise.
+   * and ran the shadows, or when it was run after a shorter probe whose rules disagreed (`verdict.numbers
+   * .wholeRunEscalated`); empty otherwise.
    */
   coupledSeeds: CoupledSeed[];
   /** λ_max used by the verdict: the largest along the probe (sharpness rises during training). */
@@ -180,6 +221,8 @@ class SgdShadow {
   diverged = false;
   divergedAt: number | null = null;
   private first = NaN;
+  private tailSum = 0;
+  private tailCount = 0;
   readonly seen: { measureLoss: number; lambdaMax: number }[] = [];
 
   constructor(readonly eta: number, problem: ProbeProblem) {
@@ -200,6 +243,13 @@ class SgdShadow {
     } else {
       optimizerStep(this.cfg, this.params, this.grads, this.state);
     }
+  }
+
+  /** One tail evaluation (see `tailSteps`) at the shadow's current parameters; none once it diverged. */
+  observeTail(evalAt: (p: FloatBuffer) => number): void {
+    if (this.diverged) return;
+    this.tailSum += evalAt(this.params);
+    this.tailCount++;
   }
 
   /** Measurement-batch loss and λ_max at the shadow's own parameters (undefined once it diverged). */
@@ -225,9 +275,12 @@ class SgdShadow {
     };
   }
 
-  /** Final evaluation loss, and whether the run failed (diverged, or ended no better than `initial`). */
+  /**
+   * Final evaluation loss — the mean of the tail evaluations when there were any, else at the current parameters —
+   * and whether the run failed (diverged, or ended no better than `initial`).
+   */
   outcome(evalAt: (p: FloatBuffer) => number, initial: number): { diverged: boolean; loss: number } {
-    const loss = this.diverged ? Infinity : evalAt(this.params);
+    const loss = this.diverged ? Infinity : this.tailCount > 0 ? this.tailSum / this.tailCount : evalAt(this.params);
     return { diverged: this.diverged || !(loss < initial), loss };
   }
 }
@@ -236,21 +289,28 @@ class SgdShadow {
  * Trains `problem` with `opt` for `steps` steps, each shadow stepping on the same minibatch after SGDM (a shadow's
  * gradient may reuse the model's gradient buffer, so it runs after SGDM's step has consumed it). Stops at the first
  * divergence of the main run: a non-finite loss, or 1e6× the first one (linear models grow without overflowing soon).
+ * At the `tailSteps` of the run it evaluates SGDM and every shadow (`evalAt`); `tailLoss` is SGDM's tail mean.
  */
 function trainCoupled(
   problem: ProbeProblem, opt: OptimizerConfig, state: ReturnType<typeof initOptimizer>, steps: number, batch: number,
-  shadows: readonly (SgdShadow | null)[], afterStep: (k: number, loss: number) => void = () => {},
-): { diverged: boolean; divergedAtStep: number | null } {
-  let first = NaN;
+  shadows: readonly (SgdShadow | null)[], evalAt: (p: FloatBuffer) => number, afterStep: (k: number, loss: number) => void = () => {},
+): { diverged: boolean; divergedAtStep: number | null; tailLoss: number } {
+  let first = NaN, tailSum = 0, tailCount = 0;
+  const tail = new Set(tailSteps(steps));
   for (let k = 0; k < steps; k++) {
     const loss = problem.trainGrad(batch);
     if (k === 0) first = loss;
-    if (!Number.isFinite(loss) || loss > 1e6 * Math.max(first, 1e-12)) return { diverged: true, divergedAtStep: k };
+    if (!Number.isFinite(loss) || loss > 1e6 * Math.max(first, 1e-12)) return { diverged: true, divergedAtStep: k, tailLoss: Infinity };
     optimizerStep(opt, problem.params, problem.grads, state);
     for (const sh of shadows) sh?.step(k, problem);
+    if (tail.has(k + 1)) {
+      tailSum += evalAt(problem.params);
+      tailCount++;
+      for (const sh of shadows) sh?.observeTail(evalAt);
+    }
     afterStep(k, loss);
   }
-  return { diverged: false, divergedAtStep: null };
+  return { diverged: false, divergedAtStep: null, tailLoss: tailCount > 0 ? tailSum / tailCount : evalAt(problem.params) };
 }
 
 /** One replicate seed of the whole-run comparison: SGDM and the SGD shadows for the whole budget, final losses only. */
@@ -260,8 +320,8 @@ function coupledSeed(problem: ProbeProblem, opt: OptimizerConfig, steps: number,
   const shadow = new SgdShadow(eta, problem);
   const lower = withLower ? new SgdShadow(eta / 2, problem) : null;
   const state = initOptimizer(opt, problem.params.length, problem.params instanceof Float32Array ? 'float32' : 'float64');
-  const run = trainCoupled(problem, opt, state, steps, batch, [shadow, lower]);
-  const sgdmLoss = run.diverged ? Infinity : evalAt(problem.params);
+  const run = trainCoupled(problem, opt, state, steps, batch, [shadow, lower], evalAt);
+  const sgdmLoss = run.tailLoss;
   return {
     seed, initialLoss,
     sgdm: { diverged: run.diverged || !(sgdmLoss < initialLoss), loss: sgdmLoss },
@@ -342,9 +402,11 @@ export function runProbe(problem: ProbeProblem, options: ProbeOptions): ProbeRes
     o.onCheckpoint?.(checkpoints[checkpoints.length - 1]!);
   };
 
-  const initialEvalLoss = problem.evaluationLoss(problem.params);
+  const evalAt = (p: FloatBuffer): number => problem.evaluationLoss(p);
+  const initialEvalLoss = evalAt(problem.params);
   if (at.has(0)) measure(0);
-  ({ diverged, divergedAtStep } = trainCoupled(problem, opt, state, o.steps, o.batch, [shadow, lower], (k, loss) => {
+  let tailLoss = Infinity;
+  ({ diverged, divergedAtStep, tailLoss } = trainCoupled(problem, opt, state, o.steps, o.batch, [shadow, lower], evalAt, (k, loss) => {
     if (k === 0) firstLoss = loss;
     lossSum += loss;
     lossCount++;
@@ -362,13 +424,14 @@ export function runProbe(problem: ProbeProblem, options: ProbeOptions): ProbeRes
   const { grad: measureGrad } = problem.measurementGrad();
   const lossAt = (p: FloatBuffer): number => Number(measureGrad(p instanceof Float32Array ? Float64Array.from(p) : p, new Float64Array(n)) ?? NaN);
   const sgdmLoss = diverged ? Infinity : lastLoss;
-  const evalAt = (p: FloatBuffer): number => problem.evaluationLoss(p);
-  const evalLoss = diverged ? Infinity : evalAt(problem.params);
+  const evalLoss = diverged ? Infinity : tailLoss;
   const sgdShadow = shadow?.summary(lossAt, initialMeasureLoss, sgdmLoss, evalAt, initialEvalLoss, evalLoss) ?? null;
   const sgdShadowLower = lower?.summary(lossAt, initialMeasureLoss, sgdmLoss, evalAt, initialEvalLoss, evalLoss) ?? null;
   // The probe covered the run's whole budget: its coupled runs are the run itself, so repeat them on more seeds
   // (the verdict judges the mean over seeds, as the sweeps do).
   const coupledSeeds: CoupledSeed[] = [];
+  const seeds = o.wholeRunSeeds ?? WHOLE_RUN_SEEDS;
+  if (!(Number.isInteger(seeds) && seeds >= 1)) throw new Error(`runProbe: wholeRunSeeds must be an integer ≥ 1, got ${seeds}`);
   const coversBudget = o.budgetSteps !== undefined && o.steps >= o.budgetSteps;
   if (coversBudget && sgdShadow !== null && !diverged && !lossIncreased) {
     coupledSeeds.push({
@@ -376,8 +439,6 @@ export function runProbe(problem: ProbeProblem, options: ProbeOptions): ProbeRes
       sgd: { diverged: sgdShadow.diverged, loss: sgdShadow.evalLoss },
       lower: sgdShadowLower === null ? null : { diverged: sgdShadowLower.diverged, loss: sgdShadowLower.evalLoss },
     });
-    const seeds = o.wholeRunSeeds ?? WHOLE_RUN_SEEDS;
-    if (!(Number.isInteger(seeds) && seeds >= 1)) throw new Error(`runProbe: wholeRunSeeds must be an integer ≥ 1, got ${seeds}`);
     for (let i = 1; i < seeds && o.replicate !== undefined; i++) coupledSeeds.push(coupledSeed(o.replicate(i), opt, o.steps, o.batch, eta, lower !== null, i));
   }
   const lambdaMax = checkpoints.length > 0 ? Math.max(...checkpoints.map((c) => c.lambdaMax)) : NaN;
@@ -390,7 +451,7 @@ export function runProbe(problem: ProbeProblem, options: ProbeOptions): ProbeRes
   }
   const last = checkpoints[checkpoints.length - 1];
   const form: OptimizerForm = opt.form;
-  const verdict = adviseFromMeasurements({
+  const adviceInput = (wholeRun: CoupledSeed[]): Parameters<typeof adviseFromMeasurements>[0] => ({
     batch: o.batch, lr: opt.lr, momentum: opt.momentum, form, lambdaMax: Number.isFinite(lambdaMax) ? lambdaMax : 0,
     ...(noise !== null ? { traceSigma: noise.traceSigma, gradNormSq: noise.gradNormSq } : {}),
     paramCount: n, bytesPerParam: problem.bytesPerParam,
@@ -404,10 +465,22 @@ export function runProbe(problem: ProbeProblem, options: ProbeOptions): ProbeRes
         diverged: sgdShadow.diverged, loss: sgdShadow.evalLoss, sgdmLoss: sgdShadow.sgdmEvalLoss,
         ...(sgdShadow.lambdaMax !== null ? { lambdaMax: sgdShadow.lambdaMax } : {}),
         ...(sgdShadowLower !== null ? { lower: { eta: sgdShadowLower.eta, diverged: sgdShadowLower.diverged, loss: sgdShadowLower.evalLoss, ...(sgdShadowLower.lambdaMax !== null ? { lambdaMax: sgdShadowLower.lambdaMax } : {}) } } : {}),
-        ...(coupledSeeds.length > 0 ? { seeds: coupledSeeds } : {}),
+        ...(wholeRun.length > 0 ? { seeds: wholeRun } : {}),
       },
     } : {}),
   });
+  let verdict = adviseFromMeasurements(adviceInput(coupledSeeds));
+  // The probe saw only the start and its rules disagree: repeat the coupled runs over the whole budget, from the
+  // probe's own start (replicate 0) and on the other seeds, and let the whole-run rule decide.
+  const maxSteps = o.wholeRunMaxSteps ?? WHOLE_RUN_MAX_STEPS;
+  if (verdict.numbers.rulesDisagree && o.budgetSteps !== undefined && o.replicate !== undefined) {
+    if (o.budgetSteps <= maxSteps) {
+      for (let i = 0; i < seeds; i++) coupledSeeds.push(coupledSeed(o.replicate(i), opt, o.budgetSteps, o.batch, eta, lower !== null, i));
+      verdict = adviseFromMeasurements(adviceInput(coupledSeeds));
+    } else {
+      verdict.reasons.push(`no whole-run comparison: the budget (${o.budgetSteps} steps) exceeds the whole-run step limit ${maxSteps}`);
+    }
+  }
   const shaky = checkpoints.filter((c) => !c.lambdaReliable);
   if (shaky.length > 0) {
     verdict.reasons.push(`warning: λ_max at step(s) ${shaky.map((c) => `${c.step} (${c.lambdaMax.toPrecision(4)} vs ${c.lambdaCheck.toPrecision(4)} at a 10× step)`).join(', ')} disagrees between difference steps — likely a ReLU/max-pool kink crossing; rerun with another seed or more measurement samples`);

@@ -29,6 +29,10 @@
  *      early value is a lower bound for the rest of the run, while the coupled runs' early gap is not representative
  *      (sharpness is highest early, and there SGD sits past its edge even where tuned SGD ends up tying);
  *   3. otherwise the shadow's sharpness and gap (`shadowRule`).
+ * Where 2 says noise-dominated and 3 would say curvature-limited (`rulesDisagree`: B ≪ B_noise but SGD at η, and at
+ * η/2, past its edge or behind early), the first 100 steps cannot tell a tie from a momentum win — the seen sweeps
+ * had four ties and one SGDM win with that signature — so the probe repeats the coupled runs over the whole budget
+ * (probe.ts WHOLE_RUN_MAX_STEPS) and rule 1 decides (session 5).
  * This order was set in session 3 after the batch-size sweeps of `paper --full` and `paper --quick` had been seen
  * (the rule before it called every batch size of the full sweep curvature-limited); README reports it on those and
  * on a sweep run afterwards that played no part in choosing it.
@@ -210,8 +214,9 @@ export interface AdviceInput {
      */
     lower?: { eta: number; diverged: boolean; loss: number; lambdaMax?: number };
     /**
-     * When the probe covered the whole budget: the coupled comparison on every seed run (this probe's first). The
-     * whole-run rule then judges the mean over seeds (`meanSeedGap`) instead of this probe's seed alone.
+     * The coupled comparison over the run's whole budget on every seed run (the probe's seed first): from the probe
+     * itself when it covered the budget, or run after a shorter probe whose rules disagreed (`rulesDisagree`). The
+     * whole-run rule then judges the mean over seeds (`meanSeedGap`) instead of the probe's own coupled runs.
      */
     seeds?: CoupledSeed[];
   };
@@ -253,6 +258,13 @@ export interface Verdict {
     sharpnessBasis: 'sgd-shadow' | 'own-run';
     /** Which rule decided: the coupled runs over the whole budget, B against B_noise, the shadow's sharpness, or ηλ of the own run. */
     decidedBy: 'whole-run' | 'noise-scale' | 'sgd-shadow' | 'own-run';
+    /**
+     * The probe saw only the start of the run and its rules disagreed: B ≤ 2·B_noise said noise-dominated while the
+     * coupled SGD runs said curvature-limited (see `rulesDisagree` in `adviseFromMeasurements`).
+     */
+    rulesDisagree: boolean;
+    /** The whole-run comparison decided although the probe was shorter than the budget (it was run because the rules disagreed). */
+    wholeRunEscalated: boolean;
     budgetSteps: number | null;
     probeSteps: number | null;
     /** Seeds behind the whole-run comparison (null unless it decided), and its mean gaps of SGD at η and η/2. */
@@ -366,19 +378,23 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
   const shadowLine = (s: NonNullable<AdviceInput['sgdProbe']>): string => (s.diverged
     ? `coupled probe: SGD at η = ${fmt(eta)} diverged or did not train on the same batches, SGDM trained (loss ${fmt(s.sgdmLoss)})`
     : `coupled probe: SGD at η = ${fmt(eta)} reached loss ${fmt(s.loss)} vs SGDM ${fmt(s.sgdmLoss)} on the same batches (${pct(shadowLossGap(false, s.loss, s.sgdmLoss))})${sgdLambda === null ? '' : `; along its own trajectory λ_max = ${fmt(sgdLambda)}, ηλ = ${fmt(sgdEtaLambda!)} (SGD's edge: 2)`}`);
-  const shadowAtEtaLines = (s: NonNullable<AdviceInput['sgdProbe']>): void => {
-    reasons.push(shadowLine(s));
-    if (etaLambda >= sgdmLimit) reasons.push(`SGDM's own λ_max = ${fmt(m.lambdaMax)} reached ηλ = ${fmt(etaLambda)} ≥ its edge ${fmt(sgdmLimit)} during the probe yet SGDM trained (a catapult: sharpness falls back after the spike)`);
+  const shadowAtEtaLines = (s: NonNullable<AdviceInput['sgdProbe']>, out: string[] = reasons): void => {
+    out.push(shadowLine(s));
+    if (etaLambda >= sgdmLimit) out.push(`SGDM's own λ_max = ${fmt(m.lambdaMax)} reached ηλ = ${fmt(etaLambda)} ≥ its edge ${fmt(sgdmLimit)} during the probe yet SGDM trained (a catapult: sharpness falls back after the spike)`);
   };
-  const lowerLine = (lo: NonNullable<NonNullable<AdviceInput['sgdProbe']>['lower']>, sgdmLoss: number): void => {
+  const lowerLine = (lo: NonNullable<NonNullable<AdviceInput['sgdProbe']>['lower']>, sgdmLoss: number, out: string[] = reasons): void => {
     const loGap = shadowLossGap(lo.diverged, lo.loss, sgdmLoss);
     const loEl = lo.lambdaMax === undefined ? null : lo.eta * lo.lambdaMax;
-    reasons.push(lo.diverged
+    out.push(lo.diverged
       ? `coupled probe one grid step lower: SGD at η/2 = ${fmt(lo.eta)} diverged or did not train too`
       : `coupled probe one grid step lower: SGD at η/2 = ${fmt(lo.eta)} reached loss ${fmt(lo.loss)} vs SGDM ${fmt(sgdmLoss)} at η (${pct(loGap)})${loEl === null ? '' : `, ηλ_max = ${fmt(loEl)} along its own trajectory`}`);
   };
   const budget = m.budgetSteps !== undefined && m.budgetSteps >= 1 ? m.budgetSteps : null;
-  const coversBudget = budget !== null && m.probeSteps !== undefined && m.probeSteps >= budget;
+  const probeCovers = budget !== null && m.probeSteps !== undefined && m.probeSteps >= budget;
+  // Per-seed whole-run results with a probe shorter than the budget: the caller repeated the coupled runs over the
+  // whole budget because the probe's rules disagreed (probe.ts `runProbe`, WHOLE_RUN_MAX_STEPS).
+  const escalated = !probeCovers && budget !== null && sp?.seeds !== undefined && sp.seeds.length > 0;
+  const coversBudget = probeCovers || escalated;
   /**
    * The probe ran the whole budget of the run (large B: few steps): SGDM and the coupled SGD runs at η and η/2 are
    * the run itself, on the same batches from the same start, so they answer the question directly — no sharpness or
@@ -392,9 +408,15 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
   const wholeRunRule = (): { regime: Regime; recommendation: string } => {
     const s = sp!;
     const seeds = s.seeds !== undefined && s.seeds.length > 0 ? s.seeds : null;
-    reasons.push(`the probe covered the run's whole budget (${budget} steps): the coupled runs below are the run itself${seeds !== null && seeds.length > 1 ? `, repeated on ${seeds.length} seeds and judged on the mean` : ''}`);
-    shadowAtEtaLines(s);
-    if (s.lower !== undefined) lowerLine(s.lower, s.sgdmLoss);
+    if (escalated) {
+      shadowAtEtaLines(s);
+      if (s.lower !== undefined) lowerLine(s.lower, s.sgdmLoss);
+      reasons.push(`the probe (${m.probeSteps} steps) saw only the start of the run and its rules disagreed — B = ${m.batch} ≤ ${NOISE_BATCH_RATIO}·B_noise says noise-dominated, the coupled SGD runs above say curvature-limited — so SGDM and SGD at η and η/2 were run again over the whole budget (${budget} steps) on ${seeds!.length} seed${seeds!.length > 1 ? 's' : ''}, judged on the mean`);
+    } else {
+      reasons.push(`the probe covered the run's whole budget (${budget} steps): the coupled runs below are the run itself${seeds !== null && seeds.length > 1 ? `, repeated on ${seeds.length} seeds and judged on the mean` : ''}`);
+      shadowAtEtaLines(s);
+      if (s.lower !== undefined) lowerLine(s.lower, s.sgdmLoss);
+    }
     // Without per-seed results (a caller with the probe's own runs only) the probe is the one seed; its initial loss
     // is unknown, so a failed run scores Infinity — the one-seed gap is then exactly `shadowLossGap`.
     const all: CoupledSeed[] = seeds ?? [{
@@ -405,8 +427,8 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
       .flatMap(({ which, at }) => { const g = meanSeedGap(all, which); return g === null ? [] : [{ eta: at, diverged: g.failed === all.length, ...g }]; });
     wholeRunSeeds = all.length;
     wholeRunGaps = tried.map(({ eta: e, gap, failed, perSeed }) => ({ eta: e, gap, failed, perSeed }));
-    if (all.length > 1) {
-      for (const t of tried) reasons.push(`over ${all.length} seeds SGD at ${fmt(t.eta)} ended ${pct(t.gap)} from SGDM on the mean loss (per seed ${t.perSeed.map(pct).join(', ')}${t.failed > 0 ? `; diverged or did not train on ${t.failed}, scored at the initial loss` : ''})`);
+    if (all.length > 1 || escalated) {
+      for (const t of tried) reasons.push(`over ${all.length} seed${all.length > 1 ? 's' : ''} SGD at ${fmt(t.eta)} ended ${pct(t.gap)} from SGDM on the mean loss (per seed ${t.perSeed.map(pct).join(', ')}${t.failed > 0 ? `; diverged or did not train on ${t.failed}, scored at the initial loss` : ''})`);
     }
     const over = all.length > 1 ? ` and ${all.length} seeds` : '';
     const ok = tried.filter((t) => t.failed === 0 && t.gap <= SGD_KEEPS_UP_TOLERANCE).sort((a, b) => a.gap - b.gap)[0];
@@ -431,6 +453,7 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
     shadowAtEtaLines(s);
     if (s.lower !== undefined) lowerLine(s.lower, s.sgdmLoss);
     reasons.push(`the probe (${m.probeSteps ?? '?'} steps) saw only the start of the run (${budget === null ? 'budget not given' : `${budget} steps`}): B_noise only grows as the loss falls, so B ≤ ${NOISE_BATCH_RATIO}·B_noise decides; the coupled runs above compare early training and do not`);
+    if (rulesDisagree) reasons.push(`warning: the coupled SGD runs alone would say curvature-limited (${shadowRule([]).recommendation.replace(/^curvature-limited — keep momentum: /, '')}); a whole-run comparison settles it — it runs when the budget is known and at most the whole-run step limit (advise --whole-run-max-steps)`);
     return { regime: 'noise-dominated', recommendation: `momentum has marginal value here — ${sgdAt} and save ${formatBytes(memoryBytesSaved)} (B = ${m.batch} ≤ ${NOISE_BATCH_RATIO}·B_noise = ${NOISE_BATCH_RATIO}·${fmt(bNoise!)}: the batch is noise-limited, so a tuned lr stays below where momentum's larger stability region matters)` };
   };
   /**
@@ -438,11 +461,11 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
    * SGD kept up well inside its stability region → noise-dominated; otherwise borderline. Each branch names the
    * number behind it.
    */
-  const shadowRule = (): { regime: Regime; recommendation: string } => {
+  const shadowRule = (out: string[] = reasons): { regime: Regime; recommendation: string } => {
     const s = sp!;
     const gap = shadowLossGap(s.diverged, s.loss, s.sgdmLoss);
     const el = sgdEtaLambda;
-    shadowAtEtaLines(s);
+    shadowAtEtaLines(s, out);
     if (s.diverged || el! >= SGD_STABILITY_LIMIT) {
       const atEta = s.diverged
         ? `SGD at η = ${fmt(eta)} diverged in the coupled probe while SGDM(β=${beta}) trained`
@@ -452,7 +475,7 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
       // SGD past its edge at η: would SGD re-tuned one grid step lower do SGDM's job? Same batches, same start.
       const loGap = shadowLossGap(lo.diverged, lo.loss, s.sgdmLoss);
       const loEl = lo.lambdaMax === undefined ? null : lo.eta * lo.lambdaMax;
-      lowerLine(lo, s.sgdmLoss);
+      lowerLine(lo, s.sgdmLoss, out);
       if (loEl !== null && loEl < SGD_STABILITY_LIMIT && loGap <= SGD_KEEPS_UP_TOLERANCE) {
         return { regime: 'noise-dominated', recommendation: `momentum has marginal value here — ${atEta}, but SGD one grid step lower keeps up: use SGD at lr η/2 = ${fmt(lo.eta)} (${pct(loGap)} loss vs SGDM over the probe, stable at ηλ_max = ${fmt(loEl)}) and save ${formatBytes(memoryBytesSaved)}` };
       }
@@ -472,6 +495,15 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
     if (batchOverBNoise !== null && batchOverBNoise > NOISE_BATCH_RATIO) parts.push(`B = ${m.batch} exceeds ${NOISE_BATCH_RATIO}·B_noise = ${NOISE_BATCH_RATIO}·${fmt(bNoise!)}, so a larger lr — where momentum starts to matter — is within reach`);
     return { regime: 'borderline', recommendation: `borderline — ${parts.join('; ')}. ${sgdAt.replace('use SGD', 'SGD')} would save ${formatBytes(memoryBytesSaved)}; confirm with a longer run before dropping momentum` };
   };
+  /**
+   * The probe saw only the start of the run, B ≤ NOISE_BATCH_RATIO·B_noise (the noise-scale rule says
+   * noise-dominated) and the coupled SGD runs say curvature-limited (`shadowRule`). On the seen sweeps this
+   * signature came with ties (the full sweep's B = 32, 128; held-out 2's B = 32, 128) and with SGDM's one
+   * unpredicted win (held-out 4, B = 32): the first 100 steps cannot tell them apart, so the probe repeats the
+   * coupled runs over the whole budget when it may (`escalated` above).
+   */
+  const rulesDisagree = shadowDecides && m.diverged !== true && !probeCovers && !sp!.diverged && batchOverBNoise !== null
+    && batchOverBNoise <= NOISE_BATCH_RATIO && shadowRule([]).regime === 'curvature-limited';
   if (m.diverged === true) {
     // 'diverged' also covers a probe whose loss ended above its start.
     if (!usesMomentum && !sgdStable && etaLambda < sgdmStabilityLimit(0.9)) {
@@ -542,7 +574,7 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
     numbers: {
       batch: m.batch, form: m.form, gamma, eta, beta, lambdaMax: m.lambdaMax, etaLambdaMax: etaLambda,
       sgdLambdaMax: sgdLambda, sgdEtaLambdaMax: sgdEtaLambda, sharpnessBasis: shadowDecides ? 'sgd-shadow' : 'own-run', decidedBy,
-      budgetSteps: m.budgetSteps ?? null, probeSteps: m.probeSteps ?? null, wholeRunSeeds, wholeRunGaps,
+      budgetSteps: m.budgetSteps ?? null, probeSteps: m.probeSteps ?? null, rulesDisagree, wholeRunEscalated: escalated, wholeRunSeeds, wholeRunGaps,
       sgdLimit: SGD_STABILITY_LIMIT, sgdmLimit, sgdStable, sgdmStable, curvatureShareSharpest: etaLambda / 2,
       bNoise, batchOverBNoise, traceSigma: m.traceSigma ?? null, gradNormSq: m.gradNormSq ?? null, stationary,
       noiseInducedOverLoss: stationary !== null && m.loss !== undefined && m.loss > 0 ? stationary.noiseInduced / m.loss : null,

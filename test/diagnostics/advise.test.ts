@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAdviseConfig } from '../../src/diagnostics/config.js';
 import { adviseConfig } from '../../src/diagnostics/advise.js';
-import { engineProblem, linearRegressionProblem, runProbe } from '../../src/diagnostics/probe.js';
+import { engineProblem, linearRegressionProblem, runProbe, tailSteps } from '../../src/diagnostics/probe.js';
 import { optimizerConfig } from '../../src/optim/sgd.js';
 import { effectiveRates } from '../../src/diagnostics/verdict.js';
 import { syntheticDataset } from '../../src/nn/train.js';
@@ -181,6 +181,10 @@ test('momentum-lab advise CLI: text and --json output, one-line config errors (b
   assert.equal(badSeeds.status, 2);
   assert.match(badSeeds.stderr, /^error: --seeds: must be ≥ 1, got 0/);
   assert.equal(badSeeds.stderr.trim().split('\n').length, 1);
+  const badMax = spawnSync(process.execPath, [cli, 'advise', file, '--whole-run-max-steps', '-1'], { encoding: 'utf8' });
+  assert.equal(badMax.status, 2);
+  assert.match(badMax.stderr, /^error: --whole-run-max-steps: must be ≥ 0, got -1/);
+  assert.equal(badMax.stderr.trim().split('\n').length, 1);
 });
 
 test('whole-run probe repeats the coupled comparison on more seeds (same task, other batches) and judges the mean', async () => {
@@ -233,4 +237,40 @@ test('engine evaluation loss: float32 forward over the evaluation set = float64 
   assert.equal(p.lastBatchGradAt(p.params, g2), l1);
   assert.deepEqual(g2, g1);
   assert.match(p.name, /losses compared on 1024/);
+});
+
+test('tail evaluations: the last step and up to four more, evenly spaced within the last 10% of the run', () => {
+  assert.deepEqual(tailSteps(1), [1]);
+  assert.deepEqual(tailSteps(12), [11, 12]);
+  assert.deepEqual(tailSteps(42), [38, 39, 40, 41, 42]);
+  assert.deepEqual(tailSteps(100), [92, 94, 96, 98, 100]);
+  assert.deepEqual(tailSteps(996), [900, 924, 948, 972, 996]);
+});
+
+test('probe whose rules disagree runs the coupled comparison over the whole budget (T5, B = 32, η = 0.12)', () => {
+  // T5 (seed 3) at B = 32, η = 0.12 (γ = 0.012): after 200 of 800 steps B/B_noise ≈ 0.1 says noise-dominated, while
+  // SGD at η (ηλ = 1.2, stable) ended > 5% behind SGDM on the same batches: the shadow rule says curvature-limited.
+  const opt = optimizerConfig({ form: 'pytorch', lr: 0.012, momentum: 0.9 });
+  const replicate = (i: number) => linearRegressionProblem({ seed: 3, samplingSeed: 3 + 1000 * i });
+  const r = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 200, budgetSteps: 800, batch: 32, optimizer: opt, checkpoints: 2, replicate });
+  const n = r.verdict.numbers;
+  assert.equal(r.steps, 200);
+  assert.ok(n.batchOverBNoise! <= 2, String(n.batchOverBNoise));
+  assert.ok(r.sgdShadow!.evalLoss > 1.05 * r.sgdShadow!.sgdmEvalLoss, JSON.stringify(r.sgdShadow));
+  assert.equal(n.rulesDisagree, true);
+  assert.equal(n.wholeRunEscalated, true);
+  assert.equal(n.decidedBy, 'whole-run');
+  assert.deepEqual(r.coupledSeeds.map((s) => s.seed), [0, 1, 2]);
+  // Seed 0 is the probe's own start over the whole budget: the same numbers as a probe that covers the budget.
+  const full = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 800, budgetSteps: 800, batch: 32, optimizer: opt, checkpoints: 2, replicate, wholeRunSeeds: 1 });
+  assert.equal(full.verdict.numbers.wholeRunEscalated, false);
+  assert.deepEqual(r.coupledSeeds[0], full.coupledSeeds[0]);
+  // The verdict is the whole-run rule's on the mean over the three seeds.
+  const g = n.wholeRunGaps!;
+  assert.equal(r.verdict.regime, g.some((x) => x.failed === 0 && x.gap <= 0.05) ? 'noise-dominated' : 'curvature-limited');
+  // A step limit below the budget: no whole-run comparison, the noise-scale verdict stands with the reason said.
+  const capped = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 200, budgetSteps: 800, batch: 32, optimizer: opt, checkpoints: 2, replicate, wholeRunMaxSteps: 799 });
+  assert.equal(capped.verdict.numbers.decidedBy, 'noise-scale');
+  assert.deepEqual(capped.coupledSeeds, []);
+  assert.ok(capped.verdict.reasons.some((x) => /no whole-run comparison: the budget \(800 steps\) exceeds the whole-run step limit 799/.test(x)), capped.verdict.reasons.join('\n'));
 });

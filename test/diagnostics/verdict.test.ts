@@ -279,3 +279,39 @@ test('whole-run comparison over seeds: scored losses, mean gap, one lucky seed d
   assert.equal(scoredLoss({ diverged: false, loss: 3 }, 2.3), 2.3, 'ended above its start: no better than untrained');
   assert.equal(meanSeedGap([{ ...seed(0, 0.5, 0.5), lower: null }], 'lower'), null);
 });
+
+test('probe shorter than the run whose rules disagree: flagged, and per-seed whole-run results then decide', () => {
+  // The full sweep's B = 32 numbers again (see above): B/B_noise = 0.88 says noise-dominated, while SGD at η is past
+  // its edge (ηλ = 0.08·39.7 = 3.18) and at η/2 too (0.04·60 = 2.4): the shadow rule alone says curvature-limited.
+  const base = { batch: 32, lr: 0.008, momentum: 0.9, form: 'pytorch' as const, paramCount: 1000, lambdaMax: 104, traceSigma: 36.5, gradNormSq: 1, budgetSteps: 5156, probeSteps: 100 };
+  const probe = { diverged: false, loss: 0.575, sgdmLoss: 0.5, lambdaMax: 39.7, lower: { eta: 0.04, diverged: false, loss: 0.58, lambdaMax: 60 } };
+  const v = adviseFromMeasurements({ ...base, sgdProbe: probe });
+  assert.equal(v.numbers.decidedBy, 'noise-scale');
+  assert.equal(v.numbers.rulesDisagree, true);
+  assert.equal(v.numbers.wholeRunEscalated, false);
+  assert.ok(v.reasons.some((r) => /^warning: the coupled SGD runs alone would say curvature-limited \(SGD at η = 0\.08 reached ηλ_max = 3\.18 ≥ 2/.test(r)), v.reasons.join('\n'));
+  // SGD at η/2 stable (ηλ = 0.04·30 = 1.2 < 2) and within 5% (+2%): the shadow rule says marginal too ⇒ no disagreement.
+  const agree = adviseFromMeasurements({ ...base, sgdProbe: { ...probe, lower: { eta: 0.04, diverged: false, loss: 0.51, lambdaMax: 30 } } });
+  assert.equal(agree.numbers.rulesDisagree, false);
+  assert.equal(agree.numbers.decidedBy, 'noise-scale');
+  // B > 2·B_noise: the shadow rule decides, nothing to disagree with.
+  assert.equal(adviseFromMeasurements({ ...base, traceSigma: 12, sgdProbe: probe }).numbers.rulesDisagree, false);
+  // Whole-run results over 3 seeds given with the 100-step probe ⇒ escalated: the whole-run rule decides on their
+  // mean. SGDM 0.5 on each seed; SGD at η/2: 0.52, 0.49, 0.50 ⇒ mean 0.503333, +0.67% ≤ 5% ⇒ marginal, use η/2.
+  const seed = (i: number, sgd: number, lower: number) => ({ seed: i, initialLoss: 2.3, sgdm: { diverged: false, loss: 0.5 }, sgd: { diverged: false, loss: sgd }, lower: { diverged: false, loss: lower } });
+  const marginal = adviseFromMeasurements({ ...base, sgdProbe: { ...probe, seeds: [seed(0, 0.6, 0.52), seed(1, 0.55, 0.49), seed(2, 0.56, 0.5)] } });
+  assert.equal(marginal.numbers.decidedBy, 'whole-run', formatVerdict(marginal));
+  assert.equal(marginal.numbers.wholeRunEscalated, true);
+  assert.equal(marginal.numbers.rulesDisagree, true);
+  assert.equal(marginal.regime, 'noise-dominated');
+  assert.match(marginal.recommendation, /over the whole budget of 5156 steps and 3 seeds SGD at lr 0\.04 ended \+0\.67% from SGDM/);
+  assert.ok(marginal.reasons.some((r) => /the probe \(100 steps\) saw only the start of the run and its rules disagreed .* over the whole budget \(5156 steps\) on 3 seeds/.test(r)), marginal.reasons.join('\n'));
+  // SGD at η: (0.6 + 0.55 + 0.56)/3 = 0.57 ⇒ +14%; at η/2 0.54, 0.56, 0.55 ⇒ +10% ⇒ curvature-limited.
+  const behind = adviseFromMeasurements({ ...base, sgdProbe: { ...probe, seeds: [seed(0, 0.6, 0.54), seed(1, 0.55, 0.56), seed(2, 0.56, 0.55)] } });
+  assert.equal(behind.regime, 'curvature-limited', formatVerdict(behind));
+  assert.match(behind.recommendation, /SGD at 0\.08 ended \+14% behind, at 0\.04 ended \+10% behind SGDM/);
+  // One escalated seed is judged like several (the probe's own coupled runs are not one of them).
+  const one = adviseFromMeasurements({ ...base, sgdProbe: { ...probe, seeds: [seed(0, 0.6, 0.54)] } });
+  assert.equal(one.numbers.decidedBy, 'whole-run');
+  assert.ok(one.reasons.some((r) => /over 1 seed SGD at 0\.04 ended \+8% from SGDM/.test(r)), one.reasons.join('\n'));
+});

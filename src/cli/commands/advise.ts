@@ -1,6 +1,7 @@
 import { adviseConfig } from '../../diagnostics/advise.js';
 import { parseAdviseConfig } from '../../diagnostics/config.js';
 import { formatVerdict } from '../../diagnostics/verdict.js';
+import { WHOLE_RUN_MAX_STEPS } from '../../diagnostics/probe.js';
 import { optimizerConfig, optimizerRecord } from '../../optim/sgd.js';
 import { check, UserError } from '../../util/errors.js';
 import { readJsonFile } from '../io.js';
@@ -9,12 +10,13 @@ import type { Command } from '../command.js';
 export const adviseCommand: Command = {
   path: ['advise'],
   summary: 'probe a training config and say whether momentum is worth its memory (ηλ_max, B_noise, stationary split)',
-  usage: 'momentum-lab advise CONFIG [--probe-steps N] [--seeds N] [--json]   (CONFIG: {"model", "dataset", "batch", "lr", "momentum", "form", "epochs"} or {"problem": "linear-regression", ...})',
+  usage: 'momentum-lab advise CONFIG [--probe-steps N] [--seeds N] [--whole-run-max-steps N] [--json]   (CONFIG: {"model", "dataset", "batch", "lr", "momentum", "form", "epochs"} or {"problem": "linear-regression", ...})',
   flags: {
     'probe-steps': { kind: 'int', help: 'optimizer steps of the probe run (fewer when the config\'s "epochs" budget is shorter)', default: 100 },
     checkpoints: { kind: 'int', help: 'measurements (λ_max, noise) along the probe', default: 3 },
     'lanczos-steps': { kind: 'int', help: 'Hessian-vector products per λ_max measurement', default: 12 },
-    seeds: { kind: 'int', help: 'seeds of the coupled SGD-vs-SGDM comparison when the probe covers the run\'s whole "epochs" budget (judged on the mean)', default: 3 },
+    seeds: { kind: 'int', help: 'seeds of the coupled SGD-vs-SGDM comparison over the run\'s whole "epochs" budget (judged on the mean)', default: 3 },
+    'whole-run-max-steps': { kind: 'int', help: 'when a shorter probe\'s rules disagree, repeat the coupled runs over the whole budget if it is at most this many steps (0: never)', default: WHOLE_RUN_MAX_STEPS },
     threads: { kind: 'int', help: 'kernel threads for engine models (default: all cores)' },
     json: { kind: 'boolean', help: 'print one JSON object (verdict, numbers, probe checkpoints)' },
   },
@@ -28,11 +30,13 @@ export const adviseCommand: Command = {
     check(lanczosSteps >= 2, '--lanczos-steps', `--lanczos-steps: must be ≥ 2, got ${lanczosSteps}`);
     const seeds = flags.seeds as number;
     check(seeds >= 1, '--seeds', `--seeds: must be ≥ 1, got ${seeds}`);
+    const maxSteps = flags['whole-run-max-steps'] as number;
+    check(maxSteps >= 0, '--whole-run-max-steps', `--whole-run-max-steps: must be ≥ 0, got ${maxSteps}`);
     const file = positionals[0]!;
     const c = parseAdviseConfig(readJsonFile(file, 'config'), file);
     const json = flags.json === true;
     const r = await adviseConfig(c, {
-      probeSteps: steps, checkpoints, lanczosSteps, wholeRunSeeds: seeds,
+      probeSteps: steps, checkpoints, lanczosSteps, wholeRunSeeds: seeds, wholeRunMaxSteps: maxSteps,
       ...(flags.threads !== undefined ? { threads: flags.threads as number } : {}),
       ...(json ? {} : { onCheckpoint: (k) => process.stderr.write(`step ${k.step}: loss ${k.loss.toPrecision(4)}, λ_max ${k.lambdaMax.toPrecision(4)}, B_noise ${k.noise.bNoise.toPrecision(3)} (${k.seconds.toFixed(1)} s)\n`) }),
     });
