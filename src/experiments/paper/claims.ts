@@ -169,7 +169,7 @@ export function advisorClaim(a: SweepAgreement, probes: Record<string, unknown>[
   const rate = a.decided > 0 ? a.agreed / a.decided : NaN;
   const base = {
     id: 'advisor',
-    statement: 'momentum-lab\'s advisor (not a claim of the paper): a probe of SGDM at each batch size (100 steps or the run\'s whole budget, with coupled SGD runs at η and η/2, λ_max and B_noise) predicts whether momentum wins there — "curvature-limited" where SGDM beats SGD, "noise-dominated" where they tie.',
+    statement: 'momentum-lab\'s advisor (not a claim of the paper): a probe of SGDM at each batch size (100 steps or the run\'s whole budget, with coupled SGD runs at η and η/2, λ_max and B_noise; the coupled runs repeated over the whole budget where a shorter probe\'s rules disagree) predicts whether momentum wins there — "curvature-limited" where SGDM beats SGD, "noise-dominated" where they tie.',
     criterion: `agreement ≥ ${100 * ADVISOR_AGREEMENT_TARGET}% on the batch sizes where the advisor decided (borderline = abstain), outcomes judged beyond max(2 SE, ${ACCURACY_FLOOR}).`,
     measurements,
   };

@@ -159,7 +159,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
       // ---- advisor validation (issue #8): does a short probe predict the winner at each batch size? -----------
       if (!skip.has('advisor')) {
         const probe = ADVISOR_PROBE[plan.mode];
-        log(`[1b]  advisor: probe of SGDM at its best lr for each batch size (${probe.probeSteps} steps, or the run's whole budget when shorter), verdict vs the measured winner`);
+        log(`[1b]  advisor: probe of SGDM at its best lr for each batch size (${probe.probeSteps} steps, or the run's whole budget when shorter; coupled runs over the whole budget where the probe's rules disagree), verdict vs the measured winner`);
         const points: SweepPoint[] = [];
         const probes: Record<string, unknown>[] = [];
         for (const row of claimRows) {
