@@ -27,6 +27,8 @@ export function claimsJson(r: PaperResult): Record<string, unknown> {
     dataset: r.plan.dataset,
     reductions: r.plan.reductions,
     seconds: r.details.seconds,
+    // The tuned effective lr of each optimiser at each batch size (validation accuracy on the held-out samples).
+    batchSelections: r.details.batchSelections,
     claims: r.claims,
   };
 }

@@ -15,7 +15,7 @@ const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 const out = mkdtempSync(join(tmpdir(), 'mlab-paper-'));
 const VERDICTS = ['supported', 'not supported', 'inconclusive'];
 
-interface ClaimsFile { mode: string; dataset: string; claims: { id: string; verdict: string; criterion: string; measurements: unknown[] }[] }
+interface ClaimsFile { mode: string; dataset: string; batchSelections: { optimizer: string; batch: number; eta: number }[]; claims: { id: string; verdict: string; criterion: string; measurements: unknown[] }[] }
 
 test('paper --quick runs every experiment and computes a verdict for each claim', { timeout: 30 * 60_000 }, () => {
   const r = spawnSync(process.execPath, [cli, 'paper', '--quick', '--out', out, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -34,6 +34,9 @@ test('paper --quick runs every experiment and computes a verdict for each claim'
   }
   // The training experiments measured something: 4 batch sizes, 3 SVAG levels, 3 values of K.
   assert.equal(claims.claims.find((c) => c.id === 'batch-size')!.measurements.length, 4);
+  // The tuned effective lr of both optimisers at each of the 4 batch sizes, on the grid's η values.
+  assert.equal(claims.batchSelections.length, 8);
+  assert.ok(claims.batchSelections.every((b) => b.eta > 0 && ['sgd', 'sgdm'].includes(b.optimizer)), JSON.stringify(claims.batchSelections));
   assert.equal(claims.claims.find((c) => c.id === 'svag')!.measurements.length, 3);
   assert.equal(claims.claims.find((c) => c.id === 'fine-tuning')!.measurements.length, 3);
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'claims.json'), 'utf8')), claims);
