@@ -68,7 +68,7 @@ export const NOISE_BATCH_RATIO = 2;
 
 /**
  * The coupled SGD probe (same start, same minibatches, lr η = γ/(1−β)) "kept up" with SGDM when its final
- * evaluation loss (2,048 training examples for engine models: probe.ts EVALUATION_SAMPLES) is within this relative
+ * evaluation loss (2,048 held-out test examples for engine models: probe.ts EVALUATION_SAMPLES) is within this relative
  * margin of SGDM's. 5% is a judgement, not derived and not yet calibrated (the batch-size sweep of issue #7 is
  * where to calibrate it); common random numbers remove seed noise from the comparison, so a smaller real gap is
  * still resolvable. It corrects the sharpness rule for self-stabilisation:

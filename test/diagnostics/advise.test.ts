@@ -215,11 +215,11 @@ test('whole-run probe repeats the coupled comparison on more seeds (same task, o
 });
 
 test('engine evaluation loss: float32 forward over the evaluation set = float64 measurement loss on the same samples', () => {
-  // 1,024 training examples < EVALUATION_SAMPLES and measureSamples = 1,024: both sets are the whole training split,
-  // so the two losses are the same mean cross-entropy, in float32 and float64 (agree to ~1e-6 relative).
+  // evaluation 'train', 1,024 training examples < EVALUATION_SAMPLES and measureSamples = 1,024: both sets are the
+  // whole training split, so the two losses are the same mean cross-entropy, in float32 and float64 (~1e-6 relative).
   const data = syntheticDataset({ shape: [1, 6, 6], classes: 3, train: 1024, test: 64, seed: 5 });
   const model = { kind: 'mlp' as const, hidden: [8], activation: 'tanh' as const, dropout: 0 };
-  const p = engineProblem({ model, data, seed: 2, maxBatch: 64, measureSamples: 1024 });
+  const p = engineProblem({ model, data, seed: 2, maxBatch: 64, measureSamples: 1024, evaluation: 'train' });
   const { grad } = p.measurementGrad();
   const f64 = Number(grad(Float64Array.from(p.params), new Float64Array(p.params.length)));
   const f32 = p.evaluationLoss(p.params);
@@ -236,7 +236,15 @@ test('engine evaluation loss: float32 forward over the evaluation set = float64 
   const g2 = new Float32Array(p.params.length);
   assert.equal(p.lastBatchGradAt(p.params, g2), l1);
   assert.deepEqual(g2, g1);
-  assert.match(p.name, /losses compared on 1024/);
+  assert.match(p.name, /losses compared on 1024 training examples/);
+  // The default: the held-out test split (64 examples here). Same init (same seed), raw inputs so both problems see
+  // the same pixels: its loss = the float64 loss of a problem whose training split is that test split.
+  const held = engineProblem({ model, data, seed: 2, maxBatch: 64, inputs: 'raw' });
+  const swapped = engineProblem({ model, data: { ...data, train: data.test, test: data.train }, seed: 2, maxBatch: 64, measureSamples: 64, inputs: 'raw', evaluation: 'train' });
+  assert.deepEqual(swapped.params, held.params);
+  const onTest = Number(swapped.measurementGrad().grad(Float64Array.from(held.params), new Float64Array(held.params.length)));
+  assert.ok(Math.abs(held.evaluationLoss(held.params) - onTest) <= 1e-5 * onTest, `${held.evaluationLoss(held.params)} vs ${onTest}`);
+  assert.match(held.name, /losses compared on 64 held-out test examples/);
 });
 
 test('tail evaluations: the last step and up to four more, evenly spaced within the last 10% of the run', () => {
