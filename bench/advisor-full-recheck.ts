@@ -1,5 +1,5 @@
 /**
- * The advisor's session-4 rule on the `paper --full` batch-size sweep without re-running the 94-minute sweep: the
+ * The advisor's current rule on the `paper --full` batch-size sweep without re-running the 94-minute sweep: the
  * sweep's per-B results come from results/paper-full/claims.json (3 final seeds; the tuned η per optimiser), the
  * advisor's verdicts from `momentum-lab advise` on the same SGDM configs the suite probes, and — where the 3 seeds
  * leave a tie unresolved (claims.ts `unresolvedTie`) — the extra seeds from `momentum-lab train` runs with the
@@ -43,9 +43,14 @@ for (const m of sweep) {
   }
   let regime: Regime | null = null, decidedBy: string | null = null;
   if (existsSync(out) && readFileSync(out, 'utf8').trim() !== '') {
-    const v = JSON.parse(readFileSync(out, 'utf8')) as { regime: Regime; numbers: { decidedBy: string } };
+    const v = JSON.parse(readFileSync(out, 'utf8')) as {
+      regime: Regime;
+      numbers: { decidedBy: string; wholeRunEscalated?: boolean; batchOverBNoise: number | null; wholeRunGaps: { eta: number; gap: number; failed: number }[] | null };
+    };
     regime = v.regime;
-    decidedBy = v.numbers.decidedBy;
+    const n = v.numbers;
+    const gaps = n.wholeRunGaps === null ? '' : `: SGD ${n.wholeRunGaps.map((g) => `${g.gap >= 0 ? '+' : ''}${(100 * g.gap).toFixed(1)}% at ${Number(g.eta.toPrecision(3))}${g.failed > 0 ? ` (failed on ${g.failed})` : ''}`).join(', ')}`;
+    decidedBy = `${n.decidedBy}${n.wholeRunEscalated === true ? ' after the probe\'s rules disagreed' : ''}${n.decidedBy === 'noise-scale' ? ` (B/B_noise ${n.batchOverBNoise?.toPrecision(3)})` : gaps}`;
   } else {
     cmds.push(`node dist/src/cli/main.js advise ${cfg} --checkpoints 4 --lanczos-steps 12 --threads 1 --json > ${out}`);
   }
