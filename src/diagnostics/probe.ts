@@ -481,7 +481,7 @@ export function runProbe(problem: ProbeProblem, options: ProbeOptions): ProbeRes
       for (let i = 0; i < seeds; i++) coupledSeeds.push(coupledSeed(o.replicate(i), opt, o.budgetSteps, o.batch, eta, lower !== null, i));
       verdict = adviseFromMeasurements(adviceInput(coupledSeeds));
     } else {
-      verdict.reasons.push(`no whole-run comparison: the budget (${o.budgetSteps} steps) exceeds the whole-run step limit ${maxSteps}`);
+      verdict.reasons.push(maxSteps === 0 ? 'no whole-run comparison: turned off (whole-run step limit 0)' : `no whole-run comparison: the budget (${o.budgetSteps} steps) exceeds the whole-run step limit ${maxSteps}`);
     }
   }
   const shaky = checkpoints.filter((c) => !c.lambdaReliable);

@@ -281,4 +281,7 @@ test('probe whose rules disagree runs the coupled comparison over the whole budg
   assert.equal(capped.verdict.numbers.decidedBy, 'noise-scale');
   assert.deepEqual(capped.coupledSeeds, []);
   assert.ok(capped.verdict.reasons.some((x) => /no whole-run comparison: the budget \(800 steps\) exceeds the whole-run step limit 799/.test(x)), capped.verdict.reasons.join('\n'));
+  const off = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 200, budgetSteps: 800, batch: 32, optimizer: opt, checkpoints: 2, replicate, wholeRunMaxSteps: 0 });
+  assert.equal(off.verdict.numbers.decidedBy, 'noise-scale');
+  assert.ok(off.verdict.reasons.includes('no whole-run comparison: turned off (whole-run step limit 0)'), off.verdict.reasons.join('\n'));
 });
