@@ -215,6 +215,20 @@ export interface ShadowSummary {
   lambdaMax: number | null;
 }
 
+/** Running mean of a run's tail evaluations (see `tailSteps`). */
+class TailMean {
+  private sum = 0;
+  private count = 0;
+  add(loss: number): void {
+    this.sum += loss;
+    this.count++;
+  }
+  /** The mean, or `fallback()` when no tail evaluation was taken. */
+  mean(fallback: () => number): number {
+    return this.count > 0 ? this.sum / this.count : fallback();
+  }
+}
+
 /** One coupled plain-SGD run at lr η on the probe's minibatches (common random numbers with the main run). */
 class SgdShadow {
   readonly cfg: OptimizerConfig;
@@ -224,8 +238,7 @@ class SgdShadow {
   diverged = false;
   divergedAt: number | null = null;
   private first = NaN;
-  private tailSum = 0;
-  private tailCount = 0;
+  private readonly tail = new TailMean();
   readonly seen: { measureLoss: number; lambdaMax: number }[] = [];
 
   constructor(readonly eta: number, problem: ProbeProblem) {
@@ -250,9 +263,7 @@ class SgdShadow {
 
   /** One tail evaluation (see `tailSteps`) at the shadow's current parameters; none once it diverged. */
   observeTail(evalAt: (p: FloatBuffer) => number): void {
-    if (this.diverged) return;
-    this.tailSum += evalAt(this.params);
-    this.tailCount++;
+    if (!this.diverged) this.tail.add(evalAt(this.params));
   }
 
   /** Measurement-batch loss and λ_max at the shadow's own parameters (undefined once it diverged). */
@@ -283,7 +294,7 @@ class SgdShadow {
    * and whether the run failed (diverged, or ended no better than `initial`).
    */
   outcome(evalAt: (p: FloatBuffer) => number, initial: number): { diverged: boolean; loss: number } {
-    const loss = this.diverged ? Infinity : this.tailCount > 0 ? this.tailSum / this.tailCount : evalAt(this.params);
+    const loss = this.diverged ? Infinity : this.tail.mean(() => evalAt(this.params));
     return { diverged: this.diverged || !(loss < initial), loss };
   }
 }
@@ -298,22 +309,22 @@ function trainCoupled(
   problem: ProbeProblem, opt: OptimizerConfig, state: ReturnType<typeof initOptimizer>, steps: number, batch: number,
   shadows: readonly (SgdShadow | null)[], evalAt: (p: FloatBuffer) => number, afterStep: (k: number, loss: number) => void = () => {},
 ): { diverged: boolean; divergedAtStep: number | null; tailLoss: number } {
-  let first = NaN, tailSum = 0, tailCount = 0;
-  const tail = new Set(tailSteps(steps));
+  let first = NaN;
+  const at = new Set(tailSteps(steps));
+  const tail = new TailMean();
   for (let k = 0; k < steps; k++) {
     const loss = problem.trainGrad(batch);
     if (k === 0) first = loss;
     if (!Number.isFinite(loss) || loss > 1e6 * Math.max(first, 1e-12)) return { diverged: true, divergedAtStep: k, tailLoss: Infinity };
     optimizerStep(opt, problem.params, problem.grads, state);
     for (const sh of shadows) sh?.step(k, problem);
-    if (tail.has(k + 1)) {
-      tailSum += evalAt(problem.params);
-      tailCount++;
+    if (at.has(k + 1)) {
+      tail.add(evalAt(problem.params));
       for (const sh of shadows) sh?.observeTail(evalAt);
     }
     afterStep(k, loss);
   }
-  return { diverged: false, divergedAtStep: null, tailLoss: tailCount > 0 ? tailSum / tailCount : evalAt(problem.params) };
+  return { diverged: false, divergedAtStep: null, tailLoss: tail.mean(() => evalAt(problem.params)) };
 }
 
 /** One replicate seed of the whole-run comparison: SGDM and the SGD shadows for the whole budget, final losses only. */

@@ -408,15 +408,11 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
   const wholeRunRule = (): { regime: Regime; recommendation: string } => {
     const s = sp!;
     const seeds = s.seeds !== undefined && s.seeds.length > 0 ? s.seeds : null;
-    if (escalated) {
-      shadowAtEtaLines(s);
-      if (s.lower !== undefined) lowerLine(s.lower, s.sgdmLoss);
-      reasons.push(`the probe (${m.probeSteps} steps) saw only the start of the run and its rules disagreed — B = ${m.batch} ≤ ${NOISE_BATCH_RATIO}·B_noise says noise-dominated, the coupled SGD runs above say curvature-limited — so SGDM and SGD at η and η/2 were run again over the whole budget (${budget} steps) on ${seeds!.length} seed${seeds!.length > 1 ? 's' : ''}, judged on the mean`);
-    } else {
-      reasons.push(`the probe covered the run's whole budget (${budget} steps): the coupled runs below are the run itself${seeds !== null && seeds.length > 1 ? `, repeated on ${seeds.length} seeds and judged on the mean` : ''}`);
-      shadowAtEtaLines(s);
-      if (s.lower !== undefined) lowerLine(s.lower, s.sgdmLoss);
-    }
+    reasons.push(escalated
+      ? `the probe (${m.probeSteps} steps) saw only the start of the run and its rules disagreed — B = ${m.batch} ≤ ${NOISE_BATCH_RATIO}·B_noise says noise-dominated, the probe's coupled SGD runs below say curvature-limited — so SGDM and SGD at η and η/2 were run again over the whole budget (${budget} steps) on ${seeds!.length} seed${seeds!.length > 1 ? 's' : ''}, judged on the mean`
+      : `the probe covered the run's whole budget (${budget} steps): the coupled runs below are the run itself${seeds !== null && seeds.length > 1 ? `, repeated on ${seeds.length} seeds and judged on the mean` : ''}`);
+    shadowAtEtaLines(s);
+    if (s.lower !== undefined) lowerLine(s.lower, s.sgdmLoss);
     // Without per-seed results (a caller with the probe's own runs only) the probe is the one seed; its initial loss
     // is unknown, so a failed run scores Infinity — the one-seed gap is then exactly `shadowLossGap`.
     const all: CoupledSeed[] = seeds ?? [{
@@ -453,7 +449,7 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
     shadowAtEtaLines(s);
     if (s.lower !== undefined) lowerLine(s.lower, s.sgdmLoss);
     reasons.push(`the probe (${m.probeSteps ?? '?'} steps) saw only the start of the run (${budget === null ? 'budget not given' : `${budget} steps`}): B_noise only grows as the loss falls, so B ≤ ${NOISE_BATCH_RATIO}·B_noise decides; the coupled runs above compare early training and do not`);
-    if (rulesDisagree) reasons.push(`warning: the coupled SGD runs alone would say curvature-limited (${shadowRule([]).recommendation.replace(/^curvature-limited — keep momentum: /, '')}); a whole-run comparison settles it — it runs when the budget is known and at most the whole-run step limit (advise --whole-run-max-steps)`);
+    if (rulesDisagree) reasons.push(`warning: the coupled SGD runs alone would say curvature-limited (${shadowAlone!.recommendation.replace(/^curvature-limited — keep momentum: /, '')}); a whole-run comparison settles it — it runs when the budget is known and at most the whole-run step limit (advise --whole-run-max-steps)`);
     return { regime: 'noise-dominated', recommendation: `momentum has marginal value here — ${sgdAt} and save ${formatBytes(memoryBytesSaved)} (B = ${m.batch} ≤ ${NOISE_BATCH_RATIO}·B_noise = ${NOISE_BATCH_RATIO}·${fmt(bNoise!)}: the batch is noise-limited, so a tuned lr stays below where momentum's larger stability region matters)` };
   };
   /**
@@ -502,8 +498,9 @@ export function adviseFromMeasurements(m: AdviceInput): Verdict {
    * unpredicted win (held-out 4, B = 32): the first 100 steps cannot tell them apart, so the probe repeats the
    * coupled runs over the whole budget when it may (`escalated` above).
    */
-  const rulesDisagree = shadowDecides && m.diverged !== true && !probeCovers && !sp!.diverged && batchOverBNoise !== null
-    && batchOverBNoise <= NOISE_BATCH_RATIO && shadowRule([]).regime === 'curvature-limited';
+  const shadowAlone = shadowDecides && m.diverged !== true && !probeCovers && !sp!.diverged && batchOverBNoise !== null
+    && batchOverBNoise <= NOISE_BATCH_RATIO ? shadowRule([]) : null;
+  const rulesDisagree = shadowAlone?.regime === 'curvature-limited';
   if (m.diverged === true) {
     // 'diverged' also covers a probe whose loss ended above its start.
     if (!usesMomentum && !sgdStable && etaLambda < sgdmStabilityLimit(0.9)) {
