@@ -19,6 +19,10 @@
  *   gelu-mlp3-fashion a 3-hidden-layer GELU MLP (784-256-256-256-10) on Fashion-MNIST's 60,000 training images
  *   relu-mlp-narrow-fashion  a narrow ReLU MLP (784-64-64-10) on Fashion-MNIST's 60,000 training images
  *                     (both chosen in session 5 after the held-out evaluation set, committed before either was run)
+ *   tanh-mlp-mnist    a one-hidden-layer tanh MLP (784-256-10) on the embedded digits
+ *   relu-mlp-deep-mnist  a 4-hidden-layer ReLU MLP (784-128-128-128-128-10) on the embedded digits
+ *   gelu-mlp-narrow-fashion  a one-hidden-layer GELU MLP (784-128-10) on Fashion-MNIST's 60,000 training images
+ *                     (the three chosen in session 6 with session 5's final rule unchanged, committed before any was run)
  *
  * Run: npm run build && node dist/bench/advisor-heldout.js NAME [OUT]   (default OUT: /root/.cache/momentum-lab/heldout-NAME)
  */
@@ -32,6 +36,9 @@ const HELDOUT: Record<string, { data: string; model: Record<string, unknown>; la
   'transformer-small-mnist': { data: 'mnist', model: { kind: 'transformer', patch: 7, dim: 32, heads: 2, layers: 1 }, label: 'a small transformer (7×7 patches, dim 32, 2 heads, 1 layer) instead of the MLP' },
   'gelu-mlp3-fashion': { data: 'fashion-mnist', model: { kind: 'mlp', hidden: [256, 256, 256], activation: 'gelu' }, label: 'a GELU MLP 784-256-256-256-10 instead of the ReLU MLP, on Fashion-MNIST' },
   'relu-mlp-narrow-fashion': { data: 'fashion-mnist', model: { kind: 'mlp', hidden: [64, 64], activation: 'relu' }, label: 'a narrow ReLU MLP 784-64-64-10 instead of the 256-wide one, on Fashion-MNIST' },
+  'tanh-mlp-mnist': { data: 'mnist', model: { kind: 'mlp', hidden: [256], activation: 'tanh' }, label: 'a one-hidden-layer tanh MLP 784-256-10 instead of the two-layer ReLU MLP' },
+  'relu-mlp-deep-mnist': { data: 'mnist', model: { kind: 'mlp', hidden: [128, 128, 128, 128], activation: 'relu' }, label: 'a 4-hidden-layer ReLU MLP 784-128-128-128-128-10 instead of the two-layer 256-wide one' },
+  'gelu-mlp-narrow-fashion': { data: 'fashion-mnist', model: { kind: 'mlp', hidden: [128], activation: 'gelu' }, label: 'a one-hidden-layer GELU MLP 784-128-10 instead of the two-layer ReLU MLP, on Fashion-MNIST' },
   'gelu-mlp-mnist': { data: 'mnist', model: { kind: 'mlp', hidden: [512], activation: 'gelu' }, label: 'a one-hidden-layer GELU MLP 784-512-10 instead of the two-layer ReLU MLP' },
 };
 
