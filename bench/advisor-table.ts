@@ -4,6 +4,7 @@
  * advisor's verdict with the rule and numbers that decided it, and whether the two agree.
  *
  * Run: npm run build && node dist/bench/advisor-table.js results/heldout-cnn-mnist/claims.json [...more]
+ * (given several, it ends with the agreement summed over all of them)
  */
 import { readFileSync } from 'node:fs';
 
@@ -38,6 +39,8 @@ if (files.length === 0) {
   process.stderr.write('usage: node dist/bench/advisor-table.js CLAIMS.json [...]\n');
   process.exit(2);
 }
+let agreed = 0;
+let decided = 0;
 for (const f of files) {
   const c = JSON.parse(readFileSync(f, 'utf8')) as { claims: { id: string; reason: string; measurements: unknown[] }[] };
   const sweep = c.claims.find((x) => x.id === 'batch-size')?.measurements as Sweep[] | undefined;
@@ -50,7 +53,10 @@ for (const f of files) {
   process.stdout.write(`${f}\n\n| B | steps | seeds | SGD (test acc.) | SGDM | outcome | advisor (decided by) | agrees |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n`);
   for (const p of adv.measurements as Probe[]) {
     const s = sweep.find((x) => x.batch === p.batch)!;
+    if (p.agrees === 'yes' || p.agrees === 'NO') decided++;
+    if (p.agrees === 'yes') agreed++;
     process.stdout.write(`| ${p.batch} | ${p.budgetSteps?.toLocaleString('en-US') ?? '?'} | ${s.seeds} | ${s.sgd} | ${s.sgdm} | ${outcomeCell(s)} | ${advisorCell(p)} | ${p.agrees === 'yes' ? 'yes' : p.agrees === 'NO' ? '**no**' : p.agrees} |\n`);
   }
   process.stdout.write(`\n${adv.reason}\n\n`);
 }
+if (files.length > 1) process.stdout.write(`all ${files.length} sweeps: ${agreed} of ${decided} decided batch sizes agree\n`);
