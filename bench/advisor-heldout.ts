@@ -5,24 +5,13 @@
  * `paper --full` (narrow CNN on Fashion-MNIST) and the first held-out sweep (MLP on Fashion-MNIST,
  * `paper --quick --data fashion-mnist`). Runs only the batch-size sweep and the advisor; resumable like `paper`.
  *
- *   cnn-mnist         the full protocol's narrow CNN (conv 16 → conv 32 → dense 128) on the embedded MNIST digits
- *                     (held-out in session 3; seen since)
- *   tanh-mlp-fashion  a 3-hidden-layer tanh MLP (784-128-128-128-10) on Fashion-MNIST's 60,000 training images
- *                     (chosen in session 4 before it was run: never seen while the session-4 rule was written)
- *   transformer-mnist the default transformer (7×7 patches, dim 64, 4 heads, 2 layers) on the embedded MNIST digits
- *                     (chosen in session 4 after the 16-seed stage was added, before it was run)
- *   transformer-small-mnist  a smaller transformer (7×7 patches, dim 32, 2 heads, 1 layer) on the embedded digits
- *   gelu-mlp-mnist    a one-hidden-layer GELU MLP (784-512-10) on the embedded digits
- *                     (both chosen in session 5 after the whole-run-on-disagreement rule and tail-averaged losses
- *                     were written, committed before either was run; seen since: the GELU MLP's B = 128 miss is why
- *                     the coupled runs are now compared on held-out examples)
- *   gelu-mlp3-fashion a 3-hidden-layer GELU MLP (784-256-256-256-10) on Fashion-MNIST's 60,000 training images
- *   relu-mlp-narrow-fashion  a narrow ReLU MLP (784-64-64-10) on Fashion-MNIST's 60,000 training images
- *                     (both chosen in session 5 after the held-out evaluation set, committed before either was run)
- *   tanh-mlp-mnist    a one-hidden-layer tanh MLP (784-256-10) on the embedded digits
- *   relu-mlp-deep-mnist  a 4-hidden-layer ReLU MLP (784-128-128-128-128-10) on the embedded digits
- *   gelu-mlp-narrow-fashion  a one-hidden-layer GELU MLP (784-128-10) on Fashion-MNIST's 60,000 training images
- *                     (the three chosen in session 6 with session 5's final rule unchanged, committed before any was run)
+ * The entries (`HELDOUT` below, each with its model) and when each was named — always committed before its first run:
+ *   cnn-mnist                          session 3 (held out then; seen since)
+ *   tanh-mlp-fashion, transformer-mnist session 4, before either was run (the transformer after the 16-seed stage)
+ *   transformer-small-mnist, gelu-mlp-mnist  session 5, after the whole-run-on-disagreement rule and tail-averaged
+ *                                      losses; seen since (the GELU MLP's B = 128 miss led to the held-out evaluation set)
+ *   gelu-mlp3-fashion, relu-mlp-narrow-fashion  session 5, after the held-out evaluation set (the final rule)
+ *   tanh-mlp-mnist, relu-mlp-deep-mnist, gelu-mlp-narrow-fashion  session 6, the final rule unchanged
  *
  * Run: npm run build && node dist/bench/advisor-heldout.js NAME [OUT]   (default OUT: /root/.cache/momentum-lab/heldout-NAME)
  */
