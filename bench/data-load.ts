@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatchStream, gatherBatch } from '../src/data/batches.js';
-import { loadSplits, tryLocateDataset } from '../src/data/dataset.js';
+import { BatchStream, gatherBatch } from '../src/core/data/batches.js';
+import { loadSplits, tryLocateDataset } from '../src/core/data/dataset.js';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const cacheDir = mkdtempSync(join(tmpdir(), 'ml-bench-data-'));

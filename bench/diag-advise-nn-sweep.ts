@@ -5,13 +5,13 @@
  * ask the advisor about the tuned SGDM config, score with `sweepAgreement`. A stand-in for issue #7 on CPU minutes.
  * Run: npx tsx bench/diag-advise-nn-sweep.ts [relu|tanh]   (EPOCHS=8 by default)
  */
-import { teacherStudentClassification } from '../src/data/synthetic.js';
-import { adviseConfig } from '../src/diagnostics/advise.js';
-import { parseAdviseConfig } from '../src/diagnostics/config.js';
-import { seedSummary, sweepAgreement, type SweepPoint } from '../src/diagnostics/validation.js';
-import { float32Backend } from '../src/engine/backend.js';
-import { kernelsFor, trainOnData } from '../src/nn/train.js';
-import { optimizerConfig } from '../src/optim/sgd.js';
+import { teacherStudentClassification } from '../src/core/data/synthetic.js';
+import { adviseConfig } from '../src/core/advisor/advise.js';
+import { parseAdviseConfig } from '../src/core/advisor/config.js';
+import { seedSummary, sweepAgreement, type SweepPoint } from '../src/core/advisor/validation.js';
+import { float32Backend } from '../src/core/engine/backend.js';
+import { kernelsFor, trainOnData } from '../src/core/nn/train.js';
+import { optimizerConfig } from '../src/core/optim/sgd.js';
 
 const activation = (process.argv[2] ?? 'relu') as 'relu' | 'tanh';
 const EPOCHS = Number(process.env['EPOCHS'] ?? 8), SEEDS = [0, 1, 2], BETA = 0.9;

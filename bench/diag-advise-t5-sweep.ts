@@ -6,11 +6,11 @@
  * `sweepAgreement` (2 standard errors of the difference).
  * Run: npx tsx bench/diag-advise-t5-sweep.ts
  */
-import { linearRegressionTask } from '../src/data/synthetic.js';
-import { linearRegressionProblem, runProbe } from '../src/diagnostics/probe.js';
-import { seedSummary, sweepAgreement, type SweepPoint } from '../src/diagnostics/validation.js';
-import { initOptimizer, optimizerConfig, optimizerStep, type OptimizerConfig } from '../src/optim/sgd.js';
-import { Rng } from '../src/util/rng.js';
+import { linearRegressionTask } from '../src/core/data/synthetic.js';
+import { linearRegressionProblem, runProbe } from '../src/core/advisor/probe.js';
+import { seedSummary, sweepAgreement, type SweepPoint } from '../src/core/advisor/validation.js';
+import { initOptimizer, optimizerConfig, optimizerStep, type OptimizerConfig } from '../src/core/optim/sgd.js';
+import { Rng } from '../src/core/util/rng.js';
 
 const task = linearRegressionTask({ seed: 3 });
 const { x, y, n } = task.train;

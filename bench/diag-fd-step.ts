@@ -2,10 +2,10 @@
  * How the relative step of the float32 finite-difference HVP affects λ_max on an engine MLP: float32 Lanczos(FD)
  * against a float64 reference (same weights, same batch). Run: npx tsx bench/diag-fd-step.ts
  */
-import { float32Backend, float64Backend } from '../src/engine/backend.js';
-import { buildModel } from '../src/nn/models.js';
-import { finiteDifferenceHvp, lanczos } from '../src/diagnostics/sharpness.js';
-import { Rng } from '../src/util/rng.js';
+import { float32Backend, float64Backend } from '../src/core/engine/backend.js';
+import { buildModel } from '../src/core/nn/models.js';
+import { finiteDifferenceHvp, lanczos } from '../src/core/advisor/sharpness.js';
+import { Rng } from '../src/core/util/rng.js';
 
 const N = 256, D = 784, C = 10;
 const rng = new Rng(1);

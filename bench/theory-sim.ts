@@ -13,9 +13,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { optimizerConfig } from '../src/optim/index.js';
+import { optimizerConfig } from '../src/core/optim/index.js';
 import { availableParallelism } from 'node:os';
-import { CHAIN_BLOCK, diagonalQuadratic, simulate, stationaryLoss } from '../src/theory/index.js';
+import { CHAIN_BLOCK, diagonalQuadratic, simulate, stationaryLoss } from '../src/core/theory/index.js';
 
 function flag(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);

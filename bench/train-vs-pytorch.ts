@@ -19,7 +19,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { packageRoot } from '../src/util/package-root.js';
+import { packageRoot } from '../src/node/package-root.js';
 
 const root = packageRoot();
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../src/util/package-root.js';
+import { packageRoot } from '../src/node/package-root.js';
 
 /** The repository root (the folder holding package.json), from either test/ (tsx) or dist/test/ (npm test). */
 export const repoRoot = packageRoot;

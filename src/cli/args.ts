@@ -2,7 +2,7 @@
  * Flag parsing for the CLI: `--key value`, `--key=value` and boolean `--flag`, checked against each command's
  * declared flags so a typo is a one-line error, not a silently ignored option.
  */
-import { UserError } from '../util/errors.js';
+import { UserError } from '../core/util/errors.js';
 
 export type FlagKind = 'string' | 'number' | 'boolean' | 'int';
 export interface FlagSpec {

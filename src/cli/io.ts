@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { UserError } from '../util/errors.js';
+import { UserError } from '../core/util/errors.js';
 
 /** Reads and parses a JSON file, naming the file in any error. */
 export function readJsonFile(path: string, what = 'file'): unknown {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { isUserError } from '../util/errors.js';
+import { isUserError } from '../core/util/errors.js';
 import { flagHelp, parseArgs } from './args.js';
 import { COMMANDS } from './commands/index.js';
 import type { Command } from './command.js';

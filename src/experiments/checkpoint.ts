@@ -11,8 +11,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { UserError } from '../util/errors.js';
-import type { OptimizerState } from '../optim/index.js';
+import { UserError } from '../core/util/errors.js';
+import type { OptimizerState } from '../core/optim/index.js';
 
 const MAGIC = 'MLCKPT01';
 const HASH_BYTES = 32;

@@ -6,10 +6,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { UserError } from '../util/errors.js';
+import { UserError } from '../core/util/errors.js';
 import {
   OPTIMIZER_FORMS, effectiveLearningRate, optimizerRecord, parseOptimizerConfig, type OptimizerConfig,
-} from '../optim/index.js';
+} from '../core/optim/index.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // zod → one-line UserError

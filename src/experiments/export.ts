@@ -3,7 +3,7 @@
  * CSV — one row per scalar with the run's grid coordinates (AlgoPerf-style `split/metric` tags);
  * JSONL — one JSON object per run (DeepOBS-style: config, optimizer record, status, summary, per-tag series).
  */
-import type { ResultsStore, RunRow } from './store.js';
+import type { ResultsStore, RunRow } from '../node/store.js';
 import { runEffectiveLr } from './config.js';
 
 function csvCell(v: unknown): string {

@@ -2,10 +2,10 @@
  * Sweep expansion: the grid (form × β × batch size × SVAG ℓ × schedule × lr × seed) as resolved run configs, and
  * the DeepOBS protocol's selection step (best lr per setting by final or best validation metric).
  */
-import { UserError } from '../util/errors.js';
+import { UserError } from '../core/util/errors.js';
 import { canonicalJson, configHash, lrValues, protocolMode, resolveRunConfig, runEffectiveLr, type ResolvedRunConfig, type SweepConfig } from './config.js';
 import { resolveTaskParams } from './task.js';
-import type { RunRow } from './store.js';
+import type { RunRow } from '../node/store.js';
 
 /** Where a run sits in the sweep; `setting` is the group an lr is tuned within (everything but lr and seed). */
 export interface GridLabels {

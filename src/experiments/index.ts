@@ -3,7 +3,7 @@ export * from './config.js';
 export * from './checkpoint.js';
 export * from './task.js';
 export * from './run.js';
-export * from './store.js';
+export * from '../node/store.js';
 export * from './grid.js';
 export * from './sweep.js';
 export * from './progress.js';

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { UserError } from '../core/util/errors.js';
 import { loadCheckpointIfExists, saveCheckpoint, type CheckpointData } from './checkpoint.js';
 import type { ResolvedRunConfig } from './config.js';
 import { getTask, type RunContext } from './task.js';

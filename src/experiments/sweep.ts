@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { parseSweepConfig, runRecord, type SweepConfig, type SweepConfigInput } from './config.js';
 import { expandGrid, selectBest, type GridLabels, type PlannedRun, type Selection } from './grid.js';
 import { executeRun, type RunOutcome } from './run.js';
-import { ResultsStore, type RunStatus } from './store.js';
+import { ResultsStore, type RunStatus } from '../node/store.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
 
 export type SweepProgress =

@@ -4,7 +4,7 @@
  * a registry by name; a run config's `task` field picks one.
  */
 import type { ZodTypeAny } from 'zod';
-import { UserError } from '../util/errors.js';
+import { UserError } from '../core/util/errors.js';
 import { parseWith, type ResolvedRunConfig } from './config.js';
 import type { CheckpointData } from './checkpoint.js';
 

@@ -4,10 +4,10 @@
  */
 import { canonicalJson } from './config.js';
 import { modelSignature, optimizerStateToCheckpoint, type CheckpointBuffer, type CheckpointData } from './checkpoint.js';
-import type { EpochMetrics, TrainSnapshot } from '../nn/train.js';
-import type { ModelSpec } from '../nn/models.js';
-import type { BatchStreamState } from '../data/index.js';
-import { UserError } from '../util/errors.js';
+import type { EpochMetrics, TrainSnapshot } from '../core/nn/train.js';
+import type { ModelSpec } from '../core/nn/models.js';
+import type { BatchStreamState } from '../core/data/index.js';
+import { UserError } from '../core/util/errors.js';
 
 /** Architecture, input shape and class count fix every parameter shape; a checkpoint of anything else is refused. */
 export function trainSignature(model: ModelSpec, inShape: readonly number[], classes: number): string {

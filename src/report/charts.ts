@@ -153,4 +153,4 @@ export function gapVsSvagChart(groups: Group[], tag: string): Chart | null {
 }
 
 /** Vega-Lite → SVG in Node, shared with the theory lab's charts. */
-export { renderSvg } from '../theory/chart.js';
+export { renderSvg } from '../core/theory/chart.js';

@@ -5,10 +5,10 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../util/errors.js';
-import { summarize, type Summary } from '../util/stats.js';
+import { UserError } from '../core/util/errors.js';
+import { summarize, type Summary } from '../core/util/stats.js';
 import { canonicalJson, runEffectiveLr, type ResolvedRunConfig } from '../experiments/config.js';
-import { ResultsStore, type RunRow } from '../experiments/store.js';
+import { ResultsStore, type RunRow } from '../node/store.js';
 
 export interface ReportRun {
   hash: string;

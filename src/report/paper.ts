@@ -5,8 +5,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PaperResult } from '../experiments/paper/suite.js';
-import { ResultsStore } from '../experiments/store.js';
-import { getCheck } from '../theory/index.js';
+import { ResultsStore } from '../node/store.js';
+import { getCheck } from '../core/theory/index.js';
 import { curvesChart, metricVsLrChart, renderSvg, type Chart } from './charts.js';
 import { groupRuns, loadRuns, type ReportRun } from './data.js';
 

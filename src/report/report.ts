@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { UserError } from '../core/util/errors.js';
 import { bestGroups, bestVsBatchChart, curvesChart, gapVsSvagChart, metricVsLrChart, renderSvg, type Chart } from './charts.js';
 import { findStores, finalValue, fmt, groupRuns, loadRuns, meanStd, tagsOf, unfinishedCounts, type Group, type ReportRun } from './data.js';
 

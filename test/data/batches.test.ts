@@ -9,9 +9,9 @@ import {
   gatherBatch,
   kShotIndices,
   trainValidationSplit,
-} from '../../src/data/batches.js';
-import { Rng } from '../../src/util/rng.js';
-import { UserError } from '../../src/util/errors.js';
+} from '../../src/core/data/batches.js';
+import { Rng } from '../../src/core/util/rng.js';
+import { UserError } from '../../src/core/util/errors.js';
 
 const take = (s: { next(): Int32Array }, k: number): number[][] => Array.from({ length: k }, () => Array.from(s.next()));
 

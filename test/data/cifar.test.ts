@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CIFAR_RECORD_BYTES, parseCifarBatch, readCifarBatches } from '../../src/data/cifar.js';
-import { loadDatasetSync } from '../../src/data/dataset.js';
-import { UserError } from '../../src/util/errors.js';
+import { CIFAR_RECORD_BYTES, parseCifarBatch, readCifarBatches } from '../../src/core/data/cifar.js';
+import { loadDatasetSync } from '../../src/core/data/dataset.js';
+import { UserError } from '../../src/core/util/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ml-cifar-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

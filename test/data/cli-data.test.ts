@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataFetch, listDatasets } from '../../src/cli/commands/data.js';
-import { encodeIdx } from '../../src/data/idx.js';
-import { UserError } from '../../src/util/errors.js';
+import { encodeIdx } from '../../src/core/data/idx.js';
+import { UserError } from '../../src/core/util/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ml-cli-data-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,9 +5,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { channelStats, classHistogram, loadDataset, loadSplits, locateDataset, normalize } from '../../src/data/index.js';
-import { encodeIdx } from '../../src/data/idx.js';
-import { UserError } from '../../src/util/errors.js';
+import { channelStats, classHistogram, loadDataset, loadSplits, locateDataset, normalize } from '../../src/core/data/index.js';
+import { encodeIdx } from '../../src/core/data/idx.js';
+import { UserError } from '../../src/core/util/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ml-dataset-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { extractTarGz, fetchDataset } from '../../src/data/fetch.js';
-import { loadDatasetSync } from '../../src/data/dataset.js';
-import type { RemoteFile } from '../../src/data/registry.js';
-import { UserError } from '../../src/util/errors.js';
+import { extractTarGz, fetchDataset } from '../../src/node/data/fetch.js';
+import { loadDatasetSync } from '../../src/core/data/dataset.js';
+import type { RemoteFile } from '../../src/core/data/registry.js';
+import { UserError } from '../../src/core/util/errors.js';
 
 // No test touches the internet: everything is served by a local server on 127.0.0.1, port 0.
 const dir = mkdtempSync(join(tmpdir(), 'ml-fetch-'));

@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { encodeIdx, parseIdx, readIdxFile, readIdxImagesLabels } from '../../src/data/idx.js';
-import { UserError } from '../../src/util/errors.js';
+import { encodeIdx, parseIdx, readIdxFile, readIdxImagesLabels } from '../../src/core/data/idx.js';
+import { UserError } from '../../src/core/util/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ml-idx-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

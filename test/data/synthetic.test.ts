@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gaussianMixture, linearRegressionTask, logSpaced, teacherStudentClassification, teacherStudentRegression } from '../../src/data/synthetic.js';
+import { gaussianMixture, linearRegressionTask, logSpaced, teacherStudentClassification, teacherStudentRegression } from '../../src/core/data/synthetic.js';
 
 function gram(x: Float64Array, n: number, d: number): Float64Array {
   const g = new Float64Array(d * d);

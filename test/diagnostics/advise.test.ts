@@ -4,14 +4,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAdviseConfig } from '../../src/diagnostics/config.js';
-import { adviseConfig } from '../../src/diagnostics/advise.js';
-import { engineProblem, linearRegressionProblem, runProbe, tailSteps } from '../../src/diagnostics/probe.js';
-import { optimizerConfig } from '../../src/optim/sgd.js';
-import { effectiveRates } from '../../src/diagnostics/verdict.js';
-import { syntheticDataset } from '../../src/nn/train.js';
-import { UserError } from '../../src/util/errors.js';
-import { symmetricEigen } from '../../src/diagnostics/linalg.js';
+import { parseAdviseConfig } from '../../src/core/advisor/config.js';
+import { adviseConfig } from '../../src/core/advisor/advise.js';
+import { engineProblem, linearRegressionProblem, runProbe, tailSteps } from '../../src/core/advisor/probe.js';
+import { optimizerConfig } from '../../src/core/optim/sgd.js';
+import { effectiveRates } from '../../src/core/advisor/verdict.js';
+import { syntheticDataset } from '../../src/core/nn/train.js';
+import { UserError } from '../../src/core/util/errors.js';
+import { symmetricEigen } from '../../src/core/advisor/linalg.js';
 import { repoRoot } from '../helpers.js';
 
 test('advise config: valid configs parse, bad ones are one-line UserErrors naming the field', () => {

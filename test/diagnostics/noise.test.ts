@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GradientMoments, NoiseScaleTracker, gaussianNoiseStandardErrors, twoBatchNoiseEstimate } from '../../src/diagnostics/noise.js';
-import { Rng } from '../../src/util/rng.js';
+import { GradientMoments, NoiseScaleTracker, gaussianNoiseStandardErrors, twoBatchNoiseEstimate } from '../../src/core/advisor/noise.js';
+import { Rng } from '../../src/core/util/rng.js';
 
 const meanSd = (a: number[]): { mean: number; sd: number } => {
   const mean = a.reduce((s, x) => s + x, 0) / a.length;

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { symmetricEigen, dot, norm2, randomUnitVector } from '../../src/diagnostics/linalg.js';
-import { finiteDifferenceHvp, lanczos, powerIteration, topHessianEigenvalue, type Hvp } from '../../src/diagnostics/sharpness.js';
-import { float64Backend } from '../../src/engine/backend.js';
-import { buildModel } from '../../src/nn/models.js';
-import { Rng } from '../../src/util/rng.js';
+import { symmetricEigen, dot, norm2, randomUnitVector } from '../../src/core/advisor/linalg.js';
+import { finiteDifferenceHvp, lanczos, powerIteration, topHessianEigenvalue, type Hvp } from '../../src/core/advisor/sharpness.js';
+import { float64Backend } from '../../src/core/engine/backend.js';
+import { buildModel } from '../../src/core/nn/models.js';
+import { Rng } from '../../src/core/util/rng.js';
 import { tinyMlp } from './tiny-mlp.js';
 
 /** Dense symmetric matrix-vector product as an Hvp. */

@@ -5,8 +5,8 @@
  * src/diagnostics can be checked against an HVP that involves no differencing at all.
  * Parameter layout: [W1 (H×I row-major), b1 (H), W2 (O×H), b2 (O)].
  */
-import { Rng } from '../../src/util/rng.js';
-import type { FloatBuffer } from '../../src/diagnostics/linalg.js';
+import { Rng } from '../../src/core/util/rng.js';
+import type { FloatBuffer } from '../../src/core/advisor/linalg.js';
 
 export interface TinyMlp {
   I: number;

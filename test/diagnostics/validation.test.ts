@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { outcomeOf, seedSummary, sweepAgreement } from '../../src/diagnostics/validation.js';
+import { outcomeOf, seedSummary, sweepAgreement } from '../../src/core/advisor/validation.js';
 
 test('seed summary and outcome: a difference counts only beyond 2 standard errors of the difference', () => {
   // [1, 2, 3]: mean 2, sample sd 1 (hand).

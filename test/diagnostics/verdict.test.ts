@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import {
   CURVATURE_LIMITED_ETA_LAMBDA, NOISE_DOMINATED_ETA_LAMBDA, NOISE_BATCH_RATIO, SGD_KEEPS_UP_TOLERANCE, SGD_STABILITY_LIMIT, adviseFromMeasurements, effectiveRates, formatVerdict,
   meanSeedGap, scoredLoss, sgdmStabilityLimit, stationaryLoss, stationarySplit, svagStationaryLoss,
-} from '../../src/diagnostics/verdict.js';
-import { finiteDifferenceHvp, lanczos } from '../../src/diagnostics/sharpness.js';
-import { linearRegressionTask, logSpaced } from '../../src/data/synthetic.js';
+} from '../../src/core/advisor/verdict.js';
+import { finiteDifferenceHvp, lanczos } from '../../src/core/advisor/sharpness.js';
+import { linearRegressionTask, logSpaced } from '../../src/core/data/synthetic.js';
 
 test('stationary loss formula reproduces PAPER.md §3 (λ = 1, s = 1) and the stability limits 2, 6, 38', () => {
   // PAPER.md §3: η=0.5: SGD 0.1667, SGDM(0.9) 0.1267; η=1: 0.5000, 0.2568; η=1.5: 1.5000, 0.3904.

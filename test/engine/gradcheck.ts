@@ -1,9 +1,9 @@
 /** Shared helpers for the engine tests: float64 layers checked against central finite differences. */
 import assert from 'node:assert/strict';
-import { float64Backend, type Buf } from '../../src/engine/backend.js';
-import type { BuildContext, Layer } from '../../src/engine/layers.js';
-import { ParameterStore } from '../../src/engine/params.js';
-import { Rng } from '../../src/util/rng.js';
+import { float64Backend, type Buf } from '../../src/core/engine/backend.js';
+import type { BuildContext, Layer } from '../../src/core/engine/layers.js';
+import { ParameterStore } from '../../src/core/engine/params.js';
+import { Rng } from '../../src/core/util/rng.js';
 
 export interface Built { layer: Layer; store: ParameterStore }
 

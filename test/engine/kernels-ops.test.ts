@@ -1,10 +1,10 @@
 // The optional element-wise / pooling / loss kernels of the wasm implementation against reference.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createWasmKernels } from '../../src/engine/kernels/wasm.js';
-import { createReferenceKernels } from '../../src/engine/kernels/reference.js';
-import { convOutputSize, type Kernels } from '../../src/engine/kernels/api.js';
-import { Rng } from '../../src/util/rng.js';
+import { createWasmKernels } from '../../src/core/engine/kernels/wasm.js';
+import { createReferenceKernels } from '../../src/core/engine/kernels/reference.js';
+import { convOutputSize, type Kernels } from '../../src/core/engine/kernels/api.js';
+import { Rng } from '../../src/core/util/rng.js';
 
 const U = 2 ** -24; // float32 unit roundoff
 

@@ -2,10 +2,10 @@
 // (same float64 expression, same order), so the expected values are optimizerStep's own outputs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createWasmKernels } from '../../src/engine/kernels/wasm.js';
-import { fastOptimizerStep } from '../../src/engine/kernels/optimizer-step.js';
-import { initOptimizer, optimizerConfig, optimizerStep, type OptimizerConfig } from '../../src/optim/index.js';
-import { Rng } from '../../src/util/rng.js';
+import { createWasmKernels } from '../../src/core/engine/kernels/wasm.js';
+import { fastOptimizerStep } from '../../src/core/engine/kernels/optimizer-step.js';
+import { initOptimizer, optimizerConfig, optimizerStep, type OptimizerConfig } from '../../src/core/optim/index.js';
+import { Rng } from '../../src/core/util/rng.js';
 
 async function compare(cfg: OptimizerConfig, n: number, steps: number, threads = 1): Promise<boolean> {
   const k = await createWasmKernels({ threads });

@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
-import { createWasmKernels, relaxedSimdSupported } from '../../src/engine/kernels/wasm.js';
-import { referenceCol2im, referenceGemm, referenceGemmBatchSum, referenceIm2col } from '../../src/engine/kernels/reference.js';
-import { convOutputSize, type Kernels } from '../../src/engine/kernels/api.js';
-import { getKernels } from '../../src/engine/kernels/index.js';
-import { Rng } from '../../src/util/rng.js';
+import { createWasmKernels, relaxedSimdSupported } from '../../src/core/engine/kernels/wasm.js';
+import { referenceCol2im, referenceGemm, referenceGemmBatchSum, referenceIm2col } from '../../src/core/engine/kernels/reference.js';
+import { convOutputSize, type Kernels } from '../../src/core/engine/kernels/api.js';
+import { getKernels } from '../../src/core/engine/kernels/index.js';
+import { Rng } from '../../src/core/util/rng.js';
 
 const U = 2 ** -24; // unit roundoff of float32
 

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import {
   AvgPool2d, BatchNorm, Conv2d, Dropout, Embedding, Flatten, GELU, GlobalAvgPool, LayerNorm, Linear, MaxPool2d,
   Patchify, PositionalEmbedding, ReLU, Residual, SelfAttention, Sequential, Tanh, TokenMeanPool, erf, erfFast,
-} from '../../src/engine/layers.js';
-import { meanSquaredError, softmaxCrossEntropy } from '../../src/engine/loss.js';
-import { float64Backend } from '../../src/engine/backend.js';
-import { Rng } from '../../src/util/rng.js';
+} from '../../src/core/engine/layers.js';
+import { meanSquaredError, softmaxCrossEntropy } from '../../src/core/engine/loss.js';
+import { float64Backend } from '../../src/core/engine/backend.js';
+import { Rng } from '../../src/core/util/rng.js';
 import { build64, checkGradients, randomBuf } from './gradcheck.js';
 
 test('Linear: forward by hand and gradients (vector and token inputs)', () => {

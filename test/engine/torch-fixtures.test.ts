@@ -5,14 +5,14 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { float64Backend } from '../../src/engine/backend.js';
+import { float64Backend } from '../../src/core/engine/backend.js';
 import {
   AvgPool2d, BatchNorm, Conv2d, Embedding, GELU, GlobalAvgPool, LayerNorm, Linear, MaxPool2d, Patchify,
   PositionalEmbedding, ReLU, Residual, SelfAttention, Sequential, Tanh, TokenMeanPool, type BuildContext, type Layer,
-} from '../../src/engine/layers.js';
-import { meanSquaredError, softmaxCrossEntropy } from '../../src/engine/loss.js';
-import type { ParameterStore } from '../../src/engine/params.js';
-import { buildModel, parseModelSpec } from '../../src/nn/models.js';
+} from '../../src/core/engine/layers.js';
+import { meanSquaredError, softmaxCrossEntropy } from '../../src/core/engine/loss.js';
+import type { ParameterStore } from '../../src/core/engine/params.js';
+import { buildModel, parseModelSpec } from '../../src/core/nn/models.js';
 import { readFixture } from '../helpers.js';
 import { build64 } from './gradcheck.js';
 

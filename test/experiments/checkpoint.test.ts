@@ -6,9 +6,9 @@ import {
   checkpointPath, configHash, executeRun, loadCheckpoint, modelSignature, optimizerStateToCheckpoint, resolveRunConfig,
   resolveTaskParams, restoreOptimizerState, saveCheckpoint, type MetricRows,
 } from '../../src/experiments/index.js';
-import { initOptimizer, optimizerConfig } from '../../src/optim/index.js';
-import { Rng } from '../../src/util/rng.js';
-import { UserError } from '../../src/util/errors.js';
+import { initOptimizer, optimizerConfig } from '../../src/core/optim/index.js';
+import { Rng } from '../../src/core/util/rng.js';
+import { UserError } from '../../src/core/util/errors.js';
 import { tempDir } from './helpers.js';
 
 test('checkpoint round trip: buffers bit for bit, optimizer state with momentum buffer and step, RNG state, meta', () => {

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import {
   configHash, expandGrid, logGrid, parseSweepConfig, readConfigFile, resolveRunConfig, resolveTaskParams,
 } from '../../src/experiments/index.js';
-import { effectiveLearningRate } from '../../src/optim/index.js';
-import { UserError } from '../../src/util/errors.js';
+import { effectiveLearningRate } from '../../src/core/optim/index.js';
+import { UserError } from '../../src/core/util/errors.js';
 import { spawnSync } from 'node:child_process';
 import { cliCommand, repoRoot, tempDir } from './helpers.js';
 

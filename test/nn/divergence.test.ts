@@ -2,11 +2,11 @@
 // factor × the first step's loss, stops the run cleanly with diverged: true and the step.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { float32Backend } from '../../src/engine/backend.js';
-import { getKernels } from '../../src/engine/kernels/index.js';
-import { parseModelSpec } from '../../src/nn/models.js';
-import { syntheticDataset, trainOnData, type TrainConfig } from '../../src/nn/train.js';
-import { optimizerConfig } from '../../src/optim/index.js';
+import { float32Backend } from '../../src/core/engine/backend.js';
+import { getKernels } from '../../src/core/engine/kernels/index.js';
+import { parseModelSpec } from '../../src/core/nn/models.js';
+import { syntheticDataset, trainOnData, type TrainConfig } from '../../src/core/nn/train.js';
+import { optimizerConfig } from '../../src/core/optim/index.js';
 
 const data = syntheticDataset({ shape: [1, 8, 8], classes: 4, train: 640, test: 200, seed: 3 });
 

@@ -2,14 +2,14 @@
 // one — parameters, momentum buffer, BatchNorm statistics, dropout generators, data order and the reported losses.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { float32Backend } from '../../src/engine/backend.js';
-import { getKernels } from '../../src/engine/kernels/index.js';
-import { parseModelSpec } from '../../src/nn/models.js';
-import { syntheticDataset, trainOnData, type TrainConfig, type TrainSnapshot } from '../../src/nn/train.js';
-import { optimizerConfig } from '../../src/optim/index.js';
+import { float32Backend } from '../../src/core/engine/backend.js';
+import { getKernels } from '../../src/core/engine/kernels/index.js';
+import { parseModelSpec } from '../../src/core/nn/models.js';
+import { syntheticDataset, trainOnData, type TrainConfig, type TrainSnapshot } from '../../src/core/nn/train.js';
+import { optimizerConfig } from '../../src/core/optim/index.js';
 import { checkpointToSnapshot, snapshotToCheckpoint } from '../../src/experiments/train-checkpoint.js';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointData } from '../../src/experiments/checkpoint.js';
-import { UserError } from '../../src/util/errors.js';
+import { UserError } from '../../src/core/util/errors.js';
 
 const data = syntheticDataset({ shape: [1, 8, 8], classes: 4, train: 640, test: 200, seed: 3 });
 

@@ -2,12 +2,12 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { float32Backend } from '../../src/engine/backend.js';
-import { getKernels } from '../../src/engine/kernels/index.js';
-import { buildModel, parseModelSpec } from '../../src/nn/models.js';
-import { syntheticDataset, train, trainOnData, type TrainConfig } from '../../src/nn/train.js';
-import { optimizerConfig } from '../../src/optim/index.js';
-import { UserError } from '../../src/util/errors.js';
+import { float32Backend } from '../../src/core/engine/backend.js';
+import { getKernels } from '../../src/core/engine/kernels/index.js';
+import { buildModel, parseModelSpec } from '../../src/core/nn/models.js';
+import { syntheticDataset, train, trainOnData, type TrainConfig } from '../../src/core/nn/train.js';
+import { optimizerConfig } from '../../src/core/optim/index.js';
+import { UserError } from '../../src/core/util/errors.js';
 
 const data = syntheticDataset({ shape: [1, 8, 8], classes: 4, train: 640, test: 200, seed: 3 });
 const small = { kind: 'mlp', hidden: [32] } as const;

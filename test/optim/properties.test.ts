@@ -5,8 +5,8 @@ import {
   averagedSchedule, effectiveLearningRate, initOptimizer, normalizedScheduleToPytorch, normalizedToPytorch,
   optimizerConfig, optimizerStep, pytorchToNormalized, svagCoefficients, svagCombine, svagPlan, learningRates,
   type OptimizerConfig,
-} from '../../src/optim/index.js';
-import { Rng } from '../../src/util/rng.js';
+} from '../../src/core/optim/index.js';
+import { Rng } from '../../src/core/util/rng.js';
 
 /** Runs `cfg` for `steps` on the noisy quadratic g = h⊙x + ξ_k with a fixed seeded noise stream. */
 function run(cfg: OptimizerConfig, steps: number, seed = 7, dim = 5): Float64Array[] {

@@ -2,7 +2,7 @@
 // against momentum-lab's optimizer core through the `optim trace` spec. Match to 1e-12 absolute on every iterate.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTraceSpec, runTrace } from '../../src/optim/trace.js';
+import { parseTraceSpec, runTrace } from '../../src/core/optim/trace.js';
 import { maxAbsDiff, readFixture } from '../helpers.js';
 
 interface Case { name: string; spec: unknown; x: number[][] }

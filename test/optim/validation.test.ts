@@ -1,9 +1,9 @@
 // Bad hyper-parameters are refused with a UserError naming the field, before anything is changed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initOptimizer, optimizerConfig, optimizerStep, parseOptimizerConfig } from '../../src/optim/index.js';
-import { learningRateAt, parseSchedule } from '../../src/optim/schedules.js';
-import { UserError } from '../../src/util/errors.js';
+import { initOptimizer, optimizerConfig, optimizerStep, parseOptimizerConfig } from '../../src/core/optim/index.js';
+import { learningRateAt, parseSchedule } from '../../src/core/optim/schedules.js';
+import { UserError } from '../../src/core/util/errors.js';
 
 function refuses(raw: unknown, field: RegExp): void {
   assert.throws(() => parseOptimizerConfig(raw), (e: unknown) => e instanceof UserError && field.test(e.message), `expected a UserError matching ${field}`);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { modelLabel, paperPlan } from '../../src/experiments/paper/plan.js';
-import { parseModelSpec } from '../../src/nn/models.js';
+import { parseModelSpec } from '../../src/core/nn/models.js';
 
 test('the full plan is the protocol of issue #7: B 32…≥4096, ≥3 final seeds, ℓ ∈ {1,2,4,8}, K ∈ {16,64,512}, five data seeds', () => {
   const p = paperPlan('full', 'fashion-mnist');

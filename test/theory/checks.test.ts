@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHECK_NAMES, runCheck, type Row } from '../../src/theory/index.js';
-import { UserError } from '../../src/util/errors.js';
+import { CHECK_NAMES, runCheck, type Row } from '../../src/core/theory/index.js';
+import { UserError } from '../../src/core/util/errors.js';
 import { theory } from '../../src/cli/commands/theory.js';
 
 const n = (r: Row, k: string): number => r[k] as number;

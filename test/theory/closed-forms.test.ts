@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   couplingConstant, normalizedStabilityThreshold, pytorchStabilityThreshold, slowSdeSharpness, stationaryLoss,
-} from '../../src/theory/closed-forms.js';
-import { UserError } from '../../src/util/errors.js';
+} from '../../src/core/theory/closed-forms.js';
+import { UserError } from '../../src/core/util/errors.js';
 
 const close = (a: number, b: number, tol = 5e-5): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -54,7 +54,7 @@ test('slow-SDE sharpness from S₀ = 4.25, δ = 1: S(0.25) = 3.540, S(0.5) = 3.0
 });
 
 test('logLogSlope: exact power laws give their exponent', async () => {
-  const { logLogSlope } = await import('../../src/theory/index.js');
+  const { logLogSlope } = await import('../../src/core/theory/index.js');
   const x = [0.1, 0.05, 0.025, 0.0125];
   close(logLogSlope(x, x.map((v) => 3 * v ** 1.5)), 1.5, 1e-12); // y = 3x^1.5
   close(logLogSlope(x, x.map((v) => Math.sqrt(v))), 0.5, 1e-12); // the theorem's √(η/(1−β)) rate

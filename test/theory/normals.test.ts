@@ -2,7 +2,7 @@
 // tolerances of 5 Monte-Carlo standard errors; reproducibility by seed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NormalStream, normalBackend } from '../../src/theory/normals.js';
+import { NormalStream, normalBackend } from '../../src/core/theory/normals.js';
 
 const N = 2_000_000;
 

@@ -1,11 +1,11 @@
 // Problems (analytic gradients, noise models) and the many-chain simulator (src/theory/problems.ts, simulate.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initOptimizer, optimizerConfig, optimizerStep, svagCombine } from '../../src/optim/index.js';
+import { initOptimizer, optimizerConfig, optimizerStep, svagCombine } from '../../src/core/optim/index.js';
 import {
   NormalStream, diagonalQuadratic, doubleWell, labelNoiseUV, linearRegression, linearRegressionData, noisyValley,
   simulate, simulateSde, meanAndError, blockSeed, CHAIN_BLOCK, type Problem,
-} from '../../src/theory/index.js';
+} from '../../src/core/theory/index.js';
 
 /** Central finite difference of the per-chain loss, summed over chains (chains are independent). */
 function numericGradient(p: Problem, x: Float64Array): Float64Array {

@@ -1,9 +1,9 @@
-import { adviseConfig } from '../../diagnostics/advise.js';
-import { parseAdviseConfig } from '../../diagnostics/config.js';
-import { formatVerdict } from '../../diagnostics/verdict.js';
-import { WHOLE_RUN_MAX_STEPS } from '../../diagnostics/probe.js';
-import { optimizerConfig, optimizerRecord } from '../../optim/sgd.js';
-import { check, UserError } from '../../util/errors.js';
+import { adviseConfig } from '../../core/advisor/advise.js';
+import { parseAdviseConfig } from '../../core/advisor/config.js';
+import { formatVerdict } from '../../core/advisor/verdict.js';
+import { WHOLE_RUN_MAX_STEPS } from '../../core/advisor/probe.js';
+import { optimizerConfig, optimizerRecord } from '../../core/optim/sgd.js';
+import { check, UserError } from '../../core/util/errors.js';
 import { readJsonFile } from '../io.js';
 import type { Command } from '../command.js';
 

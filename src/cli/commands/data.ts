@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { UserError } from '../../util/errors.js';
-import { DATASETS, DATASET_NAMES, defaultCacheDir, type DatasetName } from '../../data/registry.js';
-import { decodedCachePath, locateDataset, type Located } from '../../data/dataset.js';
-import { fetchDataset } from '../../data/fetch.js';
+import { UserError } from '../../core/util/errors.js';
+import { DATASETS, DATASET_NAMES, defaultCacheDir, type DatasetName } from '../../core/data/registry.js';
+import { decodedCachePath, locateDataset, type Located } from '../../core/data/dataset.js';
+import { fetchDataset } from '../../node/data/fetch.js';
 import type { Command } from '../command.js';
 
 interface ListRow {

@@ -1,5 +1,5 @@
-import { UserError } from '../../util/errors.js';
-import { parseTraceSpec, runTrace } from '../../optim/trace.js';
+import { UserError } from '../../core/util/errors.js';
+import { parseTraceSpec, runTrace } from '../../core/optim/trace.js';
 import { readJsonFile } from '../io.js';
 import type { Command } from '../command.js';
 

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { PAPER_PARTS, progressReporter, runPaperSuite } from '../../experiments/index.js';
 import { writePaperReport } from '../../report/paper.js';
-import { UserError } from '../../util/errors.js';
+import { UserError } from '../../core/util/errors.js';
 import type { Command } from '../command.js';
 
 export const paperCommand: Command = {

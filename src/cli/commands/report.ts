@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { statSync } from 'node:fs';
-import { UserError } from '../../util/errors.js';
+import { UserError } from '../../core/util/errors.js';
 import { checkReportInBrowser, chromiumAvailable, CHROMIUM_PATH, writeReport } from '../../report/index.js';
 import type { Command } from '../command.js';
 

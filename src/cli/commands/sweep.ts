@@ -1,5 +1,5 @@
 import { createWriteStream, existsSync } from 'node:fs';
-import { UserError } from '../../util/errors.js';
+import { UserError } from '../../core/util/errors.js';
 import { expandGrid, exportRuns, parseSweepConfig, progressReporter, readConfigFile, ResultsStore, runLabel, runSweep } from '../../experiments/index.js';
 import type { Command } from '../command.js';
 

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../util/errors.js';
-import { CHECKS, CHECK_NAMES, getCheck, renderSvg, runCheck, type CheckResult, type Row } from '../../theory/index.js';
+import { UserError } from '../../core/util/errors.js';
+import { CHECKS, CHECK_NAMES, getCheck, renderSvg, runCheck, type CheckResult, type Row } from '../../core/theory/index.js';
 import type { FlagSpec, FlagValues } from '../args.js';
 import type { Command } from '../command.js';
 

@@ -1,14 +1,14 @@
-import { float32Backend } from '../../engine/backend.js';
-import { benchTrain } from '../../nn/bench.js';
-import { kernelsFor, train, type EpochMetrics, type StepInfo, type TrainConfig, type TrainHooks, type TrainResult } from '../../nn/train.js';
-import { syntheticDataset } from '../../nn/train.js';
-import { parseModelSpec } from '../../nn/models.js';
-import { optimizerConfig, parseSchedule, type OptimizerForm } from '../../optim/index.js';
-import { UserError, check } from '../../util/errors.js';
+import { float32Backend } from '../../core/engine/backend.js';
+import { benchTrain } from '../../core/nn/bench.js';
+import { kernelsFor, train, type EpochMetrics, type StepInfo, type TrainConfig, type TrainHooks, type TrainResult } from '../../core/nn/train.js';
+import { syntheticDataset } from '../../core/nn/train.js';
+import { parseModelSpec } from '../../core/nn/models.js';
+import { optimizerConfig, parseSchedule, type OptimizerForm } from '../../core/optim/index.js';
+import { UserError, check } from '../../core/util/errors.js';
 import type { Command } from '../command.js';
 import type { FlagValues } from '../args.js';
 import { existsSync } from 'node:fs';
-import { loadDataset } from '../../data/index.js';
+import { loadDataset } from '../../core/data/index.js';
 import { canonicalJson, loadCheckpoint, saveCheckpoint } from '../../experiments/index.js';
 import { checkpointToSnapshot, snapshotToCheckpoint, trainSignature } from '../../experiments/train-checkpoint.js';
 

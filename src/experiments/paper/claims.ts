@@ -4,7 +4,7 @@
  * training: the suite measures, these functions judge, so the judging is unit-tested on its own.
  */
 import { compare, formatSummary, type Summary } from './stats.js';
-import type { SweepAgreement } from '../../diagnostics/validation.js';
+import type { SweepAgreement } from '../../core/advisor/validation.js';
 
 export type Verdict = 'supported' | 'not supported' | 'inconclusive';
 

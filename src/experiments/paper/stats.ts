@@ -1,7 +1,7 @@
 /** Summary statistics over seeds, and the "within seed noise" comparison every paper claim uses. */
 
-export { summarize, type Summary } from '../../util/stats.js';
-import { differenceThreshold, type Summary } from '../../util/stats.js';
+export { summarize, type Summary } from '../../core/util/stats.js';
+import { differenceThreshold, type Summary } from '../../core/util/stats.js';
 
 export function formatSummary(s: Summary, digits = 4): string {
   return s.n > 1 ? `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}` : s.mean.toFixed(digits);

@@ -46,9 +46,9 @@ function selectClasses(split: { images: Float32Array; labels: Int32Array | Uint8
 
 export async function runFinetune(config: ResolvedRunConfig, ctx: RunContext): Promise<RunMetrics> {
   const p = finetuneParamsSchema.parse(config.params);
-  const nn = await import('../../nn/train.js');
-  const { parseModelSpec } = await import('../../nn/models.js');
-  const data = await import('../../data/index.js');
+  const nn = await import('../../core/nn/train.js');
+  const { parseModelSpec } = await import('../../core/nn/models.js');
+  const data = await import('../../core/data/index.js');
   const ds = await data.loadDataset(p.dataset);
   let train = selectClasses(ds.train, p.classes);
   if (p.kShot !== undefined) train = data.kShotSubset({ ...train }, p.classes.length, p.kShot, config.seed) as SplitLike;

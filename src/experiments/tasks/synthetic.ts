@@ -9,8 +9,8 @@
  * SVAG ℓ: ĝ = r₁g¹ + r₂g² from two consecutive minibatches of the stream, run at lr/ℓ for ℓ·steps (svagPlan).
  */
 import { z } from 'zod';
-import { Rng } from '../../util/rng.js';
-import { initOptimizer, optimizerStep, svagCombine, svagPlan, type OptimizerConfig } from '../../optim/index.js';
+import { Rng } from '../../core/util/rng.js';
+import { initOptimizer, optimizerStep, svagCombine, svagPlan, type OptimizerConfig } from '../../core/optim/index.js';
 import { modelSignature, optimizerStateToCheckpoint, restoreOptimizerState } from '../checkpoint.js';
 import type { ResolvedRunConfig } from '../config.js';
 import type { RunContext, RunMetrics, TaskDefinition } from '../task.js';

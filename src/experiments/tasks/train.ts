@@ -48,15 +48,15 @@ function holdOut(split: SplitLike, v: number): { train: SplitLike; valid: SplitL
 
 export async function runTrain(config: ResolvedRunConfig, ctx: RunContext): Promise<RunMetrics> {
   const p = trainParamsSchema.parse(config.params);
-  const nn = await import('../../nn/train.js');
-  const { parseModelSpec } = await import('../../nn/models.js');
+  const nn = await import('../../core/nn/train.js');
+  const { parseModelSpec } = await import('../../core/nn/models.js');
   const data = p.dataset === 'synthetic'
     ? nn.syntheticDataset({ shape: [1, 28, 28], classes: 10, train: 6000, test: 1000, seed: 0 })
-    : await (await import('../../data/index.js')).loadDataset(p.dataset, {
+    : await (await import('../../core/data/index.js')).loadDataset(p.dataset, {
       ...(p.dataDir === undefined ? {} : { dataDir: p.dataDir }), ...(p.cacheDir === undefined ? {} : { cacheDir: p.cacheDir }),
     });
   let evalTag = 'test';
-  let ds = data as import('../../nn/train.js').DatasetLike;
+  let ds = data as import('../../core/nn/train.js').DatasetLike;
   if (p.validation > 0) {
     const { train, valid } = holdOut(data.train, p.validation);
     ds = { name: data.name, shape: data.shape, classes: data.classes, train, test: valid };
@@ -91,7 +91,7 @@ export async function runTrain(config: ResolvedRunConfig, ctx: RunContext): Prom
  * The engine's hooks wired to a run context: progress per step, and per epoch `train/loss` plus the evaluated split's
  * `<evalTag>/loss` and `<evalTag>/accuracy` at the epoch's step.
  */
-export function engineHooks(ctx: RunContext, total: number, evalTag: string): import('../../nn/train.js').TrainHooks {
+export function engineHooks(ctx: RunContext, total: number, evalTag: string): import('../../core/nn/train.js').TrainHooks {
   return {
     onStep: (info) => ctx.progress(info.step + 1, total, `loss ${info.loss.toPrecision(4)}`),
     onEpoch: (m) => {

@@ -10,9 +10,9 @@ import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { UserError } from '../util/errors.js';
-import { findCifarDir } from './cifar.js';
-import { DATASETS, defaultCacheDir, isDatasetName, DATASET_NAMES, type RemoteFile } from './registry.js';
+import { UserError } from '../../core/util/errors.js';
+import { findCifarDir } from '../../core/data/cifar.js';
+import { DATASETS, defaultCacheDir, isDatasetName, DATASET_NAMES, type RemoteFile } from '../../core/data/registry.js';
 
 export type FetchStatus = 'present' | 'downloaded' | 'resumed';
 

@@ -226,7 +226,7 @@ const idleWorkers: Worker[] = [];
 function takeWorker(): Worker {
   const w = idleWorkers.pop();
   if (w !== undefined) return w;
-  const fresh = new Worker(new URL('./sim-worker.js', import.meta.url));
+  const fresh = new Worker(new URL('../../node/sim-worker.js', import.meta.url));
   fresh.on('error', (e) => process.stderr.write(`simulator worker: ${e.stack ?? String(e)}\n`));
   fresh.on('exit', () => {
     const i = idleWorkers.indexOf(fresh);

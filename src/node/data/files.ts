@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { UserError } from '../util/errors.js';
+import { UserError } from '../../core/util/errors.js';
 
 /** True when `bytes` starts with the gzip magic number 0x1f 0x8b (RFC 1952 §2.3.1). */
 export function isGzip(bytes: Uint8Array): boolean {

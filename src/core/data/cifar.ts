@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
-import { readMaybeGzip } from './files.js';
+import { readMaybeGzip } from '../../node/data/files.js';
 
 export const CIFAR_RECORD_PIXELS = 3 * 32 * 32;
 export const CIFAR_RECORD_BYTES = 1 + CIFAR_RECORD_PIXELS;

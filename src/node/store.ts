@@ -7,9 +7,9 @@
 import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { UserError } from '../util/errors.js';
-import type { ResolvedRunConfig } from './config.js';
-import type { MetricRows, RunOutcome } from './run.js';
+import { UserError } from '../core/util/errors.js';
+import type { ResolvedRunConfig } from '../experiments/config.js';
+import type { MetricRows, RunOutcome } from '../experiments/run.js';
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'diverged' | 'failed';
 export const FINISHED: readonly RunStatus[] = ['done', 'diverged'];

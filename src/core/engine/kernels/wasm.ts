@@ -18,7 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { setFlagsFromString } from 'node:v8';
 import type { Kernels } from './api.js';
 import { convOutputSize } from './api.js';
-import { packageRoot } from '../../util/package-root.js';
+import { packageRoot } from '../../../node/package-root.js';
 
 export type WasmVariant = 'simd' | 'relaxed';
 

@@ -3,6 +3,6 @@
  * shared memory (see simulate.ts); between jobs the thread idles in its event loop.
  */
 import { parentPort } from 'node:worker_threads';
-import { runSliceWorker } from './simulate.js';
+import { runSliceWorker } from '../core/theory/simulate.js';
 
 parentPort!.on('message', (job: Parameters<typeof runSliceWorker>[0]) => runSliceWorker(job));

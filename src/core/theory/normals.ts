@@ -15,7 +15,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../util/package-root.js';
+import { packageRoot } from '../../node/package-root.js';
 import { Rng } from '../util/rng.js';
 
 const LAYERS = 256;

@@ -4,7 +4,7 @@
  * by these datasets, so only it is accepted.
  */
 import { UserError } from '../util/errors.js';
-import { readMaybeGzip } from './files.js';
+import { readMaybeGzip } from '../../node/data/files.js';
 
 export interface IdxArray {
   file: string;
