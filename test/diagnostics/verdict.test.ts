@@ -3,29 +3,23 @@ import assert from 'node:assert/strict';
 import {
   CURVATURE_LIMITED_ETA_LAMBDA, NOISE_DOMINATED_ETA_LAMBDA, NOISE_BATCH_RATIO, SGD_KEEPS_UP_TOLERANCE, SGD_STABILITY_LIMIT, adviseFromMeasurements, effectiveRates, formatVerdict,
   meanSeedGap, scoredLoss, sgdmStabilityLimit, stationaryLoss, stationarySplit, svagStationaryLoss,
-  type NoiseScaleResult, type OwnRunResult, type ShadowResult, type Verdict, type WholeRunResult,
+  type RuleResult, type Verdict,
 } from '../../src/core/advisor/verdict.js';
 import { finiteDifferenceHvp, lanczos } from '../../src/core/advisor/sharpness.js';
 import { linearRegressionTask, logSpaced } from '../../src/core/data/synthetic.js';
 
 // The deciding rule's evidence, after checking which rule decided. Expected evidence is compared with `r4`: every
 // number to 4 significant digits, so a test states the number it expects as a short literal.
-function ownRun(v: Verdict): OwnRunResult['evidence'] {
-  assert.equal(v.decision.rule.decidedBy, 'own-run', formatVerdict(v));
-  return (v.decision.rule as OwnRunResult).evidence;
+type EvidenceOf = { [R in RuleResult['decidedBy']]: Extract<RuleResult, { decidedBy: R }>['evidence'] };
+function evidence<R extends keyof EvidenceOf>(v: Verdict, rule: R): EvidenceOf[R] {
+  const decided: string = v.decision.rule.decidedBy;
+  assert.equal(decided, rule, formatVerdict(v));
+  return v.decision.rule.evidence as EvidenceOf[R];
 }
-function shadow(v: Verdict): ShadowResult['evidence'] {
-  assert.equal(v.decision.rule.decidedBy, 'sgd-shadow', formatVerdict(v));
-  return (v.decision.rule as ShadowResult).evidence;
-}
-function wholeRun(v: Verdict): WholeRunResult['evidence'] {
-  assert.equal(v.decision.rule.decidedBy, 'whole-run', formatVerdict(v));
-  return (v.decision.rule as WholeRunResult).evidence;
-}
-function noiseScale(v: Verdict): NoiseScaleResult['evidence'] {
-  assert.equal(v.decision.rule.decidedBy, 'noise-scale', formatVerdict(v));
-  return (v.decision.rule as NoiseScaleResult).evidence;
-}
+const ownRun = (v: Verdict) => evidence(v, 'own-run');
+const shadow = (v: Verdict) => evidence(v, 'sgd-shadow');
+const wholeRun = (v: Verdict) => evidence(v, 'whole-run');
+const noiseScale = (v: Verdict) => evidence(v, 'noise-scale');
 function r4(x: unknown): unknown {
   if (typeof x === 'number') return Number.isFinite(x) ? Number(x.toPrecision(4)) : x;
   if (Array.isArray(x)) return x.map(r4);
