@@ -16,7 +16,8 @@
  *     on which an SGD run failed is not recorded either — the probe's own seed (seed 0 when the probe covered the
  *     budget) is marked failed where its coupled run diverged, no other seed is. Failure only matters to a verdict
  *     through "SGD kept up on every seed", and a failed seed scores the initial loss, which no recorded ≤ 5% mean
- *     gap could absorb.
+ *     gap could absorb (the rebuilt mean of a run marked failed may differ from the recorded one; it is ruled out
+ *     either way).
  * Not recorded, so not rebuilt (none of them changes a regime or the deciding rule): whether SGDM's own probe
  * diverged (a diverged probe is decided by its own run, decidedBy 'own-run'; no recorded row has it, so every row is
  * rebuilt as not diverged), the parameter count (memory saved), the loss and top directions (the stationary split).
