@@ -1,5 +1,5 @@
 /**
- * Validation of the advisor against a batch-size sweep (issue #7): for each batch size the sweep says which optimiser
+ * Validation of the advisor against a batch-size sweep: for each batch size the sweep says which optimiser
  * won (SGD at η = γ/(1−β) vs SGDM, each at its tuned lr, over seeds) and the advisor gave a regime; they agree when
  *   curvature-limited  ↔ SGDM better than SGD beyond seed noise,
  *   noise-dominated    ↔ no difference beyond seed noise, or SGD better.

@@ -1,5 +1,5 @@
 /**
- * The paper's claims as verdicts computed from measurements (issue #7). Each function takes per-setting summaries
+ * The paper's claims as verdicts computed from measurements. Each function takes per-setting summaries
  * over seeds and returns the statement, the numbers, the criterion in words and a verdict. Nothing here runs
  * training: the suite measures, these functions judge, so the judging is unit-tested on its own.
  */
@@ -31,7 +31,7 @@ export interface PairRow { sgd: Summary; sgdm: Summary }
  * A batch size whose 'same within noise' has a noise band max(2 SE, floor) wider than this is unresolved: 3 seeds
  * cannot tell a tie from the gaps momentum opens at large batch in these sweeps (2.6–10.6 pp in the full protocol),
  * so the batch-size sweep adds seeds there (`extraSeeds` of the plan: 3 → 8 → 16) before any claim is judged. 2 pp = 4× the
- * accuracy floor. Set in session 4; the second stage (16 seeds) after the CNN-on-digits sweep stayed a tie at 8.
+ * accuracy floor. The second stage (16 seeds) is there because the CNN-on-digits sweep stayed a tie at 8.
  */
 export const UNRESOLVED_TIE_NOISE = 0.02;
 
@@ -50,23 +50,29 @@ function pairMeasurement(key: string, value: number, r: PairRow): Record<string,
   };
 }
 
+const pp = (x: number): string => `${(100 * x).toFixed(2)} pp`;
+
+/** What a claim over SGD/SGDM pairs starts from: its rows sorted by `key`, and its text with one measurement per row. */
+function pairedClaim<K extends string, R extends PairRow & Record<K, number>>(
+  key: K, rows: R[], text: { id: string; statement: string; criterion: string },
+): { sorted: R[]; base: Omit<Claim, 'verdict' | 'reason'> } {
+  const sorted = [...rows].sort((a, b) => a[key] - b[key]);
+  return { sorted, base: { ...text, measurements: sorted.map((r) => pairMeasurement(key, r[key], r)) } };
+}
+
 /** Claim 1 (the paper's ImageNet batch-size sweep). `rows` by batch size; the largest B is the "large" regime. */
 export function batchSizeClaim(rows: (PairRow & { batch: number })[]): Claim {
-  const sorted = [...rows].sort((a, b) => a.batch - b.batch);
-  const measurements = sorted.map((r) => pairMeasurement('batch', r.batch, r));
-  const base = {
+  const { sorted, base } = pairedClaim('batch', rows, {
     id: 'batch-size',
     statement: 'At small and medium batch sizes the best SGD and best SGDM (β = 0.9, matched effective lr η = γ/(1−β)) test accuracies agree within seed noise; SGDM\'s advantage appears only at large batch.',
     criterion: `For every batch size but the largest, |acc(SGDM) − acc(SGD)| ≤ max(2 standard errors of the difference, ${ACCURACY_FLOOR}); at the largest batch SGDM is higher by more than that.`,
-    measurements,
-  };
+  });
   if (sorted.length < 2) return { ...base, verdict: 'inconclusive', reason: 'needs at least two batch sizes' };
   const small = sorted.slice(0, -1);
   const large = sorted[sorted.length - 1]!;
   const diffs = small.map((r) => ({ b: r.batch, c: compare(r.sgd, r.sgdm, ACCURACY_FLOOR) }));
   const apart = diffs.filter((d) => d.c.outcome !== 'same');
   const lc = compare(large.sgd, large.sgdm, ACCURACY_FLOOR);
-  const pp = (x: number): string => `${(100 * x).toFixed(2)} pp`;
   if (apart.length > 0) {
     const word = (o: string): string => (o === 'same' ? 'same' : o === 'b-higher' ? 'SGDM' : 'SGD');
     const byBatch = [...diffs, { b: large.batch, c: lc }].map((d) => `${d.b} ${word(d.c.outcome)}`).join(', ');
@@ -80,19 +86,15 @@ export function batchSizeClaim(rows: (PairRow & { batch: number })[]): Claim {
 
 /** Claim 2 (the paper's CIFAR-10 SVAG experiment): SGDM > SGD at ℓ = 1, the gap shrinks as ℓ grows. */
 export function svagClaim(rows: (PairRow & { l: number })[]): Claim {
-  const sorted = [...rows].sort((a, b) => a.l - b.l);
-  const measurements = sorted.map((r) => pairMeasurement('l', r.l, r));
-  const base = {
+  const { sorted, base } = pairedClaim('l', rows, {
     id: 'svag',
     statement: 'At large batch, SGDM beats SGD (same effective lr, SGDM\'s best) at ℓ = 1, and the gap shrinks as the SVAG level ℓ grows (SVAG removes the curvature-induced part of the noise that momentum was helping with).',
     criterion: `SGDM − SGD at ℓ = 1 exceeds max(2 SE, ${ACCURACY_FLOOR}); at the largest ℓ the gap is at most half the ℓ = 1 gap or within noise.`,
-    measurements,
-  };
+  });
   if (sorted.length < 2 || sorted[0]!.l !== 1) return { ...base, verdict: 'inconclusive', reason: 'needs ℓ = 1 and at least one larger ℓ' };
   const first = compare(sorted[0]!.sgd, sorted[0]!.sgdm, ACCURACY_FLOOR);
   const last = sorted[sorted.length - 1]!;
   const lc = compare(last.sgd, last.sgdm, ACCURACY_FLOOR);
-  const pp = (x: number): string => `${(100 * x).toFixed(2)} pp`;
   if (first.outcome !== 'b-higher') {
     return { ...base, verdict: 'inconclusive', reason: `at ℓ = 1 SGDM is not ahead of SGD beyond noise (gap ${pp(first.diff)}, noise ${pp(first.noise)}), so there is no gap to watch shrink` };
   }
@@ -104,16 +106,12 @@ export function svagClaim(rows: (PairRow & { l: number })[]): Claim {
 
 /** Claim 3 (the paper's RoBERTa few-shot fine-tuning): SGD ≈ SGDM within seed std for every K. */
 export function fineTuneClaim(rows: (PairRow & { k: number })[]): Claim {
-  const sorted = [...rows].sort((a, b) => a.k - b.k);
-  const measurements = sorted.map((r) => pairMeasurement('k', r.k, r));
-  const base = {
+  const { sorted, base } = pairedClaim('k', rows, {
     id: 'fine-tuning',
     statement: 'When fine-tuning a pre-trained network with a small learning rate (K examples per class, 5 data seeds), SGD and SGDM reach the same accuracy within seed standard deviation.',
     criterion: `For every K, |acc(SGDM) − acc(SGD)| ≤ max(std over data seeds of either optimiser, ${ACCURACY_FLOOR}).`,
-    measurements,
-  };
+  });
   if (sorted.length === 0) return { ...base, verdict: 'inconclusive', reason: 'no fine-tuning results' };
-  const pp = (x: number): string => `${(100 * x).toFixed(2)} pp`;
   const off = sorted.filter((r) => Math.abs(r.sgdm.mean - r.sgd.mean) > Math.max(r.sgd.std, r.sgdm.std, ACCURACY_FLOOR));
   if (off.length === 0) return { ...base, verdict: 'supported', reason: `largest |gap| ${pp(Math.max(...sorted.map((r) => Math.abs(r.sgdm.mean - r.sgd.mean))))} over K = ${sorted.map((r) => r.k).join(', ')}, within the seed std` };
   return { ...base, verdict: 'not supported', reason: `K = ${off.map((r) => `${r.k} (gap ${pp(r.sgdm.mean - r.sgd.mean)}, std ${pp(Math.max(r.sgd.std, r.sgdm.std))})`).join(', ')} differ by more than the seed std` };
@@ -160,7 +158,7 @@ export function memoryClaim(rows: { model: string; parameters: number; sgdStateB
 /** Agreement the advisor's verdicts must reach on the batch sizes where it made a call (it may abstain: borderline). */
 export const ADVISOR_AGREEMENT_TARGET = 0.75;
 
-/** The momentum advisor (issue #8) against the batch-size sweep: its regime per B vs which optimiser won. */
+/** The momentum advisor against the batch-size sweep: its regime per B vs which optimiser won. */
 export function advisorClaim(a: SweepAgreement, probes: Record<string, unknown>[]): Claim {
   const measurements = a.points.map((p, i) => ({
     ...probes[i], outcome: p.outcome, advantage: p.advantage, threshold: p.threshold,
