@@ -7,7 +7,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { float32Backend, float64Backend, type Backend } from '../../src/core/engine/backend.js';
-import { getKernels } from '../../src/core/engine/kernels/index.js';
+import { openKernels } from '../../src/node/kernels.js';
 import { Conv2d, Linear, MaxPool2d, ReLU, Sequential, type BuildContext, type Layer } from '../../src/core/engine/layers.js';
 import { ParameterStore } from '../../src/core/engine/params.js';
 import { Rng } from '../../src/core/util/rng.js';
@@ -21,7 +21,7 @@ function buildOn(be: Backend, make: (ctx: BuildContext) => Layer): { layer: Laye
 }
 
 async function compare(make: (ctx: BuildContext) => Layer, n: number): Promise<void> {
-  const k = await getKernels();
+  const k = (await openKernels()).kernels;
   const a = buildOn(float64Backend(), make), b = buildOn(float32Backend(k), make);
   b.store.params.set(a.store.params);
   a.layer.setup(n); b.layer.setup(n);
@@ -60,7 +60,7 @@ test('fused ReLU layers pass finite-difference checks in float64', () => {
 });
 
 test('max pooling keeps the first maximum and propagates NaN (PyTorch semantics), float32 path', async () => {
-  const k = await getKernels();
+  const k = (await openKernels()).kernels;
   const { layer } = buildOn(float32Backend(k), (ctx) => new MaxPool2d(ctx, [1, 2, 4], 2));
   layer.setup(1);
   const x = float32Backend(k).alloc(8);
