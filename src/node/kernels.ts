@@ -53,8 +53,7 @@ export function loadKernelModule(variant: 'auto' | WasmVariant, enableFlag = tru
  * from exiting.
  */
 export function spawnNodeKernelWorker(init: KernelWorkerInit): KernelWorkerHandle {
-  const entry = import.meta.url.endsWith('.ts') ? './kernel-worker.ts' : './kernel-worker.js';
-  const w = new Worker(new URL(entry, import.meta.url), { workerData: init });
+  const w = new Worker(new URL('./kernel-worker.js', import.meta.url), { workerData: init });
   const ready = new Promise<void>((resolve, reject) => {
     w.once('message', (m: { ok: boolean; message?: string }) => {
       w.unref();
@@ -67,7 +66,7 @@ export function spawnNodeKernelWorker(init: KernelWorkerInit): KernelWorkerHandl
 }
 
 export interface NodeWasmKernelOptions extends Omit<WasmKernelOptions, 'module' | 'spawnWorker' | 'threads'> {
-  /** Threads, main thread included. Default: os.availableParallelism(). */
+  /** Threads, main thread included. Default: os.availableParallelism(); always 1 when run from .ts sources. */
   threads?: number;
   /** 'auto' (default) loads the relaxed-SIMD build when the runtime accepts it (see loadKernelModule). */
   variant?: 'auto' | WasmVariant;
@@ -75,13 +74,18 @@ export interface NodeWasmKernelOptions extends Omit<WasmKernelOptions, 'module' 
   enableRelaxedSimdFlag?: boolean;
 }
 
-/** WebAssembly kernels from build/; throws if they are not built. Resolves once the helper threads are up. */
+/**
+ * WebAssembly kernels from build/; throws if they are not built. Resolves once the helper threads are up.
+ * Run from .ts sources (tsx), a worker_thread would not get tsx's loader, so the kernels run on one thread there
+ * (the same numbers: results do not depend on the thread count).
+ */
 export function createWasmKernels(opts: NodeWasmKernelOptions = {}): Promise<WasmKernelSet> {
   const { variant, enableRelaxedSimdFlag, threads, ...rest } = opts;
+  const fromSource = import.meta.url.endsWith('.ts');
   return instantiateWasmKernels({
     ...rest,
     module: loadKernelModule(variant ?? 'auto', enableRelaxedSimdFlag ?? true),
-    threads: threads ?? availableParallelism(),
+    threads: fromSource ? 1 : threads ?? availableParallelism(),
     spawnWorker: spawnNodeKernelWorker,
   });
 }
