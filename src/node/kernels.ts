@@ -15,7 +15,7 @@ import type { OpenedKernels } from '../core/engine/kernels/host.js';
 import { check, UserError } from '../core/util/errors.js';
 import { packageRoot } from './package-root.js';
 
-export function wasmPath(variant: WasmVariant): string {
+function wasmPath(variant: WasmVariant): string {
   return join(packageRoot(), 'build', variant === 'relaxed' ? 'kernels-relaxed.wasm' : 'kernels.wasm');
 }
 
@@ -32,7 +32,7 @@ export function relaxedSimdSupported(): boolean {
  * a fused multiply-add on x86 with FMA (~25% faster GEMM), so results differ in rounding from the 'simd' build
  * (both are deterministic on one machine).
  */
-export function loadKernelModule(variant: 'auto' | WasmVariant, enableFlag = true): WebAssembly.Module {
+function loadKernelModule(variant: 'auto' | WasmVariant, enableFlag = true): WebAssembly.Module {
   if (variant !== 'simd') {
     const p = wasmPath('relaxed');
     if (existsSync(p)) {
@@ -52,7 +52,7 @@ export function loadKernelModule(variant: 'auto' | WasmVariant, enableFlag = tru
  * awaiting `ready` keeps the process alive), then unref'd so an undisposed kernel set never keeps a process
  * from exiting.
  */
-export function spawnNodeKernelWorker(init: KernelWorkerInit): KernelWorkerHandle {
+function spawnNodeKernelWorker(init: KernelWorkerInit): KernelWorkerHandle {
   const w = new Worker(new URL('./kernel-worker.js', import.meta.url), { workerData: init });
   const ready = new Promise<void>((resolve, reject) => {
     w.once('message', (m: { ok: boolean; message?: string }) => {

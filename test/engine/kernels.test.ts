@@ -2,8 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createWasmKernels, openKernels, relaxedSimdSupported } from '../../src/node/kernels.js';
 import { UserError } from '../../src/core/util/errors.js';
+import { instantiateWasmKernels } from '../../src/core/engine/kernels/wasm.js';
+import { packageRoot } from '../../src/node/package-root.js';
 import { referenceCol2im, referenceGemm, referenceIm2col } from '../../src/core/engine/kernels/reference.js';
 import { convOutputSize, type Kernels } from '../../src/core/engine/kernels/api.js';
 import { Rng } from '../../src/core/util/rng.js';
@@ -194,4 +198,16 @@ test('openKernels: WebAssembly that cannot load gives one stderr warning and the
     (WebAssembly as { Module: unknown }).Module = original;
     process.stderr.write = write;
   }
+});
+
+test('instantiateWasmKernels takes the module bytes from the host; threads beyond one need its spawnWorker', async () => {
+  const bytes = readFileSync(join(packageRoot(), 'build', 'kernels.wasm'));
+  const k = await instantiateWasmKernels({ module: bytes });
+  try {
+    assert.equal(k.name, 'wasm-simd-1t');
+    const a = k.alloc(6).fill(1), c = k.alloc(4);
+    k.gemm(false, false, 2, 2, 3, a, a, c, false); // every entry Σ_{p<3} 1·1 = 3
+    assert.deepEqual(Array.from(c), [3, 3, 3, 3]);
+  } finally { k.dispose(); }
+  await assert.rejects(instantiateWasmKernels({ module: bytes, threads: 2 }), /needs a spawnWorker/);
 });

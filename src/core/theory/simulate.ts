@@ -90,7 +90,7 @@ export interface SliceSetup {
  * The stepping core for chains [first, last): per step, fill ω (and ω² for SVAG) block by block from the blocks'
  * streams, then for every run call the oracle and `optimizerStep` on the slice's part of the flat buffers.
  */
-export class ChainSlice {
+class ChainSlice {
   private readonly streams: NormalStream[];
   private readonly omega: Float64Array;
   private readonly omega2: Float64Array | null;

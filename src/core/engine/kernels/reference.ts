@@ -47,14 +47,14 @@ export function referenceCol2im(cols: ArrayLike<number>, C: number, H: number, W
 
 type Out = { [i: number]: number };
 
-export function referenceBiasAdd(y: Out, bias: ArrayLike<number>, outer: number, channels: number, inner: number): void {
+function referenceBiasAdd(y: Out, bias: ArrayLike<number>, outer: number, channels: number, inner: number): void {
   for (let o = 0; o < outer; o++) for (let c = 0; c < channels; c++) {
     const b = bias[c]!, base = (o * channels + c) * inner;
     for (let i = 0; i < inner; i++) y[base + i] = y[base + i]! + b;
   }
 }
 
-export function referenceBiasGrad(dy: ArrayLike<number>, dbias: Out, outer: number, channels: number, inner: number): void {
+function referenceBiasGrad(dy: ArrayLike<number>, dbias: Out, outer: number, channels: number, inner: number): void {
   for (let o = 0; o < outer; o++) for (let c = 0; c < channels; c++) {
     const base = (o * channels + c) * inner;
     let s = 0;
@@ -63,11 +63,11 @@ export function referenceBiasGrad(dy: ArrayLike<number>, dbias: Out, outer: numb
   }
 }
 
-export function referenceReluForward(x: ArrayLike<number>, y: Out, n: number): void {
+function referenceReluForward(x: ArrayLike<number>, y: Out, n: number): void {
   for (let i = 0; i < n; i++) { const v = x[i]!; y[i] = v > 0 ? v : 0; }
 }
 
-export function referenceReluBackward(y: ArrayLike<number>, dy: ArrayLike<number>, dx: Out, n: number): void {
+function referenceReluBackward(y: ArrayLike<number>, dy: ArrayLike<number>, dx: Out, n: number): void {
   for (let i = 0; i < n; i++) dx[i] = y[i]! > 0 ? dy[i]! : 0;
 }
 
@@ -91,7 +91,7 @@ export function referenceMaxPoolForward(x: ArrayLike<number>, y: Out, arg: Out, 
   }
 }
 
-export function referenceMaxPoolBackward(dy: ArrayLike<number>, arg: ArrayLike<number>, dx: Out, planes: number,
+function referenceMaxPoolBackward(dy: ArrayLike<number>, arg: ArrayLike<number>, dx: Out, planes: number,
   H: number, W: number, k: number, stride: number): void {
   const m = planes * convOutputSize(H, k, stride, 0) * convOutputSize(W, k, stride, 0);
   for (let i = 0; i < planes * H * W; i++) dx[i] = 0;
@@ -99,7 +99,7 @@ export function referenceMaxPoolBackward(dy: ArrayLike<number>, arg: ArrayLike<n
 }
 
 /** Same loop, same operation order as pytorchStep's fast branch in src/core/optim/sgd.ts. */
-export function referenceSgdMomentumStep(x: Out, g: ArrayLike<number>, b: Out, n: number, lr: number, beta: number): void {
+function referenceSgdMomentumStep(x: Out, g: ArrayLike<number>, b: Out, n: number, lr: number, beta: number): void {
   const a = -lr;
   for (let i = 0; i < n; i++) {
     const bi = b[i]! * beta + g[i]!;
