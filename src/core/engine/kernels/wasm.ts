@@ -11,7 +11,8 @@
  * split into disjoint tiles of C claimed by whichever thread is free; the main thread publishes the job in the
  * control block, wakes the helpers with Atomics.notify, works on the job itself, then waits for the done counter.
  * Each element of C is computed identically whatever thread holds it (see assembly/kernels.ts), so results do not
- * depend on the thread count. Small GEMMs run on the main thread alone.
+ * depend on the thread count. Small GEMMs run on the main thread alone. The calling thread may block in
+ * Atomics.wait too, so in a browser the kernels belong in a worker, not on the page's main thread.
  */
 import type { Kernels } from './api.js';
 import { convOutputSize } from './api.js';
