@@ -68,6 +68,13 @@ export interface KernelExports {
     a8: number, ctl: number, gen: number, spin: number, waitAll: number): void;
 }
 
+/** Every function of KernelExports, to reject a module built from another version of assembly/kernels.ts. */
+export const KERNEL_EXPORTS: readonly (keyof KernelExports)[] = [
+  'heapBase', 'gemmScratchBytes', 'isRelaxed', 'gemm', 'im2col', 'col2im', 'sharedPackABytes', 'sharedPackBBytes', 'gemmShared',
+  'biasAdd', 'biasGrad', 'reluForward', 'reluBackward', 'maxPoolForward', 'maxPoolBackward', 'sgdMomentumStep',
+  'sgdMomentumParallel', 'poolReluParallel',
+];
+
 /**
  * A helper thread's whole life: instantiate the module over the shared memory, report through `ready` (an error
  * when instantiation failed, and then return), then serve jobs until the main thread posts OP_EXIT. Blocks its

@@ -17,7 +17,7 @@
 import type { Kernels } from './api.js';
 import { convOutputSize } from './api.js';
 import {
-  ARGS, CLAIM, CTRL_BYTES, DONE, F64_ARGS, FAILED, GEN, MAX_THREADS, OP, OP_EXIT, OP_GEMM_SHARED, OP_GEMM_STATIC,
+  ARGS, CLAIM, CTRL_BYTES, DONE, F64_ARGS, FAILED, GEN, KERNEL_EXPORTS, MAX_THREADS, OP, OP_EXIT, OP_GEMM_SHARED, OP_GEMM_STATIC,
   OP_POOL_RELU, OP_SGD_MOMENTUM, PROBE, RECTS, SOLO, type KernelExports, type KernelWorkerInit,
 } from './wasm-worker.js';
 
@@ -97,6 +97,8 @@ class WasmKernels implements Required<Kernels> {
     this.memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
     this.buffers.add(this.memory.buffer);
     this.k = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
+    const missing = KERNEL_EXPORTS.filter((f) => typeof (this.k as unknown as Record<string, unknown>)[f] !== 'function');
+    if (missing.length > 0) throw new Error(`the kernels module lacks ${missing.join(', ')}: it is out of date (run \`npm run build:wasm\`)`);
     const variant: WasmVariant = this.k.isRelaxed() !== 0 ? 'relaxed' : 'simd';
     this.variant = variant;
     const base = align(this.k.heapBase(), 64);
