@@ -3,13 +3,13 @@
 // Built twice (package.json "build:wasm"): build/kernels.wasm (SIMD) and build/kernels-relaxed.wasm
 // (--enable relaxed-simd, which turns `madd` into f32x4.relaxed_madd, a fused multiply-add on x86 with FMA).
 // Memory is imported (env.memory, shared) so that worker threads instantiate this same module over the same
-// linear memory; all pointers are byte offsets into it, handed out by the JS side (src/engine/kernels/wasm.ts).
+// linear memory; all pointers are byte offsets into it, handed out by the JS side (src/core/engine/kernels/wasm.ts).
 //
 // GEMM follows the BLIS/Goto structure: op(B) is packed into KC×NR column panels, op(A) into MR×KC row panels,
 // and an MR×NR register tile of v128 accumulators does the work. Transposition only changes the packing, so
 // all four forms share one micro-kernel. Each element of C is computed the same way whatever sub-rectangle a
 // thread is given: C[i,j] (+)= Σ_{kc block} (Σ_{p in block, in order} a·b), blocks added in order of p. That makes
-// results independent of the thread count (Issue #3: same seed and thread count ⇒ bit-identical).
+// results independent of the thread count.
 
 const MR: i32 = 4;
 const NR: i32 = 8;
@@ -249,30 +249,6 @@ export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32, A: usize,
 export function im2col(x: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride: i32, pad: i32, cols: usize): void {
   const oh = (H + 2 * pad - kh) / stride + 1;
   const ow = (W + 2 * pad - kw) / stride + 1;
-  im2colLd(x, C, H, W, kh, kw, stride, pad, cols, oh * ow);
-}
-
-/** im2col of n images into one matrix cols[(C·kh·kw) × (n·oh·ow)], image i in columns i·oh·ow … */
-export function im2colBatch(x: usize, n: i32, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride: i32, pad: i32, cols: usize): void {
-  const ohw = ((H + 2 * pad - kh) / stride + 1) * ((W + 2 * pad - kw) / stride + 1);
-  for (let i = 0; i < n; i++) {
-    im2colLd(x + <usize>(i * C * H * W) * 4, C, H, W, kh, kw, stride, pad, cols + <usize>(i * ohw) * 4, n * ohw);
-  }
-}
-
-/** col2im of the batch layout of im2colBatch: dx[n × C×H×W] overwritten. */
-export function col2imBatch(cols: usize, n: i32, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride: i32, pad: i32, dx: usize): void {
-  const ohw = ((H + 2 * pad - kh) / stride + 1) * ((W + 2 * pad - kw) / stride + 1);
-  for (let i = 0; i < n; i++) {
-    col2imLd(cols + <usize>(i * ohw) * 4, C, H, W, kh, kw, stride, pad, dx + <usize>(i * C * H * W) * 4, n * ohw);
-  }
-}
-
-/** im2col writing row r of the column matrix at cols + r·ld floats. */
-function im2colLd(x: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride: i32, pad: i32, cols: usize, ld: i32): void {
-  const oh = (H + 2 * pad - kh) / stride + 1;
-  const ow = (W + 2 * pad - kw) / stride + 1;
-  const skip = <usize>(ld - oh * ow) * 4;
   let dst = cols;
   for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) for (let kj = 0; kj < kw; kj++) {
     // Valid z: 0 ≤ z·stride − pad + kj < W.
@@ -300,7 +276,6 @@ function im2colLd(x: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride: i3
       }
       dst += <usize>ow * 4;
     }
-    dst += skip;
   }
 }
 
@@ -308,13 +283,6 @@ function im2colLd(x: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride: i3
 export function col2im(cols: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride: i32, pad: i32, dx: usize): void {
   const oh = (H + 2 * pad - kh) / stride + 1;
   const ow = (W + 2 * pad - kw) / stride + 1;
-  col2imLd(cols, C, H, W, kh, kw, stride, pad, dx, oh * ow);
-}
-
-function col2imLd(cols: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride: i32, pad: i32, dx: usize, ld: i32): void {
-  const oh = (H + 2 * pad - kh) / stride + 1;
-  const ow = (W + 2 * pad - kw) / stride + 1;
-  const skip = <usize>(ld - oh * ow) * 4;
   memory.fill(dx, 0, <usize>(C * H * W) * 4);
   let src = cols;
   for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) for (let kj = 0; kj < kw; kj++) {
@@ -346,7 +314,6 @@ function col2imLd(cols: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, stride:
       }
       src += <usize>ow * 4;
     }
-    src += skip;
   }
 }
 
@@ -561,28 +528,6 @@ function maxPoolBackwardRange(dy: usize, arg: usize, dx: usize, p0: i32, p1: i32
   }
 }
 
-/** Mean softmax cross-entropy (float64 internally); dlogits (if non-zero pointer) = (softmax − onehot)/n. */
-export function softmaxCrossEntropy(logits: usize, labels: usize, n: i32, C: i32, dlogits: usize, hasGrad: i32): f64 {
-  let total: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const row = logits + <usize>(i * C) * 4;
-    let max: f64 = -Infinity;
-    for (let j = 0; j < C; j++) { const v = <f64>load<f32>(row + <usize>j * 4); if (v > max) max = v; }
-    let sum: f64 = 0;
-    for (let j = 0; j < C; j++) sum += Math.exp(<f64>load<f32>(row + <usize>j * 4) - max);
-    const y = load<i32>(labels + <usize>i * 4);
-    total += Math.log(sum) + max - <f64>load<f32>(row + <usize>y * 4);
-    if (hasGrad) {
-      const g = dlogits + <usize>(i * C) * 4;
-      for (let j = 0; j < C; j++) {
-        const pj = Math.exp(<f64>load<f32>(row + <usize>j * 4) - max) / sum;
-        store<f32>(g + <usize>j * 4, <f32>((pj - (j == y ? 1.0 : 0.0)) / <f64>n));
-      }
-    }
-  }
-  return total / <f64>n;
-}
-
 // ---------------------------------------------------------------------------------------------- threaded GEMM
 //
 // All threads call gemmShared with the same arguments. op(A) (all of it) and op(B) (all of it) are packed into
@@ -717,125 +662,18 @@ export function sgdMomentumStep(x: usize, g: usize, b: usize, n: i32, lr: f64, b
   }
 }
 
-// ---------------------------------------------------------------------------------------------- batched GEMM
-//
-// count GEMMs in one threaded dispatch (claimed like gemmShared; control words at ctl). Operand i lives at
-// A + i·strideA etc. (strides in floats; 0 shares an operand, e.g. conv weights). Items are row ranges of
-// `rowChunk` rows: sum = 0: C_i = op(A_i)·op(B_i) (+ C_i), item = (i, rows); sum = 1: C (+)= Σ_i op(A_i)·op(B_i),
-// item = rows, images in order. Every item runs `gemm` on its rows, so each element is computed exactly as by
-// per-image gemm calls (for sum = 1: as calling gemm with accumulate for i = 0, 1, … in turn).
-export function gemmBatch(transA: i32, transB: i32, M: i32, N: i32, K: i32, A: usize, strideA: i32, B: usize, strideB: i32,
-  C: usize, strideC: i32, count: i32, accumulate: i32, sum: i32, rowChunk: i32,
-  ctl: usize, gen: i32, scratch: usize, spin: i32, waitAll: i32): void {
-  const chunks = (M + rowChunk - 1) / rowChunk;
-  const total = sum ? chunks : count * chunks;
-  const tag = (gen & 0xfff) << 20;
-  const done = ctl + 4;
-  for (;;) {
-    const v = atomic.load<i32>(ctl);
-    if ((v & 0xfff00000) != tag) break;
-    const item = v & 0xfffff;
-    if (item >= total) break;
-    if (atomic.cmpxchg<i32>(ctl, v, v + 1) != v) continue;
-    const r = item % chunks;
-    const i0 = r * rowChunk, i1 = min(M, i0 + rowChunk);
-    if (sum) {
-      for (let i = 0; i < count; i++) {
-        gemm(transA, transB, M, N, K, A + <usize>i * strideA * 4, B + <usize>i * strideB * 4, C,
-          i > 0 || accumulate != 0 ? 1 : 0, i0, i1, 0, N, scratch);
-      }
-    } else {
-      const i = item / chunks;
-      gemm(transA, transB, M, N, K, A + <usize>i * strideA * 4, B + <usize>i * strideB * 4, C + <usize>i * strideC * 4,
-        accumulate, i0, i1, 0, N, scratch);
-    }
-    if (atomic.add<i32>(done, 1) + 1 == total) atomic.notify(done);
-  }
-  if (waitAll) waitAtLeast(done, total, spin);
-}
-
-// ---------------------------------------------------------------------------------------------- layout permutes
+// ---------------------------------------------------------------------------------------------- threaded element-wise
 
 /**
- * y[i, c, j] = act(src[c, i, j] + bias[c]) for src = [C × n × S] (a batched conv GEMM's output) and y = [n × C × S];
- * act = ReLU (NaN kept, −0 → +0) when relu ≠ 0. bias = 0 means none. One float32 add per element.
+ * Max pooling and ReLU split across threads (claimed like gemmShared). Items are disjoint and each does exactly
+ * the single-thread work for its part, so results do not depend on the thread count.
+ * kind 0 maxPoolForward (x, y, arg, planes, H, W, k, stride, planes per item),
+ * kind 1 maxPoolBackward (dy, arg, dx, planes, H, W, k, stride, planes per item): groups of a8 planes per item;
+ * kind 2 reluForward (x, y, n), kind 3 reluBackward (y, dy, n, dx): 16K-element chunks. Unused trailing arguments are 0.
  */
-export function channelsToBatch(src: usize, bias: usize, n: i32, C: i32, S: i32, relu: i32, y: usize): void {
-  channelsToBatchRange(src, bias, n, C, S, relu, y, 0, C);
-}
-
-function channelsToBatchRange(src: usize, bias: usize, n: i32, C: i32, S: i32, relu: i32, y: usize, c0: i32, c1: i32): void {
-  const z = f32x4.splat(0);
-  for (let c = c0; c < c1; c++) {
-    const bs: f32 = bias ? load<f32>(bias + <usize>c * 4) : 0;
-    const b = f32x4.splat(bs);
-    for (let i = 0; i < n; i++) {
-      const s = src + <usize>((c * n + i) * S) * 4, d = y + <usize>((i * C + c) * S) * 4;
-      let j = 0;
-      if (relu) {
-        for (; j + 4 <= S; j += 4) {
-          const v = f32x4.add(v128.load(s + <usize>j * 4), b);
-          v128.store(d + <usize>j * 4, v128.and(v, v128.or(f32x4.gt(v, z), f32x4.ne(v, v))));
-        }
-        for (; j < S; j++) { const v = load<f32>(s + <usize>j * 4) + bs; store<f32>(d + <usize>j * 4, v > 0 || v != v ? v : 0); }
-      } else {
-        for (; j + 4 <= S; j += 4) v128.store(d + <usize>j * 4, f32x4.add(v128.load(s + <usize>j * 4), b));
-        for (; j < S; j++) store<f32>(d + <usize>j * 4, load<f32>(s + <usize>j * 4) + bs);
-      }
-    }
-  }
-}
-
-/**
- * dst[c, i, j] = dy[i, c, j] · [mask[i, c, j] > 0] (the ReLU gate, a float32 multiply by 1 or 0; mask = 0: none),
- * and dbias[c] += Σ_{i,j} dst[c, i, j] when dbias ≠ 0 (float64, 8 interleaved partial sums per channel).
- */
-export function batchToChannels(dy: usize, mask: usize, n: i32, C: i32, S: i32, dst: usize, dbias: usize): void {
-  batchToChannelsRange(dy, mask, n, C, S, dst, dbias, 0, C);
-}
-
-function batchToChannelsRange(dy: usize, mask: usize, n: i32, C: i32, S: i32, dst: usize, dbias: usize, c0: i32, c1: i32): void {
-  const z = f32x4.splat(0), one = f32x4.splat(1);
-  for (let c = c0; c < c1; c++) {
-    let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
-    let tail: f64 = 0;
-    for (let i = 0; i < n; i++) {
-      const o = <usize>((i * C + c) * S) * 4, d = dst + <usize>((c * n + i) * S) * 4;
-      const g = dy + o, m = mask + o;
-      let j = 0;
-      for (; j + 4 <= S; j += 4) {
-        let v = v128.load(g + <usize>j * 4);
-        if (mask) v = f32x4.mul(v, v128.and(one, f32x4.gt(v128.load(m + <usize>j * 4), z)));
-        v128.store(d + <usize>j * 4, v);
-        s0 = f64x2.add(s0, f64x2.promote_low_f32x4(v));
-        s1 = f64x2.add(s1, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
-      }
-      for (; j < S; j++) {
-        let v = load<f32>(g + <usize>j * 4);
-        if (mask) v = v * (load<f32>(m + <usize>j * 4) > 0 ? <f32>1 : <f32>0);
-        store<f32>(d + <usize>j * 4, v);
-        tail += <f64>v;
-      }
-    }
-    if (dbias) {
-      const t = f64x2.add(s0, s1);
-      const q = dbias + <usize>c * 4;
-      store<f32>(q, <f32>(<f64>load<f32>(q) + (f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1) + tail)));
-    }
-  }
-}
-
-/**
- * The batch-layout kernels above split across threads (claimed like gemmShared): kind 0 im2colBatch and
- * 1 col2imBatch take one image per item; kind 2 channelsToBatch and 3 batchToChannels one channel per item.
- * Items are disjoint and each does exactly the single-thread work for its part, so results do not depend on
- * the thread count. Arguments: kind 0/1: (x|cols, n, C, H, W, kh, kw, stride, pad, cols|dx);
- * kind 2: (src, bias, n, C, S, relu, y); kind 3: (dy, mask, n, C, S, dst, dbias); unused trailing ones are 0.
- */
-export function layoutParallel(kind: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i32, a7: i32, a8: i32, a9: i32,
+export function poolReluParallel(kind: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i32, a7: i32, a8: i32,
   ctl: usize, gen: i32, spin: i32, waitAll: i32): void {
-  // items: images (0, 1), channels (2, 3), groups of a8 planes (4, 5), 16K-element chunks (6, 7)
-  const total = kind <= 1 ? a1 : kind <= 3 ? a3 : kind <= 5 ? (a3 + a8 - 1) / a8 : (a2 + 16383) / 16384;
+  const total = kind <= 1 ? (a3 + a8 - 1) / a8 : (a2 + 16383) / 16384;
   const tag = (gen & 0xfff) << 20;
   const done = ctl + 4;
   for (;;) {
@@ -845,24 +683,12 @@ export function layoutParallel(kind: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4
     if (item >= total) break;
     if (atomic.cmpxchg<i32>(ctl, v, v + 1) != v) continue;
     if (kind <= 1) {
-      const n = a1, C = a2, H = a3, W = a4, kh = a5, kw = a6, stride = a7, pad = a8;
-      const ohw = ((H + 2 * pad - kh) / stride + 1) * ((W + 2 * pad - kw) / stride + 1);
-      const img = <usize>(item * C * H * W) * 4, col = <usize>(item * ohw) * 4;
-      if (kind == 0) im2colLd(<usize>a0 + img, C, H, W, kh, kw, stride, pad, <usize>a9 + col, n * ohw);
-      else col2imLd(<usize>a0 + col, C, H, W, kh, kw, stride, pad, <usize>a9 + img, n * ohw);
-    } else if (kind == 2) {
-      channelsToBatchRange(<usize>a0, <usize>a1, a2, a3, a4, a5, <usize>a6, item, item + 1);
-    } else if (kind == 3) {
-      batchToChannelsRange(<usize>a0, <usize>a1, a2, a3, a4, <usize>a5, <usize>a6, item, item + 1);
-    } else if (kind <= 5) {
-      // (x|dy, y|arg, arg|dx, planes, H, W, k, stride, planes per item)
       const q0 = item * a8, q1 = min(a3, q0 + a8);
-      if (kind == 4) maxPoolForwardRange(<usize>a0, <usize>a1, <usize>a2, q0, q1, a4, a5, a6, a7);
+      if (kind == 0) maxPoolForwardRange(<usize>a0, <usize>a1, <usize>a2, q0, q1, a4, a5, a6, a7);
       else maxPoolBackwardRange(<usize>a0, <usize>a1, <usize>a2, q0, q1, a4, a5, a6, a7);
     } else {
-      // kind 6: (x, y, n); kind 7: (y, dy, n, dx)
       const i0 = item * 16384, m = min(16384, a2 - i0), o = <usize>i0 * 4;
-      if (kind == 6) reluForward(<usize>a0 + o, <usize>a1 + o, m);
+      if (kind == 2) reluForward(<usize>a0 + o, <usize>a1 + o, m);
       else reluBackward(<usize>a0 + o, <usize>a1 + o, <usize>a3 + o, m);
     }
     if (atomic.add<i32>(done, 1) + 1 == total) atomic.notify(done);

@@ -17,6 +17,9 @@
  */
 import { runPaperSuite, progressReporter } from '../src/experiments/index.js';
 import { writePaperReport } from '../src/report/paper.js';
+import { installNodeHost } from '../src/node/host.js';
+
+installNodeHost();
 
 const HELDOUT: Record<string, { data: string; model: Record<string, unknown>; label: string }> = {
   'cnn-mnist': { data: 'mnist', model: { kind: 'cnn', channels: [16, 32], dense: 128 }, label: 'the narrow CNN (conv 16 → conv 32 → dense 128) instead of the MLP' },

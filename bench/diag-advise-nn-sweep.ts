@@ -10,8 +10,12 @@ import { adviseConfig } from '../src/core/advisor/advise.js';
 import { parseAdviseConfig } from '../src/core/advisor/config.js';
 import { seedSummary, sweepAgreement, type SweepPoint } from '../src/core/advisor/validation.js';
 import { float32Backend } from '../src/core/engine/backend.js';
-import { kernelsFor, trainOnData } from '../src/core/nn/train.js';
+import { trainOnData } from '../src/core/nn/train.js';
+import { openKernels } from '../src/node/kernels.js';
+import { installNodeHost } from '../src/node/host.js';
 import { optimizerConfig } from '../src/core/optim/sgd.js';
+
+installNodeHost();
 
 const activation = (process.argv[2] ?? 'relu') as 'relu' | 'tanh';
 const EPOCHS = Number(process.env['EPOCHS'] ?? 8), SEEDS = [0, 1, 2], BETA = 0.9;
@@ -20,7 +24,7 @@ const BATCHES = [16, 64, 256, 1024];
 const data = teacherStudentClassification({ d: 20, hidden: 16, classes: 4, n: 8192, nTest: 2048, labelNoise: 0.1, seed: 7 });
 const model = { kind: 'mlp' as const, hidden: [64], activation, dropout: 0 };
 
-const { kernels, owned } = await kernelsFor(1);
+const { kernels, owned } = await openKernels({ threads: 1 });
 const backend = float32Backend(kernels);
 const t0 = performance.now();
 const points: SweepPoint[] = [];

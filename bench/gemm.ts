@@ -19,7 +19,9 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { createWasmKernels, packageRoot, relaxedSimdSupported, type WasmVariant } from '../src/core/engine/kernels/wasm.js';
+import type { WasmVariant } from '../src/core/engine/kernels/wasm.js';
+import { createWasmKernels, relaxedSimdSupported } from '../src/node/kernels.js';
+import { packageRoot } from '../src/node/package-root.js';
 
 interface Shape { label: string; ta: boolean; tb: boolean; M: number; N: number; K: number }
 

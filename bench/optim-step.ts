@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { initOptimizer, optimizerConfig, optimizerStep, type OptimizerConfig } from '../src/core/optim/index.js';
-import { createWasmKernels } from '../src/core/engine/kernels/index.js';
+import { createWasmKernels } from '../src/node/kernels.js';
 import { fastOptimizerStep } from '../src/core/engine/kernels/optimizer-step.js';
 
 const arg = (name: string, dflt: number): number => {

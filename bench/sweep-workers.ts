@@ -8,6 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ResultsStore, runSweep, type SweepConfigInput } from '../src/experiments/index.js';
+import { installNodeHost } from '../src/node/host.js';
+
+installNodeHost();
 
 const sweep: SweepConfigInput = {
   name: 'bench',

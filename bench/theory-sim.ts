@@ -16,6 +16,9 @@ import { dirname, join } from 'node:path';
 import { optimizerConfig } from '../src/core/optim/index.js';
 import { availableParallelism } from 'node:os';
 import { CHAIN_BLOCK, diagonalQuadratic, simulate, stationaryLoss } from '../src/core/theory/index.js';
+import { installNodeHost } from '../src/node/host.js';
+
+installNodeHost();
 
 function flag(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/node/package-root.js';
+import { installNodeHost } from '../src/node/host.js';
+
+// Tests run core code in this process: give it Node's kernels, normals WebAssembly and simulator threads.
+installNodeHost();
 
 /** The repository root (the folder holding package.json), from either test/ (tsx) or dist/test/ (npm test). */
 export const repoRoot = packageRoot;

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { isUserError } from '../core/util/errors.js';
+import { installNodeHost } from '../node/host.js';
 import { flagHelp, parseArgs } from './args.js';
 import { COMMANDS } from './commands/index.js';
 import type { Command } from './command.js';
@@ -45,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+installNodeHost();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -5,12 +5,14 @@
 import { parentPort } from 'node:worker_threads';
 import { executeRun, type RunOutcome } from './run.js';
 import type { ResolvedRunConfig } from './config.js';
+import { installNodeHost } from '../node/host.js';
 
 export interface WorkerJob { hash: string; config: ResolvedRunConfig; label: string; checkpointDir?: string; stepDelayMs: number }
 export type WorkerMessage =
   | { type: 'progress'; hash: string; step: number; total: number; note?: string }
   | { type: 'result'; outcome: RunOutcome };
 
+installNodeHost();
 const port = parentPort;
 if (port !== null) {
   port.on('message', (job: WorkerJob) => {

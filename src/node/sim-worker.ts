@@ -1,8 +1,11 @@
 /**
  * Worker-thread entry of the many-chain simulator: each message is one job, stepping one slice of chains in
- * shared memory (see simulate.ts); between jobs the thread idles in its event loop.
+ * shared memory (see core/theory/simulate.ts); between jobs the thread idles in its event loop.
  */
 import { parentPort } from 'node:worker_threads';
-import { runSliceWorker } from '../core/theory/simulate.js';
+import { runSliceWorker, type SliceJob } from '../core/theory/simulate.js';
+import { installNodeHost } from './host.js';
 
-parentPort!.on('message', (job: Parameters<typeof runSliceWorker>[0]) => runSliceWorker(job));
+installNodeHost();
+const report = (e: unknown): void => { process.stderr.write(`simulator worker: ${(e as Error)?.stack ?? String(e)}\n`); };
+parentPort!.on('message', (job: SliceJob) => runSliceWorker(job, report));

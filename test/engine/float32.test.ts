@@ -1,5 +1,5 @@
 /**
- * The float32 path (fast kernels, fused conv/linear→ReLU, branch-free max pooling, batched im2col by row copies)
+ * The float32 path (fast kernels, fused conv/linear→ReLU, the kernels' max pooling)
  * against the float64 path of the same layer with the same parameters and inputs. float32 rounding over sums of
  * ≤ 300 terms of O(1) values bounds the difference by ~1e-5 relative; 1e-4 leaves margin and still catches any
  * indexing or layout mistake (which gives O(1) differences).
@@ -7,7 +7,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { float32Backend, float64Backend, type Backend } from '../../src/core/engine/backend.js';
-import { getKernels } from '../../src/core/engine/kernels/index.js';
+import { openKernels } from '../../src/node/kernels.js';
 import { Conv2d, Linear, MaxPool2d, ReLU, Sequential, type BuildContext, type Layer } from '../../src/core/engine/layers.js';
 import { ParameterStore } from '../../src/core/engine/params.js';
 import { Rng } from '../../src/core/util/rng.js';
@@ -21,7 +21,7 @@ function buildOn(be: Backend, make: (ctx: BuildContext) => Layer): { layer: Laye
 }
 
 async function compare(make: (ctx: BuildContext) => Layer, n: number): Promise<void> {
-  const k = await getKernels();
+  const k = (await openKernels()).kernels;
   const a = buildOn(float64Backend(), make), b = buildOn(float32Backend(k), make);
   b.store.params.set(a.store.params);
   a.layer.setup(n); b.layer.setup(n);
@@ -40,6 +40,7 @@ async function compare(make: (ctx: BuildContext) => Layer, n: number): Promise<v
   close('y', a.layer.forward(x64, n, true), b.layer.forward(x32, n, true), n * outSize);
   close('dx', a.layer.backward(r64, n), b.layer.backward(r32, n), n * inSize);
   close('grads', a.store.grads, b.store.grads, a.store.size);
+  k.dispose();
 }
 
 test('float32 Conv2d (fused ReLU, padding, stride) equals float64', async () => {
@@ -48,7 +49,7 @@ test('float32 Conv2d (fused ReLU, padding, stride) equals float64', async () => 
   await compare((ctx) => new Conv2d(ctx, 'c', [4, 8, 8], 6, 1, 2, 0, false), 3);
 });
 
-test('float32 Linear with fused ReLU and branch-free MaxPool2d equal float64', async () => {
+test('float32 Linear with fused ReLU and MaxPool2d equal float64', async () => {
   await compare((ctx) => new Linear(ctx, 'l', [20], 13, true, true), 7);
   await compare((ctx) => new Sequential([new ReLU(ctx, [3, 8, 8]), new MaxPool2d(ctx, [3, 8, 8], 2)]), 4);
   await compare((ctx) => new MaxPool2d(ctx, [2, 7, 7], 3, 2), 3);
@@ -60,7 +61,7 @@ test('fused ReLU layers pass finite-difference checks in float64', () => {
 });
 
 test('max pooling keeps the first maximum and propagates NaN (PyTorch semantics), float32 path', async () => {
-  const k = await getKernels();
+  const k = (await openKernels()).kernels;
   const { layer } = buildOn(float32Backend(k), (ctx) => new MaxPool2d(ctx, [1, 2, 4], 2));
   layer.setup(1);
   const x = float32Backend(k).alloc(8);

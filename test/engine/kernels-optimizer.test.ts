@@ -2,7 +2,7 @@
 // (same float64 expression, same order), so the expected values are optimizerStep's own outputs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createWasmKernels } from '../../src/core/engine/kernels/wasm.js';
+import { createWasmKernels } from '../../src/node/kernels.js';
 import { fastOptimizerStep } from '../../src/core/engine/kernels/optimizer-step.js';
 import { initOptimizer, optimizerConfig, optimizerStep, type OptimizerConfig } from '../../src/core/optim/index.js';
 import { Rng } from '../../src/core/util/rng.js';

@@ -1,11 +1,15 @@
-// The WebAssembly kernels against the plain TypeScript oracle (src/engine/kernels/reference.ts).
+// The WebAssembly kernels against the plain TypeScript oracle (src/core/engine/kernels/reference.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
-import { createWasmKernels, relaxedSimdSupported } from '../../src/core/engine/kernels/wasm.js';
-import { referenceCol2im, referenceGemm, referenceGemmBatchSum, referenceIm2col } from '../../src/core/engine/kernels/reference.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createWasmKernels, openKernels, relaxedSimdSupported } from '../../src/node/kernels.js';
+import { UserError } from '../../src/core/util/errors.js';
+import { instantiateWasmKernels } from '../../src/core/engine/kernels/wasm.js';
+import { packageRoot } from '../../src/node/package-root.js';
+import { referenceCol2im, referenceGemm, referenceIm2col } from '../../src/core/engine/kernels/reference.js';
 import { convOutputSize, type Kernels } from '../../src/core/engine/kernels/api.js';
-import { getKernels } from '../../src/core/engine/kernels/index.js';
 import { Rng } from '../../src/core/util/rng.js';
 
 const U = 2 ** -24; // unit roundoff of float32
@@ -163,89 +167,47 @@ test('alloc views stay valid after the memory grows, and foreign arrays are reje
   } finally { k.dispose(); }
 });
 
-test('getKernels returns the shared wasm kernels when built', async () => {
-  const k = await getKernels();
-  assert.match(k.name, /^wasm-(relaxed-)?simd-\d+t$/);
-  assert.equal(await getKernels(), k);
-  k.dispose();
+test('openKernels: a fresh owned wasm set by default, the reference on request', async () => {
+  const a = await openKernels({ threads: 2 }), b = await openKernels({ threads: 2 });
+  try {
+    assert.match(a.kernels.name, /^wasm-(relaxed-)?simd-2t$/);
+    assert.equal(a.owned, true);
+    assert.notEqual(a.kernels, b.kernels); // one set per run: disposing it frees its memory
+  } finally { a.kernels.dispose(); b.kernels.dispose(); }
+  const r = await openKernels({ variant: 'reference' });
+  assert.deepEqual([r.kernels.name, r.owned], ['reference-ts', false]);
+  await assert.rejects(openKernels({ threads: 0 }), UserError);
 });
 
-test('gemmBatch / gemmBatchSum equal per-image gemm calls bit for bit, at 1 and 3 threads', async () => {
-  // Batched dispatch must not change arithmetic: expected values are the wasm kernels' own per-image gemm results,
-  // which the tests above tie to the reference. Shapes: conv-like (shared W, stride 0) and a few odd ones.
-  const k1 = await createWasmKernels({ threads: 1, variant: 'simd' });
-  const k3 = await createWasmKernels({ threads: 3, variant: 'simd', minThreadedWork: 0 });
-  const rng = new Rng(11);
+test('openKernels: WebAssembly that cannot load gives one stderr warning and the reference, or an error when required', async () => {
+  const original = WebAssembly.Module;
+  const write = process.stderr.write;
+  const lines: string[] = [];
+  (WebAssembly as { Module: unknown }).Module = function broken(): never { throw new Error('compile failed'); };
+  process.stderr.write = ((chunk: string): boolean => { lines.push(String(chunk)); return true; }) as typeof process.stderr.write;
   try {
-    for (const [M, N, K, count] of [[64, 121, 288, 5], [3, 17, 33, 4], [33, 9, 129, 1], [8, 8, 4, 7]] as const) {
-      for (const ta of [false, true]) for (const tb of [false, true]) for (const acc of [false, true]) {
-        const A = fillRandom(new Float32Array(M * K), rng);
-        const B = fillRandom(new Float32Array(count * K * N), rng);
-        const C0 = fillRandom(new Float32Array(count * M * N), rng);
-        // Expected: separate gemm calls on one thread.
-        const a = k1.alloc(M * K), b = k1.alloc(count * K * N), c = k1.alloc(count * M * N), s = k1.alloc(M * N);
-        a.set(A); b.set(B); c.set(C0); s.set(C0.subarray(0, M * N));
-        for (let i = 0; i < count; i++) {
-          k1.gemm(ta, tb, M, N, K, a, b.subarray(i * K * N), c.subarray(i * M * N), acc);
-          k1.gemm(ta, tb, M, N, K, a, b.subarray(i * K * N), s, acc || i > 0);
-        }
-        for (const k of [k1, k3]) {
-          const a2 = k.alloc(M * K), b2 = k.alloc(count * K * N), c2 = k.alloc(count * M * N), s2 = k.alloc(M * N);
-          a2.set(A); b2.set(B); c2.set(C0); s2.set(C0.subarray(0, M * N));
-          k.gemmBatch!(ta, tb, M, N, K, a2, 0, b2, K * N, c2, M * N, count, acc);
-          k.gemmBatchSum!(ta, tb, M, N, K, a2, 0, b2, K * N, s2, count, acc);
-          const what = `${k.name} ${M}×${N}×${K}×${count} transA=${ta} transB=${tb} acc=${acc}`;
-          assert.deepEqual(Array.from(c2), Array.from(c), `gemmBatch ${what}`);
-          assert.deepEqual(Array.from(s2), Array.from(s), `gemmBatchSum ${what}`);
-        }
-      }
-    }
-    assert.throws(() => k1.gemmBatch!(false, false, 2, 2, 2, k1.alloc(4), 0, k1.alloc(8), 4, k1.alloc(8), 3, 2, false), /overlap/);
-  } finally { k1.dispose(); k3.dispose(); }
+    const r = await openKernels({ threads: 1 });
+    assert.deepEqual([r.kernels.name, r.owned], ['reference-ts', false]);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /^momentum-lab: warning: WebAssembly kernels unavailable \(compile failed\); using the slow TypeScript reference kernels\n$/);
+    process.env['MOMENTUM_LAB_REQUIRE_WASM'] = '1';
+    await assert.rejects(openKernels({ threads: 1 }), (e: unknown) => e instanceof UserError && /compile failed/.test(e.message));
+    assert.equal(lines.length, 1);
+  } finally {
+    delete process.env['MOMENTUM_LAB_REQUIRE_WASM'];
+    (WebAssembly as { Module: unknown }).Module = original;
+    process.stderr.write = write;
+  }
 });
 
-test('gemmBatchSum matches the float64 reference sum within the dot-product bound', async () => {
-  // Σ_i op(A_i)·op(B_i) is one dot product of count·K terms per element: tolerance γ_{count·K+2}·(Σ|a||b| + |C₀|).
-  const k = await createWasmKernels({ threads: 2, minThreadedWork: 0 });
-  const rng = new Rng(12);
+test('instantiateWasmKernels takes the module bytes from the host; threads beyond one need its spawnWorker', async () => {
+  const bytes = readFileSync(join(packageRoot(), 'build', 'kernels.wasm'));
+  const k = await instantiateWasmKernels({ module: bytes });
   try {
-    const [M, N, K, count] = [17, 40, 30, 6];
-    const A = fillRandom(k.alloc(count * M * K), rng), B = fillRandom(k.alloc(count * K * N), rng), C = fillRandom(k.alloc(M * N), rng);
-    const C0 = Float32Array.from(C);
-    const want = Float32Array.from(C0), mag = new Float32Array(M * N);
-    referenceGemmBatchSum(false, true, M, N, K, A, M * K, B, K * N, want, count, true);
-    referenceGemmBatchSum(false, true, M, N, K, A.map(Math.abs), M * K, B.map(Math.abs), K * N, mag, count, false);
-    k.gemmBatchSum!(false, true, M, N, K, A, M * K, B, K * N, C, count, true);
-    const n = count * K + 2, gamma = (n * U) / (1 - n * U);
-    for (let i = 0; i < M * N; i++) {
-      // `want` and `mag` are float32-rounded: allow their own rounding (u each) on top.
-      const tol = gamma * (mag[i]! + Math.abs(C0[i]!)) * (1 + 2 * U) + U * Math.abs(want[i]!);
-      assert.ok(Math.abs(C[i]! - want[i]!) <= tol, `C[${i}] = ${C[i]}, want ${want[i]}`);
-    }
+    assert.equal(k.name, 'wasm-simd-1t');
+    const a = k.alloc(6).fill(1), c = k.alloc(4);
+    k.gemm(false, false, 2, 2, 3, a, a, c, false); // every entry Σ_{p<3} 1·1 = 3
+    assert.deepEqual(Array.from(c), [3, 3, 3, 3]);
   } finally { k.dispose(); }
-});
-
-test('mark/release frees an arena span, re-zeroes it, and GEMM pack buffers made inside it are rebuilt', async () => {
-  const k = await createWasmKernels({ threads: 2, minThreadedWork: 0 });
-  try {
-    const keep = k.alloc(8).fill(5);
-    const m = k.mark();
-    const M = 40, N = 48, K = 30;
-    const rng = new Rng(13);
-    const A = fillRandom(k.alloc(M * K), rng), B = fillRandom(k.alloc(K * N), rng), C = k.alloc(M * N);
-    k.gemm(false, false, M, N, K, A, B, C, false); // threaded: reserves shared pack buffers after the mark
-    const first = Array.from(C), a0 = A.slice(), b0 = B.slice();
-    k.release(m);
-    const again = k.alloc(M * K);
-    assert.equal(again.byteOffset, A.byteOffset); // the span is reused …
-    assert.ok(again.every((v) => v === 0)); // … and zero-filled again
-    assert.deepEqual(Array.from(keep), new Array(8).fill(5)); // allocations before the mark are untouched
-    // Same GEMM again on fresh buffers: the released pack buffers must not alias the new operands.
-    again.set(a0);
-    const B2 = k.alloc(K * N), C2 = k.alloc(M * N);
-    B2.set(b0);
-    k.gemm(false, false, M, N, K, again, B2, C2, false);
-    assert.deepEqual(Array.from(C2), first);
-    assert.throws(() => k.release(m - 4096), /not a mark/);
-  } finally { k.dispose(); }
+  await assert.rejects(instantiateWasmKernels({ module: bytes, threads: 2 }), /needs a spawnWorker/);
 });

@@ -3,7 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { float32Backend } from '../../src/core/engine/backend.js';
-import { getKernels } from '../../src/core/engine/kernels/index.js';
+import { openKernels } from '../../src/node/kernels.js';
 import { parseModelSpec } from '../../src/core/nn/models.js';
 import { syntheticDataset, trainOnData, type TrainConfig } from '../../src/core/nn/train.js';
 import { optimizerConfig } from '../../src/core/optim/index.js';
@@ -11,7 +11,7 @@ import { optimizerConfig } from '../../src/core/optim/index.js';
 const data = syntheticDataset({ shape: [1, 8, 8], classes: 4, train: 640, test: 200, seed: 3 });
 
 test('divergenceFactor stops at the first loss above factor × the step-0 loss, before it turns non-finite', async () => {
-  const backend = float32Backend(await getKernels());
+  const backend = float32Backend((await openKernels()).kernels);
   const base: TrainConfig = { model: parseModelSpec({ kind: 'mlp', hidden: [32] }), optimizer: optimizerConfig({ lr: 50, momentum: 0.9 }), batch: 32, epochs: 2, seed: 1 };
   const losses: number[] = [];
   const plain = trainOnData(base, data, { backend, hooks: { onStep: (s) => losses.push(s.loss) } });

@@ -3,7 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { float32Backend } from '../../src/core/engine/backend.js';
-import { getKernels } from '../../src/core/engine/kernels/index.js';
+import { openKernels } from '../../src/node/kernels.js';
 import { parseModelSpec } from '../../src/core/nn/models.js';
 import { syntheticDataset, trainOnData, type TrainConfig, type TrainSnapshot } from '../../src/core/nn/train.js';
 import { optimizerConfig } from '../../src/core/optim/index.js';
@@ -25,7 +25,7 @@ for (const [name, model, opt] of [
   ['ResNet with BatchNorm, normalised SGDM, SVAG ℓ = 2', { kind: 'resnet', depth: 8, width: 4 }, optimizerConfig({ form: 'normalized', lr: 0.5, momentum: 0.9 })],
 ] as const) {
   test(`resume from a mid-run snapshot is bit-identical: ${name}`, async () => {
-    const backend = float32Backend(await getKernels());
+    const backend = float32Backend((await openKernels()).kernels);
     const svag = name.includes('SVAG') ? 2 : 1;
     const config: TrainConfig = { model: parseModelSpec(model), optimizer: opt, batch: 32, epochs: 2, seed: 4, svag, checkpointEvery: 7 };
     const snaps: TrainSnapshot[] = [];

@@ -3,17 +3,19 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { float32Backend } from '../../src/core/engine/backend.js';
-import { getKernels } from '../../src/core/engine/kernels/index.js';
+import { installNodeHost } from '../../src/node/host.js';
+import { openKernels } from '../../src/node/kernels.js';
 import { buildModel, parseModelSpec } from '../../src/core/nn/models.js';
 import { syntheticDataset, train, trainOnData, type TrainConfig } from '../../src/core/nn/train.js';
 import { optimizerConfig } from '../../src/core/optim/index.js';
 import { UserError } from '../../src/core/util/errors.js';
 
+installNodeHost();
 const data = syntheticDataset({ shape: [1, 8, 8], classes: 4, train: 640, test: 200, seed: 3 });
 const small = { kind: 'mlp', hidden: [32] } as const;
 
 async function run(cfg: Partial<TrainConfig>, losses?: number[]) {
-  const backend = float32Backend(await getKernels());
+  const backend = float32Backend((await openKernels()).kernels);
   const config: TrainConfig = { model: parseModelSpec(small), optimizer: optimizerConfig({ lr: 0.1, momentum: 0.9 }), batch: 32, epochs: 2, seed: 1, ...cfg };
   return trainOnData(config, data, { backend, hooks: { onStep: (s) => losses?.push(s.loss) } });
 }
@@ -82,7 +84,7 @@ test('PyTorch default initialisation: Linear weights and biases U(±1/√fan_in)
 });
 
 test('resnet20 and the transformer train a step in float32 with finite loss', async () => {
-  const backend = float32Backend(await getKernels());
+  const backend = float32Backend((await openKernels()).kernels);
   for (const spec of [{ kind: 'resnet', depth: 20, width: 4 }, { kind: 'transformer', patch: 4, dim: 16, heads: 2, layers: 1 }]) {
     const d = syntheticDataset({ shape: [3, 8, 8], classes: 3, train: 16, test: 8, seed: 1 });
     const r = trainOnData({ model: parseModelSpec(spec), optimizer: optimizerConfig({ lr: 0.05, momentum: 0.9 }), batch: 8, epochs: 2, seed: 0 }, d, { backend });
@@ -115,7 +117,7 @@ test('losses are bit-identical for 1 and 2 kernel threads (the GEMM splits outpu
 
 test('onFinish hands out parameters and BatchNorm state that initParams/initState restore', async () => {
   const d = syntheticDataset({ shape: [3, 8, 8], classes: 3, train: 64, test: 16, seed: 4 });
-  const backend = float32Backend(await getKernels());
+  const backend = float32Backend((await openKernels()).kernels);
   const base: TrainConfig = { model: parseModelSpec({ kind: 'resnet', depth: 8, width: 2 }), optimizer: optimizerConfig({ lr: 0.05, momentum: 0.9 }), batch: 16, epochs: 1, seed: 0 };
   const capture = (into: { p: Float32Array; s: Float32Array[] }) => ({ onFinish: (p: Float32Array | Float64Array, s: (Float32Array | Float64Array)[]) => { into.p = Float32Array.from(p); into.s = s.map((b) => Float32Array.from(b)); } });
   const saved = { p: new Float32Array(0), s: [] as Float32Array[] };

@@ -1,8 +1,14 @@
-// The bulk normal generator (src/theory/normals.ts): law N(0, 1) checked by moments and tail frequencies, with
+// The bulk normal generator (src/core/theory/normals.ts): law N(0, 1) checked by moments and tail frequencies, with
 // tolerances of 5 Monte-Carlo standard errors; reproducibility by seed.
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { NormalStream, normalBackend } from '../../src/core/theory/normals.js';
+import { NormalStream, normalBackend, useNormalsWasm } from '../../src/core/theory/normals.js';
+import { installNodeHost } from '../../src/node/host.js';
+import { packageRoot } from '../../src/node/package-root.js';
+
+installNodeHost();
 
 const N = 2_000_000;
 
@@ -58,14 +64,23 @@ test('fillUniform: mean 1/2, variance 1/12 (5·SE), all in [0, 1)', () => {
   assert.ok(Math.abs(v - 1 / 12) < 5 * Math.sqrt((1 / 80 - 1 / 144) / u.length));
 });
 
-test('WebAssembly SIMD and TypeScript generators give the same stream bit for bit', (t) => {
-  // Both implement the same eight-lane sfc32 + ziggurat (assembly/normals.ts and src/theory/normals.ts), so the
-  // expected value is exact equality, including odd fill sizes (partial sfc32 rounds), chunk boundaries (4096)
-  // and the slow-path draws of the wedge and tail.
-  if (normalBackend() !== 'wasm-simd') {
-    t.skip('build/normals.wasm not built (run `npm run build`)');
-    return;
+test('the Node host registers build/normals.wasm, so streams run in WebAssembly; without it, in TypeScript', () => {
+  assert.equal(normalBackend(), 'wasm-simd', 'build/normals.wasm (npm run build) registered by installNodeHost');
+  useNormalsWasm(null);
+  try {
+    assert.equal(normalBackend(), 'typescript');
+    assert.throws(() => new NormalStream(1, 'wasm-simd'), /no normals WebAssembly registered/);
+  } finally {
+    useNormalsWasm(readFileSync(join(packageRoot(), 'build', 'normals.wasm')));
   }
+  assert.equal(normalBackend(), 'wasm-simd');
+});
+
+test('WebAssembly SIMD and TypeScript generators give the same stream bit for bit', () => {
+  // Both implement the same eight-lane sfc32 + ziggurat (assembly/normals.ts and src/core/theory/normals.ts), so
+  // the expected value is exact equality, including odd fill sizes (partial sfc32 rounds), chunk boundaries (4096)
+  // and the slow-path draws of the wedge and tail.
+  assert.equal(normalBackend(), 'wasm-simd');
   for (const sizes of [[100_003], [1, 7, 8, 9, 4095, 4096, 4097, 5120]]) {
     const w = new NormalStream(11, 'wasm-simd'), j = new NormalStream(11, 'typescript');
     for (const n of sizes) {

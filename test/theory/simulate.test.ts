@@ -4,8 +4,12 @@ import assert from 'node:assert/strict';
 import { initOptimizer, optimizerConfig, optimizerStep, svagCombine } from '../../src/core/optim/index.js';
 import {
   NormalStream, diagonalQuadratic, doubleWell, labelNoiseUV, linearRegression, linearRegressionData, noisyValley,
-  simulate, simulateSde, meanAndError, blockSeed, CHAIN_BLOCK, type Problem,
+  simulate, simulateSde, meanAndError, blockSeed, useSimulationThreads, CHAIN_BLOCK, type Problem,
 } from '../../src/core/theory/index.js';
+import { installNodeHost } from '../../src/node/host.js';
+import { nodeSimulationThreads } from '../../src/node/sim-threads.js';
+
+installNodeHost();
 
 /** Central finite difference of the per-chain loss, summed over chains (chains are independent). */
 function numericGradient(p: Problem, x: Float64Array): Float64Array {
@@ -124,16 +128,33 @@ test('worker threads give bit-identical results (per-block noise streams), obser
     problem: labelNoiseUV(1), chains, x0: [2, 0.5], runs, steps: 40, seed: 5, threads, every: 20, svag: 2,
     observe: (k, xs) => { if (threads === 2) seen.push([k, xs[1]![2 * (chains - 1)]!]); },
   });
-  const one = go(1), two = go(2);
+  // Count the helper threads the simulator borrows from the Node host, to see the threaded path is taken.
+  const node = nodeSimulationThreads()!;
+  let lent = 0;
+  useSimulationThreads({ available: node.available, acquire: () => { lent++; return node.acquire(); } });
+  let one: ReturnType<typeof go>, two: ReturnType<typeof go>, again: ReturnType<typeof go>, three: ReturnType<typeof go>;
+  try {
+    one = go(1); two = go(2); again = go(2); three = go(3);
+  } finally {
+    useSimulationThreads(node);
+  }
+  assert.equal(lent, 1 + 1 + 2);
   assert.deepEqual(two.xs, one.xs);
   // The last chain lives in the worker's slice: at k = 20 and 40 observe already sees it moved.
-  assert.deepEqual(seen.map((s) => s[0]), [0, 20, 40]);
+  assert.deepEqual(seen.map((s) => s[0]), [0, 20, 40, 0, 20, 40]); // both 2-thread runs
   assert.equal(seen[0]![1], 2);
   assert.notEqual(seen[1]![1], 2);
   // Worker threads are kept between simulations: a second threaded run (same worker, new job) and a 3-thread
   // run (one kept, one new worker) give the same bits again.
-  assert.deepEqual(go(2).xs, one.xs);
-  assert.deepEqual(go(3).xs, one.xs);
+  assert.deepEqual(again.xs, one.xs);
+  assert.deepEqual(three.xs, one.xs);
+  // Without a host every chain runs on this thread, whatever `threads` asks: same bits.
+  useSimulationThreads(null);
+  try {
+    assert.deepEqual(go(3).xs, one.xs);
+  } finally {
+    useSimulationThreads(node);
+  }
 });
 
 test('divergence: chains past the bound are flagged and restarted, never NaN', () => {

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { PAPER_PARTS, progressReporter, runPaperSuite } from '../../experiments/index.js';
 import { writePaperReport } from '../../report/paper.js';
 import { UserError } from '../../core/util/errors.js';
@@ -31,7 +30,6 @@ export const paperCommand: Command = {
       ...(typeof flags.skip === 'string' ? { skip: flags.skip.split(',').map((s) => s.trim()).filter((s) => s !== '') } : {}),
       onProgress: progress.onProgress,
       log,
-      cliPath: fileURLToPath(new URL('../main.js', import.meta.url)),
     });
     progress.done();
     const files = await writePaperReport(result, flags.out as string);

@@ -1,6 +1,6 @@
 import { float32Backend } from '../../core/engine/backend.js';
 import { benchTrain } from '../../core/nn/bench.js';
-import { kernelsFor, train, type EpochMetrics, type StepInfo, type TrainConfig, type TrainHooks, type TrainResult } from '../../core/nn/train.js';
+import { train, type EpochMetrics, type StepInfo, type TrainConfig, type TrainHooks, type TrainResult } from '../../core/nn/train.js';
 import { syntheticDataset } from '../../core/nn/train.js';
 import { parseModelSpec } from '../../core/nn/models.js';
 import { optimizerConfig, parseSchedule, type OptimizerForm } from '../../core/optim/index.js';
@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { loadDataset } from '../../core/data/index.js';
 import { canonicalJson, loadCheckpoint, saveCheckpoint } from '../../experiments/index.js';
 import { checkpointToSnapshot, snapshotToCheckpoint, trainSignature } from '../../experiments/train-checkpoint.js';
+import { openKernels } from '../../node/kernels.js';
 
 function parseJsonFlag(raw: string, flag: string): unknown {
   try {
@@ -186,7 +187,7 @@ export const benchTrainCommand: Command = {
     const model = parseModelSpec(modelArg(flags.model as string), '--model');
     const inShape = (flags.input as string).split('x').map(Number);
     check(inShape.length === 3 && inShape.every((v) => Number.isInteger(v) && v > 0), '--input', `must look like 1x28x28, got '${flags.input as string}'`);
-    const { kernels, owned } = await kernelsFor(flags.threads as number | undefined);
+    const { kernels, owned } = await openKernels({ threads: flags.threads as number | undefined });
     try {
       const r = benchTrain({ model, batch: flags.batch as number, steps: flags.steps as number, inShape }, float32Backend(kernels));
       const out = { ...r, peakRssBytes: process.resourceUsage().maxRSS * 1024 };

@@ -6,7 +6,8 @@
  */
 import { float32Backend } from '../engine/backend.js';
 import { loadDataset } from '../data/index.js';
-import { budgetSteps, kernelsFor, syntheticDataset, type DatasetLike } from '../nn/train.js';
+import { openHostKernels } from '../engine/kernels/host.js';
+import { budgetSteps, syntheticDataset, type DatasetLike } from '../nn/train.js';
 import { optimizerConfig } from '../optim/sgd.js';
 import { check } from '../util/errors.js';
 import type { AdviseConfig } from './config.js';
@@ -55,7 +56,7 @@ export async function adviseConfig(c: AdviseConfig, o: AdviseOptions): Promise<P
     ? syntheticDataset({ shape: [1, 8, 8], classes: 4, train: 4096, test: 256, seed: c.seed + 1 })
     : await loadDataset(c.dataset!, c.dataDir !== null ? { dataDir: c.dataDir } : {}));
   check(data.train.n >= c.batch, 'batch', `batch ${c.batch} is larger than the training split (${data.train.n} samples)`);
-  const { kernels, owned } = await kernelsFor(o.threads);
+  const { kernels, owned } = await openHostKernels({ threads: o.threads });
   try {
     const build = (seed: number): ReturnType<typeof engineProblem> => engineProblem({
       model: c.model!, data, seed, backend: float32Backend(kernels), maxBatch: c.batch, inputs: c.inputs,

@@ -278,8 +278,6 @@ export class MaxPool2d extends Base {
     const kern = this.kern;
     this.arg = kern?.allocInt32 !== undefined && kern.maxPoolForward !== undefined ? kern.allocInt32(capacity * this.outSize) : new Int32Array(capacity * this.outSize);
   }
-  private bitsOf: Buf = EMPTY;
-  private bits: Int32Array<ArrayBufferLike> = new Int32Array(0);
   forward(x: Buf, n: number): Buf {
     const kern = this.kern;
     if (kern !== null && kern.maxPoolForward !== undefined && kern.allocInt32 !== undefined) {
@@ -287,43 +285,10 @@ export class MaxPool2d extends Base {
       kern.maxPoolForward(x as Float32Array, this.out as Float32Array, this.arg, n * C, H, W, this.k, this.stride);
       return this.out;
     }
-    if (x instanceof Float32Array) return this.forward32(x, n);
     // float64 path (gradient checks): the plain loop of the reference kernels, first maximum kept, NaN wins.
     const [C, H, W] = this.inShape as [number, number, number];
     referenceMaxPoolForward(x, this.out, this.arg, n * C, H, W, this.k, this.stride);
     return this.out;
-  }
-  /**
-   * float32 path without data-dependent branches: an IEEE float's bits b, mapped to b ^ ((b >> 31) & 0x7fffffff),
-   * order as signed integers exactly as the floats do (NaN above +∞), so the first maximum is kept with masks.
-   */
-  private forward32(x: Float32Array, n: number): Buf {
-    if (x !== this.bitsOf) { this.bitsOf = x; this.bits = new Int32Array(x.buffer, x.byteOffset, x.length); }
-    const xb = this.bits;
-    const [, H, W] = this.inShape as [number, number, number];
-    const [C, OH, OW] = this.outShape as [number, number, number];
-    const { k, stride } = this;
-    const y = this.out, arg = this.arg;
-    let o = 0;
-    for (let p = 0; p < n * C; p++) {
-      const base = p * H * W;
-      for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) {
-        const first = base + oy * stride * W + ox * stride;
-        const bb = xb[first]!;
-        let bk = bb ^ ((bb >> 31) & 0x7fffffff), bi = first;
-        for (let ky = 0; ky < k; ky++) {
-          const row = base + (oy * stride + ky) * W + ox * stride;
-          for (let kx = 0; kx < k; kx++) {
-            const b = xb[row + kx]!, key = b ^ ((b >> 31) & 0x7fffffff);
-            const mask = -(+(key > bk)) | 0;
-            bk ^= (bk ^ key) & mask;
-            bi ^= (bi ^ (row + kx)) & mask;
-          }
-        }
-        arg[o] = bi; y[o] = x[bi]!; o++;
-      }
-    }
-    return y;
   }
   backward(dy: Buf, n: number): Buf {
     const dx = this.dx, arg = this.arg, kern = this.kern;

@@ -14,7 +14,7 @@ import {
   initOptimizer, learningRateAt, optimizerRecord, optimizerStep, stateBytes, svagCombine, svagPlan,
   validateOptimizerConfig, type OptimizerConfig, type OptimizerState,
 } from '../optim/index.js';
-import { createReferenceKernels, createWasmKernels, getKernels, type Kernels } from '../engine/kernels/index.js';
+import { openHostKernels } from '../engine/kernels/host.js';
 import { fastOptimizerStep } from '../engine/kernels/optimizer-step.js';
 import { BatchStream, loadDataset, type BatchStreamState } from '../data/index.js';
 import { check } from '../util/errors.js';
@@ -427,7 +427,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const data: DatasetLike = typeof ds === 'string'
     ? await loadDataset(ds, { ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}), ...(config.cacheDir !== undefined ? { cacheDir: config.cacheDir } : {}) })
     : ds;
-  const { kernels, owned } = await kernelsFor(config.threads);
+  const { kernels, owned } = await openHostKernels({ threads: config.threads });
   try {
     return trainOnData(config, data, { backend: float32Backend(kernels), hooks });
   } finally {
@@ -435,19 +435,3 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   }
 }
 
-/**
- * A fresh WebAssembly kernel set for one run (disposed by the caller; `owned`). The kernels' allocator never frees,
- * so a set shared by many runs in one process (a sweep) would grow its linear memory without bound; a private set
- * is released with its memory. Falls back to the shared `getKernels()` (reference TypeScript) if wasm is not built.
- * MOMENTUM_LAB_KERNELS=reference|simd is honoured as in getKernels.
- */
-export async function kernelsFor(threads?: number): Promise<{ kernels: Kernels; owned: boolean }> {
-  if (threads !== undefined) check(Number.isInteger(threads) && threads >= 1, 'threads', `must be a positive integer, got ${threads}`);
-  const env = process.env['MOMENTUM_LAB_KERNELS'];
-  if (env === 'reference') return { kernels: createReferenceKernels(), owned: false };
-  try {
-    return { kernels: await createWasmKernels({ ...(threads !== undefined ? { threads } : {}), ...(env === 'simd' ? { variant: 'simd' as const } : {}) }), owned: true };
-  } catch {
-    return { kernels: await getKernels(), owned: false };
-  }
-}

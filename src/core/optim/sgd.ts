@@ -300,21 +300,3 @@ function kerasStep(x: FloatBuffer, grad: FloatBuffer, v: FloatBuffer, lr: number
     x[i] = xi + (nesterov ? beta * vi - lr * g : vi);
   }
 }
-
-/** Optax-style handle: the config bound to init/step. */
-export interface Optimizer {
-  readonly config: OptimizerConfig;
-  init(n: number, precision?: 'float32' | 'float64'): OptimizerState;
-  step(params: FloatBuffer, grads: FloatBuffer, state: OptimizerState, lrScale?: number): void;
-  stateBytes(state: OptimizerState): number;
-}
-
-export function createOptimizer(config: OptimizerConfig): Optimizer {
-  const c = validateOptimizerConfig(config);
-  return {
-    config: c,
-    init: (n, precision) => initOptimizer(c, n, precision),
-    step: (p, g, s, lrScale) => optimizerStep(c, p, g, s, lrScale),
-    stateBytes,
-  };
-}

@@ -10,12 +10,10 @@
  * within a layer.
  *
  * Both bulk loops (eight-lane sfc32, ziggurat fast path) run in WebAssembly SIMD (assembly/normals.ts →
- * build/normals.wasm, `npm run build`); where that file is not built, the same loops run in TypeScript below and
- * give the same numbers bit for bit (test/theory/normals.test.ts checks this).
+ * build/normals.wasm, `npm run build`) once the host registers that module with `useNormalsWasm` (Node:
+ * src/node/host.ts); until then, or where it is not built, the same loops run in TypeScript below and give the
+ * same numbers bit for bit (test/theory/normals.test.ts checks this).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { packageRoot } from '../../node/package-root.js';
 import { Rng } from '../util/rng.js';
 
 const LAYERS = 256;
@@ -105,12 +103,8 @@ function jsBulk(): Bulk {
 // Byte offsets in the module's own 2-page (128 KiB) memory; assembly/normals.ts has no static data of its own.
 const ST = 0, KI_AT = 1024, ZXS_AT = 2048, U_AT = 8192, OUT_AT = 32768, PEND_AT = 65536;
 
-function wasmBulk(): Bulk | null {
-  const path = join(packageRoot(), 'build', 'normals.wasm');
-  if (!existsSync(path)) return null;
-  const bytes = readFileSync(path);
-  if (!WebAssembly.validate(bytes)) return null;
-  const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as {
+function wasmBulk(module: WebAssembly.Module): Bulk {
+  const e = new WebAssembly.Instance(module, {}).exports as unknown as {
     memory: WebAssembly.Memory;
     sfc32x8(st: number, u: number, rounds: number): void;
     zigFast(u: number, out: number, n: number, ki: number, zxs: number, pend: number): number;
@@ -133,16 +127,29 @@ function wasmBulk(): Bulk | null {
   };
 }
 
+let normalsModule: WebAssembly.Module | null = null;
 let defaultBulk: Bulk | null = null;
 let typescriptBulk: Bulk | null = null;
+
+/**
+ * Registers the compiled assembly/normals.ts (or its bytes) for this thread: streams created afterwards with
+ * 'auto' run their bulk loops in it. null goes back to TypeScript. Either way the numbers are the same.
+ */
+export function useNormalsWasm(source: WebAssembly.Module | BufferSource | null): void {
+  normalsModule = source === null || source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
+  defaultBulk = null;
+}
+
 function bulkFor(backend: NormalBackend): Bulk {
   if (backend === 'typescript') return (typescriptBulk ??= jsBulk());
-  if (defaultBulk === null) defaultBulk = wasmBulk() ?? (typescriptBulk ??= jsBulk());
-  if (backend === 'wasm-simd' && defaultBulk.name !== 'wasm-simd') throw new Error('build/normals.wasm is not built (run `npm run build`)');
+  if (defaultBulk === null) defaultBulk = normalsModule !== null ? wasmBulk(normalsModule) : (typescriptBulk ??= jsBulk());
+  if (backend === 'wasm-simd' && defaultBulk.name !== 'wasm-simd') {
+    throw new Error('no normals WebAssembly registered (useNormalsWasm; on Node installNodeHost, after `npm run build`)');
+  }
   return defaultBulk;
 }
 
-/** 'auto': WebAssembly SIMD when build/normals.wasm exists, else TypeScript (same numbers either way). */
+/** 'auto': WebAssembly SIMD when the host registered it (useNormalsWasm), else TypeScript (same numbers either way). */
 export type NormalBackend = 'auto' | 'wasm-simd' | 'typescript';
 
 /** Which implementation `auto` uses in this thread. */

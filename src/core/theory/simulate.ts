@@ -3,11 +3,11 @@
  * chains×dim buffer (the update is element-wise, so one call steps all chains), and SVAG is `svagCombine` on two
  * oracle calls: the simulator adds no update rule of its own. Runs listed together are coupled: at every step
  * they consume the same random numbers ω (common random numbers, as in the ConvNetJS trainer demo).
- * Large jobs split the chains over worker threads sharing the buffers (SharedArrayBuffer); they meet at every
- * observation point, so `observe` always sees all chains at the same step.
+ * Large jobs split the chains over helper threads sharing the buffers (SharedArrayBuffer); they meet at every
+ * observation point, so `observe` always sees all chains at the same step. The host lends those threads
+ * (`useSimulationThreads`; Node: src/node/sim-threads.ts); without a host every chain runs on this thread, with
+ * the same numbers.
  */
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { initOptimizer, optimizerStep, svagCombine, checkSvagLevel, type OptimizerConfig, type OptimizerState } from '../optim/index.js';
 import { check } from '../util/errors.js';
 import { NormalStream } from './normals.js';
@@ -34,8 +34,8 @@ export interface SimulationSpec {
   /** A chain with |x_j| above this (or NaN) is marked diverged and restarted at x0 (kept out of statistics); default 1e12. */
   divergenceBound?: number;
   /**
-   * Threads stepping the chains (default: 1 for small jobs, up to the core count for large ones). Results do
-   * not depend on it: each block of CHAIN_BLOCK chains has its own noise stream.
+   * Threads stepping the chains (default: 1 for small jobs, up to the host's thread count for large ones; always
+   * 1 without a host). Results do not depend on it: each block of CHAIN_BLOCK chains has its own noise stream.
    */
   threads?: number;
   /**
@@ -90,7 +90,7 @@ export interface SliceSetup {
  * The stepping core for chains [first, last): per step, fill ω (and ω² for SVAG) block by block from the blocks'
  * streams, then for every run call the oracle and `optimizerStep` on the slice's part of the flat buffers.
  */
-export class ChainSlice {
+class ChainSlice {
   private readonly streams: NormalStream[];
   private readonly omega: Float64Array;
   private readonly omega2: Float64Array | null;
@@ -151,14 +151,35 @@ export class ChainSlice {
   }
 }
 
+/** A helper thread lent by the host: it runs `runSliceWorker(job)` for every job posted to it. */
+export interface SliceWorker {
+  post(job: SliceJob): void;
+  /** Hands the thread back after a simulation; `failed`: a job threw, so it is not to be reused. */
+  release(failed: boolean): void;
+}
+
+/** Helper threads for large simulations, supplied by the host. */
+export interface SimulationThreads {
+  /** Threads worth using at most (e.g. the core count). */
+  readonly available: number;
+  acquire(): SliceWorker;
+}
+
+let lentThreads: SimulationThreads | null = null;
+
+/** Registers the host's helper threads for this thread's simulations (null: run every chain here). */
+export function useSimulationThreads(threads: SimulationThreads | null): void {
+  lentThreads = threads;
+}
+
 /** Threads used when `threads` is not given: several only for large jobs, where start-up (~50 ms each) pays. */
-function autoThreads(spec: SimulationSpec): number {
+function autoThreads(spec: SimulationSpec, available: number): number {
   const work = spec.chains * spec.problem.dim * spec.steps * spec.runs.length * (spec.svag === undefined || spec.svag === 1 ? 1 : 2);
   // Threads meet at every observation point; a segment shorter than ~2e5 chain-coordinate-steps costs more in
   // synchronisation than it gains.
   const segment = spec.chains * spec.problem.dim * Math.min(spec.every ?? 1, spec.steps);
   if (work < 2e8 || segment < 2e5) return 1;
-  return Math.max(1, Math.min(availableParallelism(), 4, Math.floor(spec.chains / CHAIN_BLOCK)));
+  return Math.max(1, Math.min(available, 4, Math.floor(spec.chains / CHAIN_BLOCK)));
 }
 
 export function simulate(spec: SimulationSpec): SimulationResult {
@@ -170,11 +191,9 @@ export function simulate(spec: SimulationSpec): SimulationResult {
   const l = spec.svag ?? 1;
   checkSvagLevel(l, 'svag');
   const every = spec.every ?? 1;
-  // Run from .ts sources (tsx), a worker would need tsx's loader, which waits on this thread's event loop while
-  // this thread blocks in Atomics.wait: a deadlock. There the chains run on one thread (same numbers).
-  const fromSource = import.meta.url.endsWith('.ts');
-  const threads = fromSource ? 1 : Math.min(spec.threads ?? autoThreads(spec), Math.ceil(chains / CHAIN_BLOCK));
-  check(Number.isInteger(threads) && threads >= 1, 'threads', `must be an integer ≥ 1, got ${spec.threads}`);
+  check(spec.threads === undefined || (Number.isInteger(spec.threads) && spec.threads >= 1), 'threads', `must be an integer ≥ 1, got ${spec.threads}`);
+  const lent = lentThreads;
+  const threads = lent === null ? 1 : Math.min(spec.threads ?? autoThreads(spec, lent.available), Math.ceil(chains / CHAIN_BLOCK));
   const setup: Omit<SliceSetup, 'first' | 'last'> = {
     problem: p, runs, seed: spec.seed, svag: l, bound: spec.divergenceBound ?? 1e12, guardEvery: spec.guardEvery ?? 8, x0: spec.x0,
   };
@@ -190,7 +209,7 @@ export function simulate(spec: SimulationSpec): SimulationResult {
   ];
   const [first, last] = range(0);
   const own = new ChainSlice({ ...setup, first, last }, xs, diverged, divergedAt);
-  const pool = threads > 1 ? startWorkers(setup, threads, range, xs, diverged, divergedAt) : null;
+  const pool = threads > 1 && lent !== null ? startWorkers(lent, setup, threads, range, xs, diverged, divergedAt) : null;
   try {
     spec.observe?.(0, xs, diverged);
     for (let k = 0; k < steps;) {
@@ -216,37 +235,29 @@ const TARGET = 0, DONE = 1, STOP = 2, FAILED = 3, READY = 4;
  */
 const SPIN_POLLS = 20_000;
 
-/**
- * Worker threads kept between simulations (unref'd, so they never keep the process alive): starting one costs
- * ~40 ms and its JIT starts cold, as much as a whole 1000-chain × 2000-step run. An idle worker waits in its
- * event loop for the next job message; during a job it steps its slice whenever TARGET moves, until STOP.
- */
-const idleWorkers: Worker[] = [];
-
-function takeWorker(): Worker {
-  const w = idleWorkers.pop();
-  if (w !== undefined) return w;
-  const fresh = new Worker(new URL('../../node/sim-worker.js', import.meta.url));
-  fresh.on('error', (e) => process.stderr.write(`simulator worker: ${e.stack ?? String(e)}\n`));
-  fresh.on('exit', () => {
-    const i = idleWorkers.indexOf(fresh);
-    if (i !== -1) idleWorkers.splice(i, 1);
-  });
-  fresh.unref();
-  return fresh;
+/** A job for one helper thread: plain data and shared buffers (it crosses a postMessage). */
+export interface SliceJob {
+  setup: Omit<SliceSetup, 'problem'>;
+  problem: ProblemSpec;
+  ctrl: SharedArrayBuffer;
+  xs: SharedArrayBuffer[];
+  diverged: SharedArrayBuffer[];
+  divergedAt: SharedArrayBuffer[];
 }
 
-function startWorkers(setup: Omit<SliceSetup, 'first' | 'last'>, threads: number, range: (t: number) => [number, number],
-  xs: Float64Array[], diverged: Uint8Array[], divergedAt: Int32Array[]): { advance(to: number): void; wait(): void; stop(): void } {
+function startWorkers(lent: SimulationThreads, setup: Omit<SliceSetup, 'first' | 'last'>, threads: number,
+  range: (t: number) => [number, number], xs: Float64Array[], diverged: Uint8Array[], divergedAt: Int32Array[],
+): { advance(to: number): void; wait(): void; stop(): void } {
   const ctrl = new Int32Array(new SharedArrayBuffer(32));
-  const workers: Worker[] = [];
+  const workers: SliceWorker[] = [];
   const { problem, ...rest } = setup;
   for (let t = 1; t < threads; t++) {
     const [first, last] = range(t);
-    const w = takeWorker();
+    const w = lent.acquire();
     workers.push(w);
-    w.postMessage({ setup: { ...rest, first, last }, problem: problem.spec, ctrl: ctrl.buffer,
-      xs: xs.map((x) => x.buffer), diverged: diverged.map((d) => d.buffer), divergedAt: divergedAt.map((d) => d.buffer) });
+    w.post({ setup: { ...rest, first, last }, problem: problem.spec, ctrl: ctrl.buffer as SharedArrayBuffer,
+      xs: xs.map((x) => x.buffer as SharedArrayBuffer), diverged: diverged.map((d) => d.buffer as SharedArrayBuffer),
+      divergedAt: divergedAt.map((d) => d.buffer as SharedArrayBuffer) });
   }
   const helpers = threads - 1;
   let failed = false;
@@ -280,18 +291,17 @@ function startWorkers(setup: Omit<SliceSetup, 'first' | 'last'>, threads: number
       Atomics.store(ctrl, STOP, 1);
       Atomics.store(ctrl, TARGET, -1);
       Atomics.notify(ctrl, TARGET);
-      // Back to the idle list once they have left the job (they do at STOP); after a failure, start afresh.
-      if (failed) for (const w of workers) void w.terminate();
-      else idleWorkers.push(...workers);
+      // Back to the host once they have left the job (they do at STOP); after a failure, start afresh.
+      for (const w of workers) w.release(failed);
     },
   };
 }
 
-/** One job of a worker thread (src/theory/sim-worker.ts): steps its slice whenever TARGET moves, until STOP. */
-export function runSliceWorker(data: {
-  setup: Omit<SliceSetup, 'problem'>; problem: ProblemSpec; ctrl: SharedArrayBuffer;
-  xs: SharedArrayBuffer[]; diverged: SharedArrayBuffer[]; divergedAt: SharedArrayBuffer[];
-}): void {
+/**
+ * One job of a helper thread (Node: src/node/sim-worker.ts): steps its slice whenever TARGET moves, until STOP.
+ * An error goes to `report` (the main thread cannot hear from us while it waits), then raises FAILED.
+ */
+export function runSliceWorker(data: SliceJob, report: (error: unknown) => void): void {
   const ctrl = new Int32Array(data.ctrl);
   try {
     const slice = new ChainSlice({ ...data.setup, problem: makeProblem(data.problem) },
@@ -312,7 +322,7 @@ export function runSliceWorker(data: {
       Atomics.notify(ctrl, DONE);
     }
   } catch (e) {
-    process.stderr.write(`simulator worker: ${(e as Error)?.stack ?? String(e)}\n`);
+    report(e);
     Atomics.store(ctrl, FAILED, 1);
     Atomics.notify(ctrl, DONE);
   }

@@ -3,7 +3,6 @@
  * suite resumes where it stopped: finished runs are skipped by config hash), the theory checks and the memory
  * measurement, and turns the measurements into claims with verdicts (claims.ts).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../core/util/errors.js';
@@ -14,6 +13,7 @@ import { buildModel, parseModelSpec } from '../../core/nn/models.js';
 import { parseSweepConfig, type SweepConfigInput } from '../config.js';
 import { expandGrid, selectBest, type PlannedRun } from '../grid.js';
 import { ResultsStore, type RunRow } from '../../node/store.js';
+import { measurePeakRss } from '../../node/memory.js';
 import { runGridSweeps, runSweep, type SweepProgress } from '../sweep.js';
 import { ACCURACY_FLOOR, UNRESOLVED_TIE_NOISE, advisorClaim, batchSizeClaim, fineTuneClaim, memoryClaim, svagClaim, theoryClaim, unresolvedTie, type Claim, type PairRow } from './claims.js';
 import { adviseConfig } from '../../core/advisor/advise.js';
@@ -31,8 +31,6 @@ export interface PaperOptions {
   workers?: number;
   onProgress?: (e: SweepProgress) => void;
   log?: (line: string) => void;
-  /** The momentum-lab CLI script, for measuring peak RSS of short training runs in child processes. */
-  cliPath?: string;
   /** Skip parts (for tests and partial reruns): any of batch-size, svag, fine-tuning, theory, memory. */
   skip?: string[];
   /**
@@ -289,8 +287,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
         const sgd = initOptimizer(optimizerConfig({ form: 'sgd', lr: 0.1 }), n, 'float32');
         const sgdm = initOptimizer(optimizerConfig({ form: 'pytorch', lr: 0.1, momentum: 0.9 }), n, 'float32');
         // Peak RSS only for the models the experiments train (MLP and CNNs): the others are minutes per run on CPU.
-        const arg = typeof m === 'string' ? m : JSON.stringify(m);
-        const rss = (opt: 'sgd' | 'sgdm'): number | null => (o.cliPath === undefined || !['mlp', 'cnn'].includes(spec.kind) ? null : peakRss(o.cliPath, arg, opt));
+        const rss = (opt: 'sgd' | 'sgdm'): number | null => (!['mlp', 'cnn'].includes(spec.kind) ? null : measurePeakRss({ model: m, optimizer: opt }));
         return { model: modelLabel(m), parameters: n, sgdStateBytes: stateBytes(sgd), sgdmStateBytes: stateBytes(sgdm), sgdPeakRss: rss('sgd'), sgdmPeakRss: rss('sgdm') };
       });
       claims.push(memoryClaim(rows));
@@ -301,18 +298,4 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
   }
   details.seconds = (performance.now() - t0) / 1000;
   return { plan, claims, db, details };
-}
-
-/** Peak resident memory of a 20-step training run in a child process (the whole process: engine, data, state). */
-function peakRss(cli: string, model: string, opt: 'sgd' | 'sgdm'): number | null {
-  const args = [cli, 'train', '--dataset', 'synthetic', '--model', model, '--optimizer', opt, '--lr', '0.01', '--batch', '128', '--epochs', '1', '--max-steps', '20', '--threads', '1', '--json'];
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
-  if (r.status !== 0) return null;
-  const last = r.stdout.trim().split('\n').pop() ?? '';
-  try {
-    const v = (JSON.parse(last) as { peakRssBytes?: number }).peakRssBytes;
-    return typeof v === 'number' ? v : null;
-  } catch {
-    return null;
-  }
 }

@@ -47,14 +47,14 @@ export function referenceCol2im(cols: ArrayLike<number>, C: number, H: number, W
 
 type Out = { [i: number]: number };
 
-export function referenceBiasAdd(y: Out, bias: ArrayLike<number>, outer: number, channels: number, inner: number): void {
+function referenceBiasAdd(y: Out, bias: ArrayLike<number>, outer: number, channels: number, inner: number): void {
   for (let o = 0; o < outer; o++) for (let c = 0; c < channels; c++) {
     const b = bias[c]!, base = (o * channels + c) * inner;
     for (let i = 0; i < inner; i++) y[base + i] = y[base + i]! + b;
   }
 }
 
-export function referenceBiasGrad(dy: ArrayLike<number>, dbias: Out, outer: number, channels: number, inner: number): void {
+function referenceBiasGrad(dy: ArrayLike<number>, dbias: Out, outer: number, channels: number, inner: number): void {
   for (let o = 0; o < outer; o++) for (let c = 0; c < channels; c++) {
     const base = (o * channels + c) * inner;
     let s = 0;
@@ -63,11 +63,11 @@ export function referenceBiasGrad(dy: ArrayLike<number>, dbias: Out, outer: numb
   }
 }
 
-export function referenceReluForward(x: ArrayLike<number>, y: Out, n: number): void {
+function referenceReluForward(x: ArrayLike<number>, y: Out, n: number): void {
   for (let i = 0; i < n; i++) { const v = x[i]!; y[i] = v > 0 ? v : 0; }
 }
 
-export function referenceReluBackward(y: ArrayLike<number>, dy: ArrayLike<number>, dx: Out, n: number): void {
+function referenceReluBackward(y: ArrayLike<number>, dy: ArrayLike<number>, dx: Out, n: number): void {
   for (let i = 0; i < n; i++) dx[i] = y[i]! > 0 ? dy[i]! : 0;
 }
 
@@ -91,91 +91,15 @@ export function referenceMaxPoolForward(x: ArrayLike<number>, y: Out, arg: Out, 
   }
 }
 
-export function referenceMaxPoolBackward(dy: ArrayLike<number>, arg: ArrayLike<number>, dx: Out, planes: number,
+function referenceMaxPoolBackward(dy: ArrayLike<number>, arg: ArrayLike<number>, dx: Out, planes: number,
   H: number, W: number, k: number, stride: number): void {
   const m = planes * convOutputSize(H, k, stride, 0) * convOutputSize(W, k, stride, 0);
   for (let i = 0; i < planes * H * W; i++) dx[i] = 0;
   for (let o = 0; o < m; o++) dx[arg[o]!] = dx[arg[o]!]! + dy[o]!;
 }
 
-export function referenceSoftmaxCrossEntropy(logits: ArrayLike<number>, labels: ArrayLike<number>, n: number, C: number,
-  dlogits: Out | null): number {
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const o = i * C;
-    let max = -Infinity;
-    for (let j = 0; j < C; j++) if (logits[o + j]! > max) max = logits[o + j]!;
-    let sum = 0;
-    for (let j = 0; j < C; j++) sum += Math.exp(logits[o + j]! - max);
-    const y = labels[i]!;
-    total += Math.log(sum) + max - logits[o + y]!;
-    if (dlogits !== null) for (let j = 0; j < C; j++) dlogits[o + j] = (Math.exp(logits[o + j]! - max) / sum - (j === y ? 1 : 0)) / n;
-  }
-  return total / n;
-}
-
-export function referenceGemmBatch(transA: boolean, transB: boolean, M: number, N: number, K: number,
-  A: Float32Array, strideA: number, B: Float32Array, strideB: number, C: Float32Array, strideC: number, count: number,
-  accumulate: boolean): void {
-  for (let i = 0; i < count; i++) {
-    referenceGemm(transA, transB, M, N, K, A.subarray(i * strideA), B.subarray(i * strideB), C.subarray(i * strideC), accumulate);
-  }
-}
-
-export function referenceGemmBatchSum(transA: boolean, transB: boolean, M: number, N: number, K: number,
-  A: Float32Array, strideA: number, B: Float32Array, strideB: number, C: Float32Array, count: number, accumulate: boolean): void {
-  if (count === 0) return;
-  // Σ_i accumulated in float64 per element, then rounded once: the exact sum's best float32.
-  const s = new Float64Array(M * N);
-  if (accumulate) for (let j = 0; j < M * N; j++) s[j] = C[j]!;
-  for (let i = 0; i < count; i++) referenceGemm(transA, transB, M, N, K, A.subarray(i * strideA), B.subarray(i * strideB), s, true);
-  C.set(s);
-}
-
-export function referenceIm2colBatch(x: Float32Array, n: number, C: number, H: number, W: number, kh: number, kw: number,
-  stride: number, pad: number, cols: Float32Array): void {
-  const S = convOutputSize(H, kh, stride, pad) * convOutputSize(W, kw, stride, pad), R = C * kh * kw;
-  const one = new Float32Array(R * S);
-  for (let i = 0; i < n; i++) {
-    referenceIm2col(x.subarray(i * C * H * W), C, H, W, kh, kw, stride, pad, one);
-    for (let r = 0; r < R; r++) cols.set(one.subarray(r * S, (r + 1) * S), r * n * S + i * S);
-  }
-}
-
-export function referenceCol2imBatch(cols: Float32Array, n: number, C: number, H: number, W: number, kh: number, kw: number,
-  stride: number, pad: number, dx: Float32Array): void {
-  const S = convOutputSize(H, kh, stride, pad) * convOutputSize(W, kw, stride, pad), R = C * kh * kw;
-  const one = new Float32Array(R * S);
-  for (let i = 0; i < n; i++) {
-    for (let r = 0; r < R; r++) one.set(cols.subarray(r * n * S + i * S, r * n * S + (i + 1) * S), r * S);
-    referenceCol2im(one, C, H, W, kh, kw, stride, pad, dx.subarray(i * C * H * W));
-  }
-}
-
-export function referenceChannelsToBatch(src: ArrayLike<number>, bias: ArrayLike<number> | null, n: number, C: number, S: number,
-  relu: boolean, y: Out): void {
-  for (let c = 0; c < C; c++) for (let i = 0; i < n; i++) for (let j = 0; j < S; j++) {
-    const v = Math.fround(src[(c * n + i) * S + j]! + (bias === null ? 0 : bias[c]!));
-    y[(i * C + c) * S + j] = relu && !(v > 0 || v !== v) ? 0 : v;
-  }
-}
-
-export function referenceBatchToChannels(dy: ArrayLike<number>, mask: ArrayLike<number> | null, n: number, C: number, S: number,
-  dst: Out, dbias: Out | null): void {
-  for (let c = 0; c < C; c++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) for (let j = 0; j < S; j++) {
-      const o = (i * C + c) * S + j;
-      const v = mask === null ? dy[o]! : Math.fround(dy[o]! * (mask[o]! > 0 ? 1 : 0));
-      dst[(c * n + i) * S + j] = v;
-      s += v;
-    }
-    if (dbias !== null) dbias[c] = dbias[c]! + s;
-  }
-}
-
-/** Same loop, same operation order as pytorchStep's fast branch in src/optim/sgd.ts. */
-export function referenceSgdMomentumStep(x: Out, g: ArrayLike<number>, b: Out, n: number, lr: number, beta: number): void {
+/** Same loop, same operation order as pytorchStep's fast branch in src/core/optim/sgd.ts. */
+function referenceSgdMomentumStep(x: Out, g: ArrayLike<number>, b: Out, n: number, lr: number, beta: number): void {
   const a = -lr;
   for (let i = 0; i < n; i++) {
     const bi = b[i]! * beta + g[i]!;
@@ -193,22 +117,12 @@ export function createReferenceKernels(): Kernels {
     col2im: referenceCol2im,
     dispose: () => {},
     allocInt32: (n) => new Int32Array(n),
-    // Plain arrays are garbage-collected: nothing to release.
-    mark: () => 0,
-    release: () => {},
     biasAdd: referenceBiasAdd,
     biasGrad: referenceBiasGrad,
     reluForward: referenceReluForward,
     reluBackward: referenceReluBackward,
     maxPoolForward: referenceMaxPoolForward,
     maxPoolBackward: referenceMaxPoolBackward,
-    softmaxCrossEntropy: referenceSoftmaxCrossEntropy,
     sgdMomentumStep: referenceSgdMomentumStep,
-    gemmBatch: referenceGemmBatch,
-    im2colBatch: referenceIm2colBatch,
-    col2imBatch: referenceCol2imBatch,
-    channelsToBatch: referenceChannelsToBatch,
-    batchToChannels: referenceBatchToChannels,
-    gemmBatchSum: referenceGemmBatchSum,
   };
 }

@@ -1,40 +1,45 @@
 /**
- * The WebAssembly SIMD kernels (assembly/kernels.ts, built to build/kernels*.wasm by `npm run build`).
+ * The WebAssembly SIMD kernels (assembly/kernels.ts, built to build/kernels*.wasm by `npm run build`), instantiated
+ * from a compiled module or its bytes. The host supplies the bytes and, for threads, a way to start a helper
+ * thread (Node: src/node/kernels.ts; a browser: Web Workers); nothing here touches files or a runtime's APIs.
  *
  * Memory: one shared WebAssembly.Memory (maximum 4 GiB, grown on demand). `alloc` is a bump allocator over it
  * and returns Float32Array views; growing a shared memory never detaches existing views, so views stay valid.
  * Layout: [control block | per-thread GEMM scratch | allocations…].
  *
- * Threads: `threads − 1` worker_threads instantiate the same module over the same memory. A GEMM is split into
- * disjoint row (or column) ranges of C; the main thread writes the job into the control block, bumps a generation
- * counter and wakes the workers with Atomics.notify, computes its own range, then waits (Atomics.wait) for the done
- * counter. No postMessage per call. Each element of C is computed identically whatever range holds it (see
- * assembly/kernels.ts), so results do not depend on the thread count. Small GEMMs run on the main thread alone.
+ * Threads: `threads − 1` helpers instantiate the same module over the same memory (wasm-worker.ts). A GEMM is
+ * split into disjoint tiles of C claimed by whichever thread is free; the main thread publishes the job in the
+ * control block, wakes the helpers with Atomics.notify, works on the job itself, then waits for the done counter.
+ * Each element of C is computed identically whatever thread holds it (see assembly/kernels.ts), so results do not
+ * depend on the thread count. Small GEMMs run on the main thread alone. The calling thread may block in
+ * Atomics.wait too, so in a browser the kernels belong in a worker, not on the page's main thread.
  */
-import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { setFlagsFromString } from 'node:v8';
 import type { Kernels } from './api.js';
 import { convOutputSize } from './api.js';
-import { packageRoot } from '../../../node/package-root.js';
+import {
+  ARGS, CLAIM, CTRL_BYTES, DONE, F64_ARGS, FAILED, GEN, KERNEL_EXPORTS, MAX_THREADS, OP, OP_EXIT, OP_GEMM_SHARED, OP_GEMM_STATIC,
+  OP_POOL_RELU, OP_SGD_MOMENTUM, PROBE, RECTS, SOLO, type KernelExports, type KernelWorkerInit,
+} from './wasm-worker.js';
+
+export { MAX_THREADS, runKernelWorker, type KernelWorkerInit } from './wasm-worker.js';
 
 export type WasmVariant = 'simd' | 'relaxed';
 
+/** A helper thread the host started: `ready` settles once it has instantiated the module (or failed to). */
+export interface KernelWorkerHandle {
+  readonly ready: Promise<void>;
+  terminate(): void;
+}
+
+/** Starts one helper thread that calls `runKernelWorker(init, …)` (init crosses to it by structured clone). */
+export type SpawnKernelWorker = (init: KernelWorkerInit) => KernelWorkerHandle;
+
 export interface WasmKernelOptions {
-  /** Threads for GEMM, main thread included. Default: os.availableParallelism(). */
+  /** The compiled assembly/kernels.ts (either build), or its bytes. */
+  module: WebAssembly.Module | BufferSource;
+  /** Threads for GEMM, main thread included (default 1). More than 1 needs `spawnWorker`. */
   threads?: number;
-  /** 'auto' (default) loads the relaxed-SIMD build when WebAssembly.validate accepts it. */
-  variant?: 'auto' | WasmVariant;
-  /**
-   * With 'auto'/'relaxed' on a runtime that rejects relaxed-SIMD (Node 20), set V8's
-   * --experimental-wasm-relaxed-simd at run time (v8.setFlagsFromString) and retry. Relaxed-SIMD is a finished
-   * standard (on by default from V8 11.4 / Node 22); the flag only unlocks it. Its f32x4.relaxed_madd is a fused
-   * multiply-add on x86 with FMA (~25% faster GEMM), so results differ in rounding from the 'simd' build
-   * (both are deterministic on one machine). Default true, so every entry point picks the same build.
-   */
-  enableRelaxedSimdFlag?: boolean;
+  spawnWorker?: SpawnKernelWorker;
   /**
    * GEMMs with M·N·K below this run on one thread. Default 128³ (≈ 4 MFLOP, ~80 µs on one core): a threaded call
    * costs ~10–15 µs more (wake-up, shared packing, claim traffic), measured on 64³ (16 µs → 28 µs forced onto 2 threads).
@@ -55,134 +60,6 @@ const INITIAL_PAGES = 256;
 const MR = 4;
 const NR = 8;
 
-// Control block (Int32 slots).
-const GEN = 0; // job generation, bumped by the main thread
-const DONE = 1; // workers finished with the current generation
-const OP = 2; // 0 exit, 1 gemm (static rectangles), 2 gemmShared, 3 gemmBatch, 4 layoutParallel, 5 sgdMomentumParallel
-const FAILED = 3; // a worker threw
-const CLAIM = 4; // gemmShared: claim word (generation << 20 | next item); CLAIM + 1: items completed
-const F64_ARGS = 12; // Float64 slots (bytes 96..): f64 arguments (lr, β) of op 5, after the int ARGS it uses
-const SOLO = 30; // control words of a job the main thread runs alone (never visible to workers)
-const PROBE = 6; // scratch word for recognising our memory behind a new SharedArrayBuffer object
-const ARGS = 8; // transA, transB, M, N, K, A, B, C, accumulate
-const RECTS = 32; // per thread: i0, i1, j0, j1
-const CTRL_BYTES = 4096;
-export const MAX_THREADS = (CTRL_BYTES / 4 - RECTS) / 4;
-
-interface KernelExports {
-  heapBase(): number;
-  gemmScratchBytes(): number;
-  isRelaxed(): number;
-  gemm(transA: number, transB: number, M: number, N: number, K: number, A: number, B: number, C: number,
-    accumulate: number, i0: number, i1: number, j0: number, j1: number, scratch: number): void;
-  im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, cols: number): void;
-  col2im(cols: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, dx: number): void;
-  sharedPackABytes(M: number, K: number): number;
-  sharedPackBBytes(N: number, K: number): number;
-  gemmShared(transA: number, transB: number, M: number, N: number, K: number, A: number, B: number, C: number,
-    accumulate: number, ctl: number, gen: number, pa: number, pb: number, tile: number, spin: number, waitAll: number): void;
-  biasAdd(y: number, bias: number, outer: number, channels: number, inner: number): void;
-  biasGrad(dy: number, dbias: number, outer: number, channels: number, inner: number): void;
-  reluForward(x: number, y: number, n: number): void;
-  reluBackward(y: number, dy: number, dx: number, n: number): void;
-  maxPoolForward(x: number, y: number, arg: number, planes: number, H: number, W: number, k: number, stride: number): void;
-  maxPoolBackward(dy: number, arg: number, dx: number, planes: number, H: number, W: number, k: number, stride: number): void;
-  softmaxCrossEntropy(logits: number, labels: number, n: number, C: number, dlogits: number, hasGrad: number): number;
-  sgdMomentumStep(x: number, g: number, b: number, n: number, lr: number, beta: number): void;
-  im2colBatch(x: number, n: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, cols: number): void;
-  col2imBatch(cols: number, n: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, dx: number): void;
-  channelsToBatch(src: number, bias: number, n: number, C: number, S: number, relu: number, y: number): void;
-  batchToChannels(dy: number, mask: number, n: number, C: number, S: number, dst: number, dbias: number): void;
-  gemmBatch(transA: number, transB: number, M: number, N: number, K: number, A: number, strideA: number, B: number, strideB: number,
-    C: number, strideC: number, count: number, accumulate: number, sum: number, rowChunk: number,
-    ctl: number, gen: number, scratch: number, spin: number, waitAll: number): void;
-  sgdMomentumParallel(x: number, g: number, b: number, n: number, lr: number, beta: number, chunk: number,
-    ctl: number, gen: number, spin: number, waitAll: number): void;
-  layoutParallel(kind: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number,
-    a8: number, a9: number, ctl: number, gen: number, spin: number, waitAll: number): void;
-}
-
-export { packageRoot };
-
-export function wasmPath(variant: WasmVariant): string {
-  return join(packageRoot(), 'build', variant === 'relaxed' ? 'kernels-relaxed.wasm' : 'kernels.wasm');
-}
-
-/** Whether this runtime accepts relaxed-SIMD (Node 20 needs --experimental-wasm-relaxed-simd). */
-export function relaxedSimdSupported(): boolean {
-  const p = wasmPath('relaxed');
-  return existsSync(p) && WebAssembly.validate(readFileSync(p));
-}
-
-function loadModule(variant: 'auto' | WasmVariant, enableFlag: boolean): { module: WebAssembly.Module; variant: WasmVariant } {
-  if (variant !== 'simd') {
-    const p = wasmPath('relaxed');
-    if (existsSync(p)) {
-      const bytes = readFileSync(p);
-      if (!WebAssembly.validate(bytes) && enableFlag) setFlagsFromString('--experimental-wasm-relaxed-simd');
-      if (WebAssembly.validate(bytes)) return { module: new WebAssembly.Module(bytes), variant: 'relaxed' };
-    }
-    if (variant === 'relaxed') throw new Error('relaxed-SIMD kernels unavailable (Node 20: run with --experimental-wasm-relaxed-simd; or run `npm run build`)');
-  }
-  const p = wasmPath('simd');
-  if (!existsSync(p)) throw new Error(`WebAssembly kernels not built: ${p} missing (run \`npm run build\`)`);
-  return { module: new WebAssembly.Module(readFileSync(p)), variant: 'simd' };
-}
-
-// Runs inside each worker (CommonJS eval). Kept as a string so it survives any TS transpiler unchanged.
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, ctrlPtr, tid, scratch, spin } = workerData;
-let k = null;
-try { k = new WebAssembly.Instance(module, { env: { memory } }).exports; } catch (e) { k = null; }
-const ctrl = new Int32Array(memory.buffer, ctrlPtr, ${CTRL_BYTES / 4});
-const u = new Uint32Array(memory.buffer, ctrlPtr, ${CTRL_BYTES / 4});
-const f = new Float64Array(memory.buffer, ctrlPtr, ${CTRL_BYTES / 8});
-let seen = 0;
-for (;;) {
-  let n = 0;
-  while (Atomics.load(ctrl, ${GEN}) === seen) if (++n > spin) Atomics.wait(ctrl, ${GEN}, seen);
-  seen = Atomics.load(ctrl, ${GEN});
-  const op = ctrl[${OP}];
-  if (op === 0) break;
-  if (op >= 2) {
-    // Claims items until none are left; a late arrival claims nothing. No check-in: nobody waits for us.
-    // A trap here must not leave the main thread waiting for our item: flag it and push the done count past
-    // any total (the main thread then throws).
-    if (k === null) continue;
-    const a = ${ARGS}, ctl = ctrlPtr + ${CLAIM * 4};
-    try {
-      if (op === 2) k.gemmShared(u[a], u[a + 1], u[a + 2], u[a + 3], u[a + 4], u[a + 5], u[a + 6], u[a + 7], u[a + 8],
-        ctl, seen, u[a + 9], u[a + 10], scratch, spin, 0);
-      else if (op === 3) k.gemmBatch(u[a], u[a + 1], u[a + 2], u[a + 3], u[a + 4], u[a + 5], u[a + 6], u[a + 7], u[a + 8],
-        u[a + 9], u[a + 10], u[a + 11], u[a + 12], u[a + 13], u[a + 14], ctl, seen, scratch, spin, 0);
-      else if (op === 4) k.layoutParallel(u[a], u[a + 1], u[a + 2], u[a + 3], u[a + 4], u[a + 5], u[a + 6], u[a + 7],
-        u[a + 8], u[a + 9], u[a + 10], ctl, seen, spin, 0);
-      else if (op === 5) k.sgdMomentumParallel(u[a], u[a + 1], u[a + 2], u[a + 3], f[${F64_ARGS}], f[${F64_ARGS} + 1], u[a + 4],
-        ctl, seen, spin, 0);
-    } catch (e) {
-      Atomics.store(ctrl, ${FAILED}, 1);
-      Atomics.add(ctrl, ${CLAIM + 1}, 1 << 24);
-      Atomics.notify(ctrl, ${CLAIM + 1});
-    }
-    continue;
-  }
-  try {
-    if (k === null) throw new Error('instantiate failed');
-    const r = ${RECTS} + 4 * tid;
-    if (op === 1 && u[r + 1] > u[r] && u[r + 3] > u[r + 2]) {
-      const a = ${ARGS};
-      k.gemm(u[a], u[a + 1], u[a + 2], u[a + 3], u[a + 4], u[a + 5], u[a + 6], u[a + 7], u[a + 8],
-        u[r], u[r + 1], u[r + 2], u[r + 3], scratch);
-    }
-  } catch (e) {
-    Atomics.store(ctrl, ${FAILED}, 1);
-  }
-  Atomics.add(ctrl, ${DONE}, 1);
-  Atomics.notify(ctrl, ${DONE});
-}
-`;
-
 class WasmKernels implements Required<Kernels> {
   readonly name: string;
   readonly threads: number;
@@ -193,7 +70,7 @@ class WasmKernels implements Required<Kernels> {
   private readonly ctrl: Int32Array;
   private readonly args: Uint32Array;
   private readonly scratch: number[] = [];
-  private readonly workers: Worker[] = [];
+  private readonly workers: KernelWorkerHandle[] = [];
   private readonly minThreadedWork: number;
   private readonly spin: number;
   private readonly dynamic: boolean;
@@ -202,48 +79,38 @@ class WasmKernels implements Required<Kernels> {
   private packACap = 0;
   private packBCap = 0;
   private top: number;
-  /** First byte the arena hands out (after the control block and per-thread scratch). */
-  private readonly base: number;
   private disposed = false;
-  /** Resolves when every worker has instantiated the module. */
+  /** Settles when every helper thread has instantiated the module (rejects if one could not). */
   readonly ready: Promise<void>;
 
-  constructor(opts: WasmKernelOptions = {}) {
-    const threads = opts.threads ?? availableParallelism();
+  constructor(module: WebAssembly.Module, opts: Omit<WasmKernelOptions, 'module'>) {
+    const threads = opts.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
       throw new RangeError(`threads must be an integer in 1..${MAX_THREADS}, got ${threads}`);
     }
+    const spawn = opts.spawnWorker;
+    if (threads > 1 && spawn === undefined) throw new Error(`threads = ${threads} needs a spawnWorker from the host`);
     this.threads = threads;
     this.minThreadedWork = opts.minThreadedWork ?? 128 * 128 * 128;
     this.spin = opts.spin ?? 10000;
     this.dynamic = (opts.scheduler ?? 'dynamic') === 'dynamic';
-    const { module, variant } = loadModule(opts.variant ?? 'auto', opts.enableRelaxedSimdFlag ?? true);
-    this.variant = variant;
     this.memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
     this.buffers.add(this.memory.buffer);
     this.k = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
+    const missing = KERNEL_EXPORTS.filter((f) => typeof (this.k as unknown as Record<string, unknown>)[f] !== 'function');
+    if (missing.length > 0) throw new Error(`the kernels module lacks ${missing.join(', ')}: it is out of date (run \`npm run build:wasm\`)`);
+    const variant: WasmVariant = this.k.isRelaxed() !== 0 ? 'relaxed' : 'simd';
+    this.variant = variant;
     const base = align(this.k.heapBase(), 64);
     this.ctrl = new Int32Array(this.memory.buffer, base, CTRL_BYTES / 4);
     this.args = new Uint32Array(this.memory.buffer, base, CTRL_BYTES / 4);
     this.top = base + CTRL_BYTES;
     const scratchBytes = align(this.k.gemmScratchBytes(), 64);
     for (let t = 0; t < threads; t++) this.scratch.push(this.reserve(scratchBytes));
-    this.base = this.top;
-    const ready: Promise<void>[] = [];
     for (let t = 1; t < threads; t++) {
-      const w = new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { module, memory: this.memory, ctrlPtr: base, tid: t, scratch: this.scratch[t], spin: this.spin },
-      });
-      // Referenced until it is up (so awaiting `ready` keeps the process alive), then unref'd so an
-      // undisposed kernel set never keeps a process from exiting.
-      ready.push(new Promise((resolve, reject) => {
-        w.once('online', () => { w.unref(); resolve(); });
-        w.once('error', (e) => { w.unref(); reject(e); });
-      }));
-      this.workers.push(w);
+      this.workers.push(spawn!({ module, memory: this.memory, ctrlPtr: base, tid: t, scratch: this.scratch[t]!, spin: this.spin }));
     }
-    this.ready = Promise.all(ready).then(() => undefined);
+    this.ready = Promise.all(this.workers.map((w) => w.ready)).then(() => undefined);
     this.name = `wasm-${variant === 'relaxed' ? 'relaxed-simd' : 'simd'}-${threads}t`;
   }
 
@@ -267,19 +134,6 @@ class WasmKernels implements Required<Kernels> {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`alloc: n must be a non-negative integer, got ${n}`);
     const ptr = this.reserve(n * 4);
     return new Float32Array(this.memory.buffer, ptr, n);
-  }
-
-  mark(): number {
-    return this.top;
-  }
-
-  release(mark: number): void {
-    if (!Number.isInteger(mark) || mark < this.base || mark > this.top) throw new RangeError(`release: ${mark} is not a mark of this arena`);
-    // Re-zero the freed span so `alloc` keeps its zero-filled promise; drop GEMM pack buffers that lived there.
-    new Uint8Array(this.memory.buffer, mark, this.top - mark).fill(0);
-    if (this.packA + this.packACap > mark) { this.packA = 0; this.packACap = 0; }
-    if (this.packB + this.packBCap > mark) { this.packB = 0; this.packBCap = 0; }
-    this.top = mark;
   }
 
   allocInt32(n: number): Int32Array {
@@ -333,7 +187,7 @@ class WasmKernels implements Required<Kernels> {
       const r = parts[t] ?? [0, 0, 0, 0];
       a.set(r, RECTS + 4 * t);
     }
-    this.run(1);
+    this.run(OP_GEMM_STATIC);
     const r = parts[0]!;
     this.k.gemm(ta, tb, M, N, K, pa, pb, pc, acc, r[0], r[1], r[2], r[3], this.scratch[0]!);
     this.join();
@@ -348,7 +202,7 @@ class WasmKernels implements Required<Kernels> {
     const needA = this.k.sharedPackABytes(M, K), needB = this.k.sharedPackBBytes(N, K);
     if (needA > this.packACap) { this.packACap = Math.max(needA, 2 * this.packACap); this.packA = this.reserve(this.packACap); }
     if (needB > this.packBCap) { this.packBCap = Math.max(needB, 2 * this.packBCap); this.packB = this.reserve(this.packBCap); }
-    const gen = this.publish(2, [ta, tb, M, N, K, pa, pb, pc, acc, this.packA, this.packB]);
+    const gen = this.publish(OP_GEMM_SHARED, [ta, tb, M, N, K, pa, pb, pc, acc, this.packA, this.packB]);
     this.k.gemmShared(ta, tb, M, N, K, pa, pb, pc, acc, this.ctrl.byteOffset + CLAIM * 4, gen, this.packA, this.packB,
       this.scratch[0]!, this.spin, 1);
     // Close the call: a worker still holding this generation's arguments now sees no item to claim.
@@ -356,7 +210,7 @@ class WasmKernels implements Required<Kernels> {
     return true;
   }
 
-  /** Publishes a dynamic-item job (ops 2, 3): arguments first, then the claim word, then the generation. */
+  /** Publishes a dynamic-item job: arguments first, then the claim word, then the generation. */
   private publish(op: number, args: number[]): number {
     const a = this.args, c = this.ctrl;
     for (let i = 0; i < args.length; i++) a[ARGS + i] = args[i]!;
@@ -374,48 +228,6 @@ class WasmKernels implements Required<Kernels> {
   private finish(): void {
     Atomics.store(this.ctrl, CLAIM, 0xfffff);
     if (Atomics.load(this.ctrl, FAILED) !== 0) throw new Error('a kernel worker thread trapped; results of this call are invalid');
-  }
-
-  gemmBatch(transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, strideA: number,
-    B: Float32Array, strideB: number, C: Float32Array, strideC: number, count: number, accumulate: boolean): void {
-    if (count > 1 && strideC < M * N) throw new Error(`gemmBatch: strideC ${strideC} < M·N = ${M * N} makes outputs overlap (use gemmBatchSum)`);
-    this.batch(transA, transB, M, N, K, A, strideA, B, strideB, C, strideC, count, accumulate, false);
-  }
-
-  gemmBatchSum(transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, strideA: number,
-    B: Float32Array, strideB: number, C: Float32Array, count: number, accumulate: boolean): void {
-    this.batch(transA, transB, M, N, K, A, strideA, B, strideB, C, 0, count, accumulate, true);
-  }
-
-  private batch(transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, strideA: number,
-    B: Float32Array, strideB: number, C: Float32Array, strideC: number, count: number, accumulate: boolean, sum: boolean): void {
-    for (const [v, what] of [[strideA, 'strideA'], [strideB, 'strideB'], [strideC, 'strideC'], [count, 'count']] as const) {
-      if (!Number.isInteger(v) || v < 0) throw new RangeError(`gemmBatch: ${what} must be a non-negative integer, got ${v}`);
-    }
-    if (count === 0) return;
-    const pa = this.ptr(A, (count - 1) * strideA + M * K, 'gemmBatch A');
-    const pb = this.ptr(B, (count - 1) * strideB + K * N, 'gemmBatch B');
-    const pc = this.ptr(C, sum ? M * N : (count - 1) * strideC + M * N, 'gemmBatch C');
-    const T = this.threads;
-    const threaded = T > 1 && !this.disposed && count * M * N * K >= this.minThreadedWork;
-    // Row chunks: enough items to keep T threads busy, each a multiple of the 4-row register tile.
-    const perImage = sum ? T : Math.max(1, Math.ceil((2 * T) / count));
-    const rowChunk = threaded ? Math.max(MR, Math.ceil(Math.ceil(M / perImage) / MR) * MR) : Math.max(M, 1);
-    const args = [transA ? 1 : 0, transB ? 1 : 0, M, N, K, pa, strideA, pb, strideB, pc, strideC, count, accumulate ? 1 : 0, sum ? 1 : 0, rowChunk];
-    const items = sum ? Math.ceil(M / rowChunk) : count * Math.ceil(M / rowChunk);
-    if (!threaded || items < 2 || items >= 1 << 20) {
-      // Same routine on this thread alone, with private control words no worker ever reads.
-      const c = this.ctrl;
-      c[SOLO] = 0; c[SOLO + 1] = 0;
-      this.k.gemmBatch(args[0]!, args[1]!, M, N, K, pa, strideA, pb, strideB, pc, strideC, count, args[12]!, args[13]!, rowChunk,
-        c.byteOffset + SOLO * 4, 0, this.scratch[0]!, this.spin, 1);
-      return;
-    }
-    const ctl = this.ctrl.byteOffset + CLAIM * 4;
-    const gen = this.publish(3, args);
-    this.k.gemmBatch(args[0]!, args[1]!, M, N, K, pa, strideA, pb, strideB, pc, strideC, count, args[12]!, args[13]!, rowChunk,
-      ctl, gen, this.scratch[0]!, this.spin, 1);
-    this.finish();
   }
 
   /**
@@ -473,12 +285,12 @@ class WasmKernels implements Required<Kernels> {
   }
 
   reluForward(x: Float32Array, y: Float32Array, n: number): void {
-    this.layout(6, Math.ceil(n / 16384), n, [this.ptr(x, n, 'reluForward x'), this.ptr(y, n, 'reluForward y'), n, 0, 0, 0, 0, 0, 0, 0]);
+    this.poolRelu(2, Math.ceil(n / 16384), n, [this.ptr(x, n, 'reluForward x'), this.ptr(y, n, 'reluForward y'), n, 0, 0, 0, 0, 0, 0]);
   }
 
   reluBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void {
-    this.layout(7, Math.ceil(n / 16384), n, [this.ptr(y, n, 'reluBackward y'), this.ptr(dy, n, 'reluBackward dy'), n,
-      this.ptr(dx, n, 'reluBackward dx'), 0, 0, 0, 0, 0, 0]);
+    this.poolRelu(3, Math.ceil(n / 16384), n, [this.ptr(y, n, 'reluBackward y'), this.ptr(dy, n, 'reluBackward dy'), n,
+      this.ptr(dx, n, 'reluBackward dx'), 0, 0, 0, 0, 0]);
   }
 
   /** Planes per max-pool work item: about 16K input floats. */
@@ -489,25 +301,15 @@ class WasmKernels implements Required<Kernels> {
   maxPoolForward(x: Float32Array, y: Float32Array, arg: Int32Array, planes: number, H: number, W: number, k: number, stride: number): void {
     const m = planes * convOutputSize(H, k, stride, 0) * convOutputSize(W, k, stride, 0);
     const G = WasmKernels.poolGroup(H, W);
-    this.layout(4, Math.ceil(planes / G), planes * H * W, [this.ptr(x, planes * H * W, 'maxPoolForward x'), this.ptr(y, m, 'maxPoolForward y'),
-      this.ptr(arg, m, 'maxPoolForward arg'), planes, H, W, k, stride, G, 0]);
+    this.poolRelu(0, Math.ceil(planes / G), planes * H * W, [this.ptr(x, planes * H * W, 'maxPoolForward x'), this.ptr(y, m, 'maxPoolForward y'),
+      this.ptr(arg, m, 'maxPoolForward arg'), planes, H, W, k, stride, G]);
   }
 
   maxPoolBackward(dy: Float32Array, arg: Int32Array, dx: Float32Array, planes: number, H: number, W: number, k: number, stride: number): void {
     const m = planes * convOutputSize(H, k, stride, 0) * convOutputSize(W, k, stride, 0);
     const G = WasmKernels.poolGroup(H, W);
-    this.layout(5, Math.ceil(planes / G), planes * H * W, [this.ptr(dy, m, 'maxPoolBackward dy'), this.ptr(arg, m, 'maxPoolBackward arg'),
-      this.ptr(dx, planes * H * W, 'maxPoolBackward dx'), planes, H, W, k, stride, G, 0]);
-  }
-
-  softmaxCrossEntropy(logits: Float32Array, labels: Int32Array, n: number, C: number, dlogits: Float32Array | null): number {
-    for (let i = 0; i < n; i++) {
-      const y = labels[i]!;
-      if (!(y >= 0 && y < C)) throw new RangeError(`softmaxCrossEntropy: label ${y} at row ${i} outside 0..${C - 1}`);
-    }
-    const g = dlogits === null ? 0 : this.ptr(dlogits, n * C, 'softmaxCrossEntropy dlogits');
-    return this.k.softmaxCrossEntropy(this.ptr(logits, n * C, 'softmaxCrossEntropy logits'),
-      this.ptr(labels, n, 'softmaxCrossEntropy labels'), n, C, g, dlogits === null ? 0 : 1);
+    this.poolRelu(1, Math.ceil(planes / G), planes * H * W, [this.ptr(dy, m, 'maxPoolBackward dy'), this.ptr(arg, m, 'maxPoolBackward arg'),
+      this.ptr(dx, planes * H * W, 'maxPoolBackward dx'), planes, H, W, k, stride, G]);
   }
 
   sgdMomentumStep(x: Float32Array, g: Float32Array, b: Float32Array, n: number, lr: number, beta: number): void {
@@ -515,7 +317,7 @@ class WasmKernels implements Required<Kernels> {
     const chunk = 16384;
     if (this.threads > 1 && !this.disposed && n >= 4 * chunk) {
       new Float64Array(this.ctrl.buffer, this.ctrl.byteOffset + F64_ARGS * 8, 2).set([lr, beta]);
-      const gen = this.publish(5, [px, pg, pb, n, chunk]);
+      const gen = this.publish(OP_SGD_MOMENTUM, [px, pg, pb, n, chunk]);
       this.k.sgdMomentumParallel(px, pg, pb, n, lr, beta, chunk, this.ctrl.byteOffset + CLAIM * 4, gen, this.spin, 1);
       this.finish();
       return;
@@ -524,53 +326,30 @@ class WasmKernels implements Required<Kernels> {
   }
 
   /**
-   * Runs a data-parallel kernel (assembly/kernels.ts layoutParallel, `kind` 0..7) over `items` images, channels,
-   * plane groups or element chunks,
-   * on all threads when it moves at least 64K floats, else on this thread alone. Results never depend on which.
+   * Runs max pooling or ReLU (assembly/kernels.ts poolReluParallel, `kind` 0..3) over `items` plane groups or
+   * element chunks, on all threads when it moves at least 64K floats, else on this thread alone. Results never
+   * depend on which.
    */
-  private layout(kind: number, items: number, floats: number, a: number[]): void {
+  private poolRelu(kind: number, items: number, floats: number, a: number[]): void {
     if (this.threads > 1 && !this.disposed && items >= 2 && floats >= 1 << 16 && items < 1 << 20) {
-      const gen = this.publish(4, [kind, ...a]);
-      this.k.layoutParallel(kind, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!,
+      const gen = this.publish(OP_POOL_RELU, [kind, ...a]);
+      this.k.poolReluParallel(kind, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!,
         this.ctrl.byteOffset + CLAIM * 4, gen, this.spin, 1);
       this.finish();
       return;
     }
     const c = this.ctrl;
     c[SOLO] = 0; c[SOLO + 1] = 0;
-    this.k.layoutParallel(kind, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, c.byteOffset + SOLO * 4, 0, this.spin, 1);
+    this.k.poolReluParallel(kind, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, c.byteOffset + SOLO * 4, 0, this.spin, 1);
   }
 
-  im2colBatch(x: Float32Array, n: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number,
-    cols: Float32Array): void {
-    const m = n * C * kh * kw * convOutputSize(H, kh, stride, pad) * convOutputSize(W, kw, stride, pad);
-    this.layout(0, n, m, [this.ptr(x, n * C * H * W, 'im2colBatch x'), n, C, H, W, kh, kw, stride, pad, this.ptr(cols, m, 'im2colBatch cols')]);
-  }
-
-  col2imBatch(cols: Float32Array, n: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number,
-    dx: Float32Array): void {
-    const m = n * C * kh * kw * convOutputSize(H, kh, stride, pad) * convOutputSize(W, kw, stride, pad);
-    this.layout(1, n, m, [this.ptr(cols, m, 'col2imBatch cols'), n, C, H, W, kh, kw, stride, pad, this.ptr(dx, n * C * H * W, 'col2imBatch dx')]);
-  }
-
-  channelsToBatch(src: Float32Array, bias: Float32Array | null, n: number, C: number, S: number, relu: boolean, y: Float32Array): void {
-    this.layout(2, C, n * C * S, [this.ptr(src, n * C * S, 'channelsToBatch src'), bias === null ? 0 : this.ptr(bias, C, 'channelsToBatch bias'),
-      n, C, S, relu ? 1 : 0, this.ptr(y, n * C * S, 'channelsToBatch y'), 0, 0, 0]);
-  }
-
-  batchToChannels(dy: Float32Array, mask: Float32Array | null, n: number, C: number, S: number, dst: Float32Array,
-    dbias: Float32Array | null): void {
-    this.layout(3, C, n * C * S, [this.ptr(dy, n * C * S, 'batchToChannels dy'), mask === null ? 0 : this.ptr(mask, n * C * S, 'batchToChannels mask'),
-      n, C, S, this.ptr(dst, n * C * S, 'batchToChannels dst'), dbias === null ? 0 : this.ptr(dbias, C, 'batchToChannels dbias'), 0, 0, 0]);
-  }
-
-  /** Stops the worker threads; the kernels (and their memory) keep working on the calling thread alone. */
+  /** Stops the helper threads; the kernels (and their memory) keep working on the calling thread alone. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     if (this.workers.length > 0) {
-      this.run(0);
-      for (const w of this.workers) void w.terminate();
+      this.run(OP_EXIT);
+      for (const w of this.workers) w.terminate();
     }
   }
 }
@@ -579,17 +358,21 @@ function align(x: number, a: number): number {
   return Math.ceil(x / a) * a;
 }
 
-/** What createWasmKernels returns: every optional kernel of api.ts is implemented. */
+/** What instantiateWasmKernels returns: every optional kernel of api.ts is implemented. */
 export type WasmKernelSet = Required<Kernels> & { readonly threads: number; readonly variant: WasmVariant };
 
-/** WebAssembly kernels; throws if the .wasm files are not built. Resolves once worker threads are up. */
-export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<WasmKernelSet> {
-  const k = new WasmKernels(opts);
-  await k.ready;
+/**
+ * WebAssembly kernels over a fresh shared memory; resolves once every helper thread is up. If a helper cannot
+ * instantiate the module, the others are stopped and the promise rejects.
+ */
+export async function instantiateWasmKernels(opts: WasmKernelOptions): Promise<WasmKernelSet> {
+  const module = opts.module instanceof WebAssembly.Module ? opts.module : await WebAssembly.compile(opts.module);
+  const k = new WasmKernels(module, opts);
+  try {
+    await k.ready;
+  } catch (e) {
+    k.dispose();
+    throw e;
+  }
   return k;
-}
-
-/** Synchronous variant (workers finish starting in the background; the first threaded GEMM waits for them). */
-export function createWasmKernelsSync(opts: WasmKernelOptions = {}): WasmKernelSet {
-  return new WasmKernels(opts);
 }
