@@ -7,7 +7,7 @@ missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "setup-debian: apt-get not found; install ${missing[*]} with your package manager (tests that need them are skipped)" >&2
+  echo "setup-debian: apt-get not found; install ${missing[*]} with your package manager (the tests that need them fail without them)" >&2
   exit 0
 fi
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -10,7 +10,7 @@ const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
 
 test('train --json prints one object with the metrics and the optimizer record', (t) => {
-  if (!existsSync(cli)) { t.skip('dist/ not built (run npm run build)'); return; }
+  assert.ok(existsSync(cli), 'dist/src/cli/main.js not built: run npm run build');
   const r = run(['train', '--dataset', 'synthetic', '--model', 'mlp', '--optimizer', 'sgdm', '--lr', '0.05', '--momentum', '0.9',
     '--batch', '64', '--epochs', '1', '--max-steps', '20', '--seed', '0', '--json']);
   assert.equal(r.status, 0, r.stderr);
@@ -24,14 +24,14 @@ test('train --json prints one object with the metrics and the optimizer record',
 });
 
 test('train reports divergence with exit code 3 and diverged: true', (t) => {
-  if (!existsSync(cli)) { t.skip('dist/ not built'); return; }
+  assert.ok(existsSync(cli), 'dist/src/cli/main.js not built: run npm run build');
   const r = run(['train', '--dataset', 'synthetic', '--optimizer', 'sgd', '--lr', '1e9', '--batch', '64', '--max-steps', '30', '--json']);
   assert.equal(r.status, 3, r.stderr);
   assert.equal((JSON.parse(r.stdout) as { diverged: boolean }).diverged, true);
 });
 
 test('user errors are one line with exit code 2', (t) => {
-  if (!existsSync(cli)) { t.skip('dist/ not built'); return; }
+  assert.ok(existsSync(cli), 'dist/src/cli/main.js not built: run npm run build');
   const cases: [string[], RegExp][] = [
     [['train', '--dataset', 'synthetic'], /--lr is required/],
     [['train', '--dataset', 'synthetic', '--lr', '0.1', '--model', 'vgg'], /unknown model "vgg"/],
@@ -48,7 +48,7 @@ test('user errors are one line with exit code 2', (t) => {
 });
 
 test('bench train --json prints samplesPerSec', (t) => {
-  if (!existsSync(cli)) { t.skip('dist/ not built'); return; }
+  assert.ok(existsSync(cli), 'dist/src/cli/main.js not built: run npm run build');
   const r = run(['bench', 'train', '--model', 'mlp', '--batch', '32', '--steps', '3', '--json']);
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { samplesPerSec: number };

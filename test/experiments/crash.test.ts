@@ -69,7 +69,7 @@ function assertSameStore(a: string, b: string): void {
 }
 
 test('a sweep killed with SIGKILL mid-run and restarted ends with the same store as an uninterrupted one', async (t) => {
-  if (import.meta.url.endsWith('.js') && !existsSync(join(repoRoot(), 'dist/src/cli/main.js'))) return t.skip('dist/src/cli/main.js not built');
+  assert.ok(existsSync(join(repoRoot(), 'dist/src/cli/main.js')), 'dist/src/cli/main.js not built: run npm run build');
   const d = tempDir('crash');
   const sweep: SweepConfigInput = {
     name: 'crash',
@@ -103,7 +103,7 @@ test('a sweep killed with SIGKILL mid-run and restarted ends with the same store
 });
 
 test('a single run killed between checkpoints resumes from its last checkpoint and ends bit-identical', async (t) => {
-  if (import.meta.url.endsWith('.js') && !existsSync(join(repoRoot(), 'dist/src/cli/main.js'))) return t.skip('dist/src/cli/main.js not built');
+  assert.ok(existsSync(join(repoRoot(), 'dist/src/cli/main.js')), 'dist/src/cli/main.js not built: run npm run build');
   const d = tempDir('crash1');
   const sweep: SweepConfigInput = {
     name: 'one',

@@ -43,10 +43,7 @@ test('paper --quick runs every experiment and computes a verdict for each claim'
 });
 
 test('the paper report renders in headless Chromium with every chart drawn and no console errors', { timeout: 120_000 }, async (t) => {
-  if (!chromiumAvailable()) {
-    t.skip('/usr/bin/chromium not installed (apt-get install chromium)');
-    return;
-  }
+  assert.ok(chromiumAvailable(), '/usr/bin/chromium not installed: run ./scripts/setup-debian.sh');
   const html = join(out, 'report.html');
   assert.ok(existsSync(html));
   const page = await checkReportInBrowser(html);
