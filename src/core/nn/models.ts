@@ -6,7 +6,7 @@ import { float32Backend, type Backend, type Buf } from '../engine/backend.js';
 import {
   BatchNorm, Conv2d, Dropout, Flatten, GELU, GlobalAvgPool, LayerNorm, Linear, MaxPool2d, Patchify,
   PositionalEmbedding, ReLU, Residual, Scratch, SelfAttention, Sequential, Tanh, TokenMeanPool, type BuildContext, type Layer,
-} from '../engine/layers.js';
+} from '../engine/layers/index.js';
 import { countCorrect, softmaxCrossEntropy } from '../engine/loss.js';
 import { ParameterStore } from '../engine/params.js';
 import { UserError, check } from '../util/errors.js';

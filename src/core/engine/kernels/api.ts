@@ -7,7 +7,7 @@
  *   reluForward?(x, y, n): void                                        y = x > 0 ? x : 0  (NaN → 0; y may alias x)
  *   reluBackward?(y, dy, dx, n): void                                  dx = y > 0 ? dy : 0 (dx may alias dy)
  *   maxPoolForward?(x, y, arg: Int32Array, planes, H, W, k, stride): void   no padding, out = ⌊(H−k)/stride⌋+1;
- *        y = window max (first maximum; a NaN wins), arg = flat index into x of that element (as MaxPool2d in layers.ts)
+ *        y = window max (first maximum; a NaN wins), arg = flat index into x of that element (as MaxPool2d in layers/pool.ts)
  *   maxPoolBackward?(dy, arg, dx, planes, H, W, k, stride): void       dx = 0 then dx[arg[o]] += dy[o]
  *   softmaxCrossEntropy?(logits, labels: Int32Array, n, C, dlogits | null): number
  *        mean_i −log softmax(z_i)[y_i]; writes dlogits = (softmax − onehot)/n (same as engine/loss.ts)
