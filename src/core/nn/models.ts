@@ -11,7 +11,7 @@ import { ParameterStore } from '../engine/params.js';
 import { UserError, check } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { CnnSpec, MlpSpec, ResNetSpec, TransformerSpec } from './families/index.js';
-import './families/index.js';
+import './families/index.js'; // registers the built-in families
 import { modelFamilies, modelFamily, modelNames, type ModelSpecBase } from './registry.js';
 
 export { findModelFamily, modelFamilies, modelFamily, modelNames, registerModelFamily, type ModelFamily, type ModelFamilyDefinition, type ModelSpecBase } from './registry.js';
