@@ -410,7 +410,7 @@ export function reluBackward(y: usize, dy: usize, dx: usize, n: i32): void {
 
 /**
  * Max pooling, no padding. The window is scanned in row-major order from best = −∞; an element replaces the best
- * when it is greater or NaN (so the first maximum wins and NaN propagates), as MaxPool2d in layers.ts.
+ * when it is greater or NaN (so the first maximum wins and NaN propagates), as MaxPool2d in layers/pool.ts.
  */
 export function maxPoolForward(x: usize, y: usize, arg: usize, planes: i32, H: i32, W: i32, k: i32, stride: i32): void {
   maxPoolForwardRange(x, y, arg, 0, planes, H, W, k, stride);

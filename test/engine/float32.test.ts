@@ -8,7 +8,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { float32Backend, float64Backend, type Backend } from '../../src/core/engine/backend.js';
 import { openKernels } from '../../src/node/kernels.js';
-import { Conv2d, Linear, MaxPool2d, ReLU, Sequential, type BuildContext, type Layer } from '../../src/core/engine/layers.js';
+import { Conv2d, Linear, MaxPool2d, ReLU, Sequential, type BuildContext, type Layer } from '../../src/core/engine/layers/index.js';
 import { ParameterStore } from '../../src/core/engine/params.js';
 import { Rng } from '../../src/core/util/rng.js';
 import { build64, checkGradients } from './gradcheck.js';

@@ -1,7 +1,7 @@
 /** Shared helpers for the engine tests: float64 layers checked against central finite differences. */
 import assert from 'node:assert/strict';
 import { float64Backend, type Buf } from '../../src/core/engine/backend.js';
-import type { BuildContext, Layer } from '../../src/core/engine/layers.js';
+import type { BuildContext, Layer } from '../../src/core/engine/layers/index.js';
 import { ParameterStore } from '../../src/core/engine/params.js';
 import { Rng } from '../../src/core/util/rng.js';
 

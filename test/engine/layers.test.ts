@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import {
   AvgPool2d, BatchNorm, Conv2d, Dropout, Embedding, Flatten, GELU, GlobalAvgPool, LayerNorm, Linear, MaxPool2d,
   Patchify, PositionalEmbedding, ReLU, Residual, SelfAttention, Sequential, Tanh, TokenMeanPool, erf, erfFast,
-} from '../../src/core/engine/layers.js';
+} from '../../src/core/engine/layers/index.js';
 import { meanSquaredError, softmaxCrossEntropy } from '../../src/core/engine/loss.js';
 import { float64Backend } from '../../src/core/engine/backend.js';
 import { Rng } from '../../src/core/util/rng.js';

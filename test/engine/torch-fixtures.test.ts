@@ -9,7 +9,7 @@ import { float64Backend } from '../../src/core/engine/backend.js';
 import {
   AvgPool2d, BatchNorm, Conv2d, Embedding, GELU, GlobalAvgPool, LayerNorm, Linear, MaxPool2d, Patchify,
   PositionalEmbedding, ReLU, Residual, SelfAttention, Sequential, Tanh, TokenMeanPool, type BuildContext, type Layer,
-} from '../../src/core/engine/layers.js';
+} from '../../src/core/engine/layers/index.js';
 import { meanSquaredError, softmaxCrossEntropy } from '../../src/core/engine/loss.js';
 import type { ParameterStore } from '../../src/core/engine/params.js';
 import { buildModel, parseModelSpec } from '../../src/core/nn/models.js';

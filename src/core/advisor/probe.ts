@@ -10,7 +10,7 @@
  */
 import { initOptimizer, optimizerConfig, optimizerStep, validateOptimizerConfig, type OptimizerConfig, type OptimizerForm } from '../optim/sgd.js';
 import { float32Backend, float64Backend, type Backend } from '../engine/backend.js';
-import { buildModel, type ModelSpec, type Model } from '../nn/models.js';
+import { buildModel, modelFamily, type ModelSpec, type Model } from '../nn/models.js';
 import { channelMeanStd, type DatasetLike } from '../nn/train.js';
 import { linearRegressionTask, type LinearRegressionOptions } from '../data/synthetic.js';
 import { Rng } from '../util/rng.js';
@@ -605,7 +605,7 @@ export interface EngineProblemOptions {
  * reference kernels cost ~10× more per sample (each λ_max measurement is ~2·lanczosSteps gradients).
  */
 export function defaultMeasureSamples(model: ModelSpec): number {
-  return model.kind === 'mlp' ? 256 : 64;
+  return modelFamily(model).measureSamples;
 }
 
 /** An engine classifier on a dataset: float32 training, HVPs on a float64 twin (same spec, dropout off). */
@@ -613,7 +613,7 @@ export function engineProblem(o: EngineProblemOptions): ProbeProblem {
   const backend = o.backend ?? float32Backend();
   const root = new Rng(o.seed);
   const model: Model = buildModel(o.model, { inShape: o.data.shape, classes: o.data.classes, seed: root.nextU32(), backend });
-  const twinSpec: ModelSpec = o.model.kind === 'mlp' ? { ...o.model, dropout: 0 } : o.model;
+  const twinSpec: ModelSpec = modelFamily(o.model).hvpTwin(o.model);
   const twin: Model = buildModel(twinSpec, { inShape: o.data.shape, classes: o.data.classes, seed: 1, backend: float64Backend() });
   if (twin.store.size !== model.store.size) throw new Error('engineProblem: float64 twin has a different parameter count');
   const S = model.inputSize;
@@ -658,7 +658,8 @@ export function engineProblem(o: EngineProblemOptions): ProbeProblem {
   const evalLabels = new Int32Array(cap);
   let last = 0;
   const saved = model.store.params.slice();
-  const mode = o.model.kind === 'resnet' ? ' (BatchNorm in train mode: batch statistics of the measurement batch)' : '';
+  const note = modelFamily(o.model).probeNote;
+  const mode = note === null ? '' : ` (${note})`;
   return {
     name: `${o.data.name} / ${o.model.kind} (${model.store.size} parameters, inputs ${o.inputs ?? 'standardize'}, Hessian on ${M} samples, losses compared on ${E} ${evalSplit === split ? 'training' : 'held-out test'} examples)${mode}`,
     params: model.store.params,

@@ -3,6 +3,8 @@
  * the embedded MNIST digits (every reduction is listed in `reductions` and printed with the results); `full` is the
  * full protocol at CPU scale and takes about 1.5 hours on 2 cores.
  */
+import { findModelFamily } from '../../core/nn/models.js';
+
 export type PaperMode = 'quick' | 'full';
 
 /** A model as the train task takes it: a name (mlp, cnn, …) or a spec object (see nn/models.ts). */
@@ -11,8 +13,7 @@ export type PlanModel = string | Record<string, unknown>;
 /** How logs and the report name a plan's model. */
 export function modelLabel(m: PlanModel): string {
   if (typeof m === 'string') return m;
-  if (m.kind === 'cnn' && Array.isArray(m.channels)) return `cnn ${(m.channels as number[]).join('-')}-${String(m.dense ?? 128)}`;
-  return JSON.stringify(m);
+  return findModelFamily(m.kind)?.label(m) ?? JSON.stringify(m);
 }
 
 export interface PaperPlan {

@@ -9,7 +9,7 @@ import { UserError } from '../../core/util/errors.js';
 import { initOptimizer, optimizerConfig, stateBytes } from '../../core/optim/index.js';
 import { CHECK_NAMES, runCheck, type CheckResult } from '../../core/theory/index.js';
 import { tryLocateDataset } from '../../core/data/index.js';
-import { buildModel, parseModelSpec } from '../../core/nn/models.js';
+import { buildModel, modelFamily, parseModelSpec } from '../../core/nn/models.js';
 import { parseSweepConfig, type SweepConfigInput } from '../config.js';
 import { expandGrid, selectBest, type PlannedRun } from '../grid.js';
 import { ResultsStore, type RunRow } from '../../node/store.js';
@@ -286,8 +286,8 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
         const n = model.store.size;
         const sgd = initOptimizer(optimizerConfig({ form: 'sgd', lr: 0.1 }), n, 'float32');
         const sgdm = initOptimizer(optimizerConfig({ form: 'pytorch', lr: 0.1, momentum: 0.9 }), n, 'float32');
-        // Peak RSS only for the models the experiments train (MLP and CNNs): the others are minutes per run on CPU.
-        const rss = (opt: 'sgd' | 'sgdm'): number | null => (!['mlp', 'cnn'].includes(spec.kind) ? null : measurePeakRss({ model: m, optimizer: opt }));
+        // Peak RSS only for the families that declare it (those the experiments train): the others are minutes per run.
+        const rss = (opt: 'sgd' | 'sgdm'): number | null => (!modelFamily(spec).measurePeakRss ? null : measurePeakRss({ model: m, optimizer: opt }));
         return { model: modelLabel(m), parameters: n, sgdStateBytes: stateBytes(sgd), sgdmStateBytes: stateBytes(sgdm), sgdPeakRss: rss('sgd'), sgdmPeakRss: rss('sgdm') };
       });
       claims.push(memoryClaim(rows));

@@ -7,7 +7,7 @@
  *   reluForward?(x, y, n): void                                        y = x > 0 ? x : 0  (NaN → 0; y may alias x)
  *   reluBackward?(y, dy, dx, n): void                                  dx = y > 0 ? dy : 0 (dx may alias dy)
  *   maxPoolForward?(x, y, arg: Int32Array, planes, H, W, k, stride): void   no padding, out = ⌊(H−k)/stride⌋+1;
- *        y = window max (first maximum; a NaN wins), arg = flat index into x of that element (as MaxPool2d in layers.ts)
+ *        y = window max (first maximum; a NaN wins), arg = flat index into x of that element (as MaxPool2d in layers/pool.ts)
  *   maxPoolBackward?(dy, arg, dx, planes, H, W, k, stride): void       dx = 0 then dx[arg[o]] += dy[o]
  *   sgdMomentumStep?(x, g, b, n, lr, beta): void                       b ← β·b + g; x ← x − lr·b (float64 math, bit-identical
  *        to src/core/optim's pytorch loop). Do not call it directly: use `fastOptimizerStep` (kernels/optimizer-step.ts),
