@@ -6,11 +6,12 @@
  * Run: npx tsx bench/diag-advise-nn-sweep.ts [relu|tanh]   (EPOCHS=8 by default)
  */
 import { teacherStudentClassification } from '../src/core/data/synthetic.js';
-import { adviseConfig } from '../src/core/advisor/advise.js';
+import { adviseConfig } from '../src/node/advise.js';
 import { parseAdviseConfig } from '../src/core/advisor/config.js';
 import { seedSummary, sweepAgreement, type SweepPoint } from '../src/core/advisor/validation.js';
 import { float32Backend } from '../src/core/engine/backend.js';
-import { kernelsFor, trainOnData } from '../src/core/nn/train.js';
+import { trainOnData } from '../src/core/nn/train.js';
+import { kernelsFor } from '../src/node/train.js';
 import { optimizerConfig } from '../src/core/optim/sgd.js';
 
 const activation = (process.argv[2] ?? 'relu') as 'relu' | 'tanh';

@@ -19,9 +19,10 @@ import type { RunContext } from '../src/experiments/task.js';
 import type { CheckpointData } from '../src/experiments/checkpoint.js';
 import { runTrain } from '../src/experiments/tasks/train.js';
 import { runFinetune } from '../src/experiments/tasks/finetune.js';
-import { kernelsFor, train, trainOnData, type TrainSnapshot } from '../src/core/nn/train.js';
-import { loadDataset } from '../src/core/data/index.js';
-import { adviseConfig } from '../src/core/advisor/advise.js';
+import { trainOnData, type TrainSnapshot } from '../src/core/nn/train.js';
+import { kernelsFor, train } from '../src/node/train.js';
+import { loadDataset } from '../src/node/data/load.js';
+import { adviseConfig } from '../src/node/advise.js';
 
 /** FNV-1a over the bytes of a buffer: a short fingerprint of final parameters. */
 function fnv(buf: Float32Array | Float64Array): string {

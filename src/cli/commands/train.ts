@@ -1,14 +1,14 @@
 import { float32Backend } from '../../core/engine/backend.js';
 import { benchTrain } from '../../core/nn/bench.js';
-import { kernelsFor, train, type EpochMetrics, type StepInfo, type TrainConfig, type TrainHooks, type TrainResult } from '../../core/nn/train.js';
-import { syntheticDataset } from '../../core/nn/train.js';
+import type { EpochMetrics, StepInfo, TrainHooks, TrainResult } from '../../core/nn/train.js';
+import { kernelsFor, train, type NodeTrainConfig as TrainConfig } from '../../node/train.js';
 import { parseModelSpec } from '../../core/nn/models.js';
 import { optimizerConfig, parseSchedule, type OptimizerForm } from '../../core/optim/index.js';
 import { UserError, check } from '../../core/util/errors.js';
 import type { Command } from '../command.js';
 import type { FlagValues } from '../args.js';
 import { existsSync } from 'node:fs';
-import { loadDataset } from '../../core/data/index.js';
+import { loadDataset } from '../../node/data/load.js';
 import { canonicalJson, loadCheckpoint, saveCheckpoint } from '../../experiments/index.js';
 import { checkpointToSnapshot, snapshotToCheckpoint, trainSignature } from '../../experiments/train-checkpoint.js';
 
@@ -68,7 +68,7 @@ export const trainCommand: Command = {
     });
     const dataset = flags.dataset as string;
     const config: TrainConfig = {
-      dataset: dataset === 'synthetic' ? syntheticDataset({ shape: [1, 28, 28], classes: 10, train: 6000, test: 1000, seed: 0 }) : dataset,
+      dataset,
       // parsed before the dataset loads, so a bad model name is a one-line error at once
       model: parseModelSpec(modelArg(flags.model as string), '--model'),
       optimizer,

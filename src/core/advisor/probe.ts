@@ -11,7 +11,10 @@
 import { initOptimizer, optimizerConfig, optimizerStep, validateOptimizerConfig, type OptimizerConfig, type OptimizerForm } from '../optim/sgd.js';
 import { float32Backend, float64Backend, type Backend } from '../engine/backend.js';
 import { buildModel, type ModelSpec, type Model } from '../nn/models.js';
-import { channelMeanStd, type DatasetLike } from '../nn/train.js';
+import { Trainer } from '../nn/trainer.js';
+import { BatchStream } from '../data/batches.js';
+import type { Dataset } from '../data/dataset.js';
+import { gatherBatch } from '../data/splits.js';
 import { linearRegressionTask, type LinearRegressionOptions } from '../data/synthetic.js';
 import { Rng } from '../util/rng.js';
 import { dot, type FloatBuffer } from './linalg.js';
@@ -503,24 +506,6 @@ export function runProbe(problem: ProbeProblem, options: ProbeOptions): ProbeRes
   return { problem: problem.name, steps: o.steps, diverged, divergedAtStep, lossIncreased, initialMeasureLoss, checkpoints, sgdShadow, sgdShadowLower, initialEvalLoss, evalLoss, coupledSeeds, lambdaMax, noise, paramCount: n, verdict };
 }
 
-/** Epoch-wise seeded permutation sampler over n examples. */
-class IndexSampler {
-  private perm: Int32Array;
-  private pos = 0;
-  constructor(private readonly n: number, private readonly rng: Rng) {
-    this.perm = rng.permutation(n);
-  }
-  next(out: Int32Array, size: number): void {
-    for (let i = 0; i < size; i++) {
-      if (this.pos === this.n) {
-        this.perm = this.rng.permutation(this.n);
-        this.pos = 0;
-      }
-      out[i] = this.perm[this.pos++]!;
-    }
-  }
-}
-
 /**
  * PAPER.md §6 T5 linear regression (src/data `linearRegressionTask`): L(w) = (1/2n)Σ(x·w − y)², w₀ = 0, float64.
  * The measurement gradient and the evaluation loss are the full-batch ones, so λ_max is that of (1/n)XᵀX (= the
@@ -535,10 +520,10 @@ export function linearRegressionProblem(opts: Partial<LinearRegressionOptions> &
   // `seed` draws the task; `samplingSeed` (default: seed) the minibatch order and noise microbatches, so a replicate
   // of the whole-run comparison keeps the task and changes the batches.
   const sampling = opts.samplingSeed ?? opts.seed;
-  const trainRng = new Rng(sampling + 1);
-  const train = new IndexSampler(n, trainRng);
+  // One endless sequence of seeded permutations, a batch possibly spanning two of them.
+  let train: BatchStream | null = null;
   const noiseRng = new Rng(sampling + 2);
-  let idx = new Int32Array(0);
+  let idx: Int32Array = new Int32Array(0);
   let last = 0;
   const batchGrad = (w: ArrayLike<number>, rows: Int32Array | null, m: number, out: FloatBuffer): number => {
     out.fill(0);
@@ -556,8 +541,8 @@ export function linearRegressionProblem(opts: Partial<LinearRegressionOptions> &
     name: `linear-regression (d ${d}, n ${n}, spectrum ${JSON.stringify(opts.spectrum ?? [1e-2, 10])}, label noise ${opts.labelNoise ?? 0.5})`,
     params, grads, bytesPerParam: 8,
     trainGrad(batch) {
-      if (idx.length < batch) idx = new Int32Array(batch);
-      train.next(idx, batch);
+      train ??= new BatchStream({ n, batchSize: batch, seed: sampling + 1, mode: 'stream' });
+      idx = train.next(batch);
       last = batch;
       return batchGrad(params, idx, batch, grads);
     },
@@ -580,7 +565,7 @@ export function linearRegressionProblem(opts: Partial<LinearRegressionOptions> &
 
 export interface EngineProblemOptions {
   model: ModelSpec;
-  data: DatasetLike;
+  data: Dataset;
   seed: number;
   /** Samples in the fixed measurement batch for λ_max; default 256. */
   measureSamples?: number;
@@ -612,34 +597,22 @@ export function defaultMeasureSamples(model: ModelSpec): number {
 export function engineProblem(o: EngineProblemOptions): ProbeProblem {
   const backend = o.backend ?? float32Backend();
   const root = new Rng(o.seed);
-  const model: Model = buildModel(o.model, { inShape: o.data.shape, classes: o.data.classes, seed: root.nextU32(), backend });
+  // The trainer draws the model's seed and the training order's seed (root's first two draws); the probe steps its
+  // own optimizers on the trainer's gradients, so the trainer's optimizer is never used.
+  const trainer = new Trainer({
+    model: o.model, optimizer: optimizerConfig({ form: 'sgd', lr: 1 }), data: o.data, batch: o.maxBatch, seed: o.seed, rng: root,
+    sampling: 'stream', inputs: o.inputs ?? 'standardize', shift: 'reciprocal', backend,
+  });
+  const model: Model = trainer.model;
   const twinSpec: ModelSpec = o.model.kind === 'mlp' ? { ...o.model, dropout: 0 } : o.model;
   const twin: Model = buildModel(twinSpec, { inShape: o.data.shape, classes: o.data.classes, seed: 1, backend: float64Backend() });
   if (twin.store.size !== model.store.size) throw new Error('engineProblem: float64 twin has a different parameter count');
   const S = model.inputSize;
   const split = o.data.train;
   const cap = o.maxBatch;
-  model.setup(cap);
-  const x = backend.alloc(cap * S);
-  const labels = new Int32Array(cap);
-  const idx = new Int32Array(cap);
-  const train = new IndexSampler(split.n, new Rng(root.nextU32()));
+  const { x, labels, transform } = trainer;
   const noiseRng = new Rng(root.nextU32());
-  const C = o.data.shape.length === 3 ? o.data.shape[0]! : 1;
-  const P = S / C;
-  const stats = (o.inputs ?? 'standardize') === 'standardize' ? channelMeanStd(split, C) : { mean: new Array<number>(C).fill(0), std: new Array<number>(C).fill(1) };
-  const scale = stats.std.map((s) => (s > 0 ? 1 / s : 1));
-  const shift = stats.mean.map((m, c) => -m * scale[c]!);
-  const gather = (rows: Int32Array, m: number, xb: FloatBuffer, lb: Int32Array, from = split): void => {
-    for (let i = 0; i < m; i++) {
-      const j = rows[i]!;
-      for (let c = 0; c < C; c++) {
-        const a = scale[c]!, b = shift[c]!, src = j * S + c * P, dst = i * S + c * P;
-        for (let q = 0; q < P; q++) xb[dst + q] = from.images[src + q]! * a + b;
-      }
-      lb[i] = from.labels[j]!;
-    }
-  };
+  const gather = (rows: Int32Array, m: number, xb: Float32Array | Float64Array, lb: Int32Array, from = split): void => gatherBatch(from, rows, m, xb, lb, transform);
   const M = Math.min(o.measureSamples ?? defaultMeasureSamples(o.model), split.n);
   const mRows = new Rng(root.nextU32()).permutation(split.n).subarray(0, M);
   const mx = new Float64Array(M * S);
@@ -665,10 +638,8 @@ export function engineProblem(o: EngineProblemOptions): ProbeProblem {
     grads: model.store.grads,
     bytesPerParam: 4,
     trainGrad(batch) {
-      train.next(idx, batch);
-      gather(idx, batch, x, labels);
       last = batch;
-      return model.lossAndGrad(x, labels, batch);
+      return trainer.gradient(batch);
     },
     lastBatchGradAt(p, out) {
       // Swap the shadow parameters into the store for one forward/backward on the same batch, then swap back.
