@@ -63,7 +63,7 @@ export const dataList: Command = {
 export const dataFetch: Command = {
   path: ['data', 'fetch'],
   summary: 'download a dataset (fashion-mnist, mnist, cifar10) into the cache folder, verifying SHA-256',
-  usage: 'momentum-lab data fetch <fashion-mnist|mnist|cifar10> [--cache-dir DIR] [--url BASE]',
+  usage: `momentum-lab data fetch <${datasetNames({ files: true }).join('|')}> [--cache-dir DIR] [--url BASE]`,
   flags: {
     'cache-dir': { kind: 'string', help: 'where to put the files (default ~/.cache/momentum-lab)' },
     url: { kind: 'string', help: 'mirror: download <BASE>/<file name> instead of the canonical URLs' },

@@ -9,6 +9,7 @@ import type { Command } from '../command.js';
 import type { FlagValues } from '../args.js';
 import { existsSync } from 'node:fs';
 import { loadDataset } from '../../node/data/load.js';
+import { datasetNames } from '../../core/data/registry.js';
 import { canonicalJson, loadCheckpoint, saveCheckpoint } from '../../experiments/index.js';
 import { checkpointToSnapshot, snapshotToCheckpoint, trainSignature } from '../../experiments/train-checkpoint.js';
 
@@ -29,7 +30,7 @@ export const trainCommand: Command = {
   summary: 'train a model (mlp, cnn, resnet20/32, transformer) with SGD or SGDM and report test accuracy',
   usage: 'momentum-lab train --dataset fashion-mnist --model mlp --optimizer sgdm --lr 0.05 --momentum 0.9 --batch 128 --epochs 3 --seed 0 [--json]',
   flags: {
-    dataset: { kind: 'string', help: 'fashion-mnist, mnist, cifar10, or synthetic (random prototypes, for smoke tests)', default: 'fashion-mnist' },
+    dataset: { kind: 'string', help: `a registered dataset: ${datasetNames().join(', ')} (synthetic: random prototypes, for smoke tests)`, default: 'fashion-mnist' },
     'data-dir': { kind: 'string', help: 'folder holding the dataset files' },
     'cache-dir': { kind: 'string', help: 'folder for downloads and the decoded cache' },
     model: { kind: 'string', help: 'mlp, cnn, resnet20, resnet32, transformer, or a JSON spec like {"kind":"mlp","hidden":[512]}', default: 'mlp' },

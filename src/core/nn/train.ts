@@ -131,7 +131,7 @@ export function trainOnData(config: TrainConfig, data: Dataset, opts: TrainOptio
     if (s.epoch !== null) hooks.onEpoch?.(s.epoch);
     if (every > 0 && (t.stepsTaken % every === 0 || t.stepsTaken === t.totalSteps) && hooks.onCheckpoint !== undefined) hooks.onCheckpoint(t.snapshot());
   }
-  const lastEval = t.epochs[t.epochs.length - 1];
+  const lastEval = t.epochHistory[t.epochHistory.length - 1];
   const diverged = t.diverged;
   if (!diverged) hooks.onFinish?.(t.model.store.params, t.model.net.stateBuffers());
   const { samples, seconds } = t.throughput;
@@ -140,7 +140,7 @@ export function trainOnData(config: TrainConfig, data: Dataset, opts: TrainOptio
     batch: t.batch, epochs: config.epochs, svag: t.svag, steps: diverged ? t.divergedAtStep! : t.totalSteps, stepsPerEpoch: t.stepsPerEpoch,
     testAccuracy: diverged ? NaN : lastEval?.testAccuracy ?? NaN, testLoss: diverged ? NaN : lastEval?.testLoss ?? NaN, trainLoss: t.lastTrainLoss,
     samplesPerSec: seconds > 0 ? samples / seconds : 0, trainSeconds: seconds,
-    diverged, divergedAtStep: t.divergedAtStep, history: [...t.epochs],
+    diverged, divergedAtStep: t.divergedAtStep, history: [...t.epochHistory],
     optimizerRecord: { ...optimizerRecord(t.optimizer), svag: t.svag, baseLr: config.optimizer.lr },
     optimizerStateBytes: stateBytes(t.state),
     dataOrder: 'seeded permutation per pass, last partial batch dropped',

@@ -207,7 +207,8 @@ export class Trainer {
     return this.diverged || this.k >= this.totalSteps;
   }
 
-  get epochs(): readonly EpochMetrics[] {
+  /** The evaluated epochs so far. */
+  get epochHistory(): readonly EpochMetrics[] {
     return this.history;
   }
 
