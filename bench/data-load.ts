@@ -7,8 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatchStream, gatherBatch } from '../src/core/data/batches.js';
-import { loadSplits, tryLocateDataset } from '../src/core/data/dataset.js';
+import { BatchStream } from '../src/core/data/batches.js';
+import { gatherBatch } from '../src/core/data/splits.js';
+import { loadSplits, tryLocateDataset } from '../src/node/data/load.js';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const cacheDir = mkdtempSync(join(tmpdir(), 'ml-bench-data-'));

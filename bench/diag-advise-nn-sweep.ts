@@ -6,7 +6,7 @@
  * Run: npx tsx bench/diag-advise-nn-sweep.ts [relu|tanh]   (EPOCHS=8 by default)
  */
 import { teacherStudentClassification } from '../src/core/data/synthetic.js';
-import { adviseConfig } from '../src/core/advisor/advise.js';
+import { adviseConfig } from '../src/node/advise.js';
 import { parseAdviseConfig } from '../src/core/advisor/config.js';
 import { seedSummary, sweepAgreement, type SweepPoint } from '../src/core/advisor/validation.js';
 import { float32Backend } from '../src/core/engine/backend.js';

@@ -1,14 +1,12 @@
 /**
  * What the core needs from Node, installed once per thread by every Node entry point (CLI, experiment and
- * simulator workers, benchmarks, tests): the normals WebAssembly (build/normals.wasm), the kernel selector
- * (src/node/kernels.ts `openKernels`) and the simulator's helper threads.
+ * simulator workers, benchmarks, tests): the normals WebAssembly (build/normals.wasm) and the simulator's helper
+ * threads.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { useKernelOpener } from '../core/engine/kernels/host.js';
 import { useNormalsWasm } from '../core/theory/normals.js';
 import { useSimulationThreads } from '../core/theory/simulate.js';
-import { openKernels } from './kernels.js';
 import { packageRoot } from './package-root.js';
 import { nodeSimulationThreads } from './sim-threads.js';
 
@@ -23,6 +21,5 @@ export function installNodeHost(): void {
     const bytes = readFileSync(normals);
     if (WebAssembly.validate(bytes)) useNormalsWasm(bytes);
   }
-  useKernelOpener((request) => openKernels(request));
   useSimulationThreads(nodeSimulationThreads());
 }

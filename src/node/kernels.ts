@@ -7,11 +7,11 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import type { Kernels } from '../core/engine/kernels/api.js';
 import { createReferenceKernels } from '../core/engine/kernels/reference.js';
 import {
   instantiateWasmKernels, MAX_THREADS, type KernelWorkerHandle, type KernelWorkerInit, type WasmKernelOptions, type WasmKernelSet, type WasmVariant,
 } from '../core/engine/kernels/wasm.js';
-import type { OpenedKernels } from '../core/engine/kernels/host.js';
 import { check, UserError } from '../core/util/errors.js';
 import { packageRoot } from './package-root.js';
 
@@ -98,6 +98,12 @@ export type KernelChoice = 'auto' | WasmVariant | 'reference';
  * (reference | simd | relaxed), else 'auto'. When the WebAssembly kernels cannot be loaded, one warning line on
  * stderr names the reason and the reference kernels run instead; MOMENTUM_LAB_REQUIRE_WASM=1 makes that an error.
  */
+/** `owned`: the caller disposes `kernels` when done (a private set); otherwise they are shared. */
+export interface OpenedKernels {
+  kernels: Kernels;
+  owned: boolean;
+}
+
 export async function openKernels(opts: { threads?: number; variant?: KernelChoice } = {}): Promise<OpenedKernels> {
   const { threads } = opts;
   if (threads !== undefined) {

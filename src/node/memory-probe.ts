@@ -3,7 +3,8 @@
  * and prints `{"peakRssBytes": …}`, the peak resident memory of this whole process (engine, data, optimizer state).
  * A process of its own, so nothing else that ran before is counted.
  */
-import { syntheticDataset, train } from '../core/nn/train.js';
+import { syntheticDataset } from '../core/data/synthetic.js';
+import { train } from './train.js';
 import { parseModelSpec } from '../core/nn/models.js';
 import { optimizerConfig } from '../core/optim/index.js';
 import { installNodeHost } from './host.js';

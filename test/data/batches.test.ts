@@ -7,9 +7,10 @@ import {
   PairedBatchStream,
   deriveSeed,
   gatherBatch,
+  holdOut,
   kShotIndices,
-  trainValidationSplit,
-} from '../../src/core/data/batches.js';
+  standardization,
+} from '../../src/core/data/index.js';
 import { Rng } from '../../src/core/util/rng.js';
 import { UserError } from '../../src/core/util/errors.js';
 
@@ -145,14 +146,51 @@ test('K-shot subsets: K per class, seeded, different seeds differ', () => {
 
 test('train/validation split is a seeded partition', () => {
   const split = { images: Float32Array.from({ length: 20 }, (_, i) => i), labels: Int32Array.from({ length: 20 }, (_, i) => i), n: 20 };
-  const { train, validation, trainIndices, validationIndices } = trainValidationSplit(split, 0.25, 4);
+  const { train, validation, trainIndices, validationIndices } = holdOut(split, 0.25, 4);
   // 0.25 · 20 = 5 validation samples, 15 train
   assert.equal(validation.n, 5);
   assert.equal(train.n, 15);
   assert.deepEqual([...trainIndices, ...validationIndices].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
   assert.deepEqual(Array.from(validation.labels), Array.from(validationIndices));
-  assert.deepEqual(Array.from(trainValidationSplit(split, 5, 4).validationIndices), Array.from(validationIndices));
-  assert.throws(() => trainValidationSplit(split, 20, 4), UserError);
+  assert.deepEqual(Array.from(holdOut(split, 5, 4).validationIndices), Array.from(validationIndices));
+  assert.throws(() => holdOut(split, 20, 4), UserError);
+});
+
+test('hold-out without a seed: the last samples, as views of the split', () => {
+  const split = { images: Float32Array.from({ length: 20 }, (_, i) => i), labels: Int32Array.from({ length: 10 }, (_, i) => i), n: 10 };
+  const { train, validation, validationIndices } = holdOut(split, 3);
+  // 10 samples of 2 values: train = samples 0..6, validation = 7..9 (values 14..19)
+  assert.equal(train.n, 7);
+  assert.deepEqual(Array.from(validation.labels), [7, 8, 9]);
+  assert.deepEqual(Array.from(validation.images), [14, 15, 16, 17, 18, 19]);
+  assert.deepEqual(Array.from(validationIndices), [7, 8, 9]);
+  assert.equal(train.images.buffer, split.images.buffer, 'a view, not a copy');
+  assert.throws(() => holdOut(split, 10), UserError);
+});
+
+test('stream mode: the epoch permutations of Rng(seed) read as one sequence, batches spanning epochs', () => {
+  const s = new BatchStream({ n: 5, batchSize: 4, seed: 9, mode: 'stream' });
+  const rng = new Rng(9);
+  const expected = [...rng.permutation(5), ...rng.permutation(5), ...rng.permutation(5)];
+  const got = [...s.next(), ...s.next(), ...s.next(3)];
+  assert.deepEqual(got, expected.slice(0, 11));
+  const copy = new BatchStream({ n: 5, batchSize: 4, seed: 9, mode: 'stream' });
+  copy.setState(JSON.parse(JSON.stringify(s.getState())));
+  assert.deepEqual([...copy.next()], expected.slice(11, 15));
+  assert.throws(() => s.next(5), RangeError);
+});
+
+test('gatherBatch applies the standardisation per channel: x·(1/std) − mean/std', () => {
+  // one sample, 2 channels × 2 pixels; channel 0: mean 0.5, std 0.25 → (x − 0.5)·4; channel 1: mean 0, std 2 → x/2
+  const split = { images: Float32Array.from([0.5, 0.75, 1, 3]), labels: Int32Array.from([1]), n: 1 };
+  const out = new Float64Array(4);
+  const lab = new Int32Array(1);
+  gatherBatch(split, Int32Array.from([0]), 1, out, lab, standardization({ mean: [0.5, 0], std: [0.25, 2] }, 2));
+  assert.deepEqual(Array.from(out), [0, 1, 0.5, 1.5]);
+  assert.deepEqual(Array.from(lab), [1]);
+  // 'reciprocal' computes the shift as −mean·(1/std): the same here, where 1/std is exact
+  gatherBatch(split, Int32Array.from([0]), 1, out, lab, standardization({ mean: [0.5, 0], std: [0.25, 2] }, 2, 'reciprocal'));
+  assert.deepEqual(Array.from(out), [0, 1, 0.5, 1.5]);
 });
 
 test('crop+flip: pad 0 with flip mirrors rows; a shift moves pixels and fills the border', () => {

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CIFAR_RECORD_BYTES, parseCifarBatch, readCifarBatches } from '../../src/core/data/cifar.js';
-import { loadDatasetSync } from '../../src/core/data/dataset.js';
+import { CIFAR_RECORD_BYTES, parseCifarBatch } from '../../src/core/data/cifar.js';
+import { readCifarBatches } from '../../src/node/data/files.js';
+import { loadDatasetSync } from '../../src/node/data/load.js';
 import { UserError } from '../../src/core/util/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ml-cifar-'));

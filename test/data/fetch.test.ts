@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { extractTarGz, fetchDataset } from '../../src/node/data/fetch.js';
-import { loadDatasetSync } from '../../src/core/data/dataset.js';
+import { loadDatasetSync } from '../../src/node/data/load.js';
 import type { RemoteFile } from '../../src/core/data/registry.js';
 import { UserError } from '../../src/core/util/errors.js';
 

@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { encodeIdx, parseIdx, readIdxFile, readIdxImagesLabels } from '../../src/core/data/idx.js';
+import { encodeIdx, parseIdx } from '../../src/core/data/idx.js';
+import { readIdxFile, readIdxImagesLabels } from '../../src/node/data/files.js';
 import { UserError } from '../../src/core/util/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ml-idx-'));

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { float32Backend } from '../../src/core/engine/backend.js';
 import { openKernels } from '../../src/node/kernels.js';
 import { parseModelSpec } from '../../src/core/nn/models.js';
-import { syntheticDataset, trainOnData, type TrainConfig } from '../../src/core/nn/train.js';
+import { syntheticDataset } from '../../src/core/data/synthetic.js';
+import { trainOnData, type TrainConfig } from '../../src/core/nn/train.js';
 import { optimizerConfig } from '../../src/core/optim/index.js';
 
 const data = syntheticDataset({ shape: [1, 8, 8], classes: 4, train: 640, test: 200, seed: 3 });

@@ -6,7 +6,9 @@ import { float32Backend } from '../../src/core/engine/backend.js';
 import { installNodeHost } from '../../src/node/host.js';
 import { openKernels } from '../../src/node/kernels.js';
 import { buildModel, parseModelSpec } from '../../src/core/nn/models.js';
-import { syntheticDataset, train, trainOnData, type TrainConfig } from '../../src/core/nn/train.js';
+import { syntheticDataset } from '../../src/core/data/synthetic.js';
+import { trainOnData, type TrainConfig } from '../../src/core/nn/train.js';
+import { train } from '../../src/node/train.js';
 import { optimizerConfig } from '../../src/core/optim/index.js';
 import { UserError } from '../../src/core/util/errors.js';
 

@@ -1,4 +1,4 @@
-import { adviseConfig } from '../../core/advisor/advise.js';
+import { adviseConfig } from '../../node/advise.js';
 import { parseAdviseConfig } from '../../core/advisor/config.js';
 import { formatVerdict } from '../../core/advisor/verdict.js';
 import { WHOLE_RUN_MAX_STEPS } from '../../core/advisor/probe.js';

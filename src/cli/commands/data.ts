@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { UserError } from '../../core/util/errors.js';
-import { DATASETS, DATASET_NAMES, defaultCacheDir, type DatasetName } from '../../core/data/registry.js';
-import { decodedCachePath, locateDataset, type Located } from '../../core/data/dataset.js';
+import { datasetNames, datasetSource, type Located } from '../../core/data/registry.js';
+import { decodedCachePath, defaultCacheDir, locateDataset } from '../../node/data/load.js';
 import { fetchDataset } from '../../node/data/fetch.js';
 import type { Command } from '../command.js';
 
 interface ListRow {
-  name: DatasetName;
+  name: string;
   available: boolean;
   format?: Located['format'];
   source?: string;
@@ -17,7 +17,7 @@ interface ListRow {
 /** Availability of every known dataset here (no decoding). */
 export function listDatasets(opts: { dataDir?: string; cacheDir?: string }): ListRow[] {
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
-  return DATASET_NAMES.map((name): ListRow => {
+  return datasetNames({ files: true }).map((name): ListRow => {
     let loc: Located;
     try {
       loc = locateDataset(name, { ...opts, cacheDir });
@@ -28,8 +28,8 @@ export function listDatasets(opts: { dataDir?: string; cacheDir?: string }): Lis
     const cache = decodedCachePath(loc, cacheDir);
     const note =
       loc.format === 'embedded'
-        ? `embedded 10,000 test digits split 80/20 per digit; ${DATASETS.mnist.hint.replace(/, or leave out.*$/, '')}`
-        : `${DATASETS[name].shape.join('×')}, ${DATASETS[name].classes} classes`;
+        ? `embedded 10,000 test digits split 80/20 per digit; ${datasetSource(name).hint.replace(/, or leave out.*$/, '')}`
+        : `${datasetSource(name).shape.join('×')}, ${datasetSource(name).classes} classes`;
     return { name, available: true, format: loc.format, source: loc.source, decodedCache: existsSync(cache) ? cache : null, note };
   });
 }
@@ -63,13 +63,14 @@ export const dataList: Command = {
 export const dataFetch: Command = {
   path: ['data', 'fetch'],
   summary: 'download a dataset (fashion-mnist, mnist, cifar10) into the cache folder, verifying SHA-256',
-  usage: 'momentum-lab data fetch <fashion-mnist|mnist|cifar10> [--cache-dir DIR] [--url BASE]',
+  usage: `momentum-lab data fetch <${datasetNames({ files: true }).join('|')}> [--cache-dir DIR] [--url BASE]`,
   flags: {
     'cache-dir': { kind: 'string', help: 'where to put the files (default ~/.cache/momentum-lab)' },
     url: { kind: 'string', help: 'mirror: download <BASE>/<file name> instead of the canonical URLs' },
   },
   async run(flags, positionals) {
-    if (positionals.length !== 1) throw new UserError(`data fetch needs exactly one dataset name (${DATASET_NAMES.join(', ')})`);
+    const names = datasetNames({ files: true }).filter((n) => datasetSource(n).remote.length > 0);
+    if (positionals.length !== 1) throw new UserError(`data fetch needs exactly one dataset name (${names.join(', ')})`);
     const r = await fetchDataset(positionals[0]!, {
       cacheDir: typeof flags['cache-dir'] === 'string' ? flags['cache-dir'] : undefined,
       baseUrl: typeof flags.url === 'string' ? flags.url : undefined,

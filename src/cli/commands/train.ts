@@ -1,14 +1,16 @@
 import { float32Backend } from '../../core/engine/backend.js';
 import { benchTrain } from '../../core/nn/bench.js';
-import { train, type EpochMetrics, type StepInfo, type TrainConfig, type TrainHooks, type TrainResult } from '../../core/nn/train.js';
-import { syntheticDataset } from '../../core/nn/train.js';
+import type { EpochMetrics, StepInfo, TrainHooks, TrainResult } from '../../core/nn/train.js';
+import { syntheticDataset } from '../../core/data/synthetic.js';
+import { train, type NodeTrainConfig as TrainConfig } from '../../node/train.js';
 import { parseModelSpec } from '../../core/nn/models.js';
 import { optimizerConfig, parseSchedule, type OptimizerForm } from '../../core/optim/index.js';
 import { UserError, check } from '../../core/util/errors.js';
 import type { Command } from '../command.js';
 import type { FlagValues } from '../args.js';
 import { existsSync } from 'node:fs';
-import { loadDataset } from '../../core/data/index.js';
+import { loadDataset } from '../../node/data/load.js';
+import { datasetNames } from '../../core/data/registry.js';
 import { canonicalJson, loadCheckpoint, saveCheckpoint } from '../../experiments/index.js';
 import { checkpointToSnapshot, snapshotToCheckpoint, trainSignature } from '../../experiments/train-checkpoint.js';
 import { openKernels } from '../../node/kernels.js';
@@ -30,7 +32,7 @@ export const trainCommand: Command = {
   summary: 'train a model (mlp, cnn, resnet20/32, transformer) with SGD or SGDM and report test accuracy',
   usage: 'momentum-lab train --dataset fashion-mnist --model mlp --optimizer sgdm --lr 0.05 --momentum 0.9 --batch 128 --epochs 3 --seed 0 [--json]',
   flags: {
-    dataset: { kind: 'string', help: 'fashion-mnist, mnist, cifar10, or synthetic (random prototypes, for smoke tests)', default: 'fashion-mnist' },
+    dataset: { kind: 'string', help: `a registered dataset: ${datasetNames().join(', ')} (synthetic: random prototypes, for smoke tests)`, default: 'fashion-mnist' },
     'data-dir': { kind: 'string', help: 'folder holding the dataset files' },
     'cache-dir': { kind: 'string', help: 'folder for downloads and the decoded cache' },
     model: { kind: 'string', help: 'mlp, cnn, resnet20, resnet32, transformer, or a JSON spec like {"kind":"mlp","hidden":[512]}', default: 'mlp' },
@@ -69,7 +71,7 @@ export const trainCommand: Command = {
     });
     const dataset = flags.dataset as string;
     const config: TrainConfig = {
-      dataset: dataset === 'synthetic' ? syntheticDataset({ shape: [1, 28, 28], classes: 10, train: 6000, test: 1000, seed: 0 }) : dataset,
+      dataset,
       // parsed before the dataset loads, so a bad model name is a one-line error at once
       model: parseModelSpec(modelArg(flags.model as string), '--model'),
       optimizer,

@@ -7,20 +7,21 @@
 import { OPTIMIZER_FORMS, type OptimizerForm } from '../optim/sgd.js';
 import { parseModelSpec, type ModelSpec } from '../nn/models.js';
 import { UserError, check } from '../util/errors.js';
+import { datasetNames } from '../data/registry.js';
 
 /** `check` with the field always leading the message (UserError skips its prefix when the text merely mentions it). */
 function need(ok: boolean, field: string, message: string): asserts ok {
   check(ok, field, `${field}: ${message}`);
 }
 
-export const ADVISE_DATASETS = ['fashion-mnist', 'mnist', 'cifar10', 'synthetic'] as const;
 export const ADVISE_PROBLEMS = ['linear-regression'] as const;
 
 export interface AdviseConfig {
   /** A synthetic problem instead of model + dataset. */
   problem: (typeof ADVISE_PROBLEMS)[number] | null;
   model: ModelSpec | null;
-  dataset: (typeof ADVISE_DATASETS)[number] | null;
+  /** A registered dataset (src/core/data/registry.ts `datasetNames()`). */
+  dataset: string | null;
   dataDir: string | null;
   batch: number;
   lr: number;
@@ -67,9 +68,10 @@ export function parseAdviseConfig(raw: unknown, file = 'config'): AdviseConfig {
       if (e instanceof UserError && !e.message.startsWith('model')) throw new UserError(`model: ${e.message}`, 'model');
       throw e;
     }
-    need(o.dataset !== undefined, 'dataset', `is required (one of ${ADVISE_DATASETS.join(', ')})`);
-    need(typeof o.dataset === 'string' && (ADVISE_DATASETS as readonly string[]).includes(o.dataset), 'dataset', `must be one of ${ADVISE_DATASETS.join(', ')}, got ${JSON.stringify(o.dataset)}`);
-    dataset = o.dataset as AdviseConfig['dataset'];
+    const known = datasetNames();
+    need(o.dataset !== undefined, 'dataset', `is required (one of ${known.join(', ')})`);
+    need(typeof o.dataset === 'string' && known.includes(o.dataset), 'dataset', `must be one of ${known.join(', ')}, got ${JSON.stringify(o.dataset)}`);
+    dataset = o.dataset;
   }
   if (o.dataDir !== undefined) need(typeof o.dataDir === 'string' && o.dataDir.length > 0, 'dataDir', 'must be a folder path');
   const batch = num('batch', (v) => Number.isInteger(v) && v >= 2, 'an integer ≥ 2 (B, examples per step)');

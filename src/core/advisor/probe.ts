@@ -8,18 +8,23 @@
  * HVPs on a float64 twin of the model because finite differences through ReLU kinks need a step float32 cannot
  * resolve — see `defaultRelativeStep`) and the T5 linear regression of PAPER.md §6 (float64, exact Hessian).
  */
-import { initOptimizer, optimizerConfig, optimizerStep, validateOptimizerConfig, type OptimizerConfig, type OptimizerForm } from '../optim/sgd.js';
+import { initOptimizer, optimizerConfig, validateOptimizerConfig, type OptimizerConfig, type OptimizerForm } from '../optim/sgd.js';
 import { float32Backend, float64Backend, type Backend } from '../engine/backend.js';
 import { buildModel, modelFamily, type ModelSpec, type Model } from '../nn/models.js';
-import { channelMeanStd, type DatasetLike } from '../nn/train.js';
+import { Trainer } from '../nn/trainer.js';
+import { BatchStream } from '../data/batches.js';
+import type { Dataset } from '../data/dataset.js';
+import { gatherBatch } from '../data/splits.js';
 import { linearRegressionTask, type LinearRegressionOptions } from '../data/synthetic.js';
 import { Rng } from '../util/rng.js';
 import { dot, type FloatBuffer } from './linalg.js';
 import { GradientMoments, NoiseScaleTracker, type NoiseEstimate } from './noise.js';
 import { defaultRelativeStep, finiteDifferenceHvp, lanczos, type GradFn } from './sharpness.js';
 import { adviseFromMeasurements, effectiveRates, type CoupledSeed, type DirectionNoise, type Verdict } from './verdict.js';
+import { SgdShadow, coupledSeed, trainCoupled, type ShadowSummary } from './coupled.js';
 
 export type { CoupledSeed } from './verdict.js';
+export { TAIL_EVALUATIONS, TAIL_FRACTION, tailSteps, type ShadowSummary } from './coupled.js';
 
 /** What the probe needs from a training problem. Gradients are means over the examples used. */
 export interface ProbeProblem {
@@ -48,7 +53,7 @@ export interface ProbeProblem {
    * Mean loss over a fixed evaluation set at parameters `p` (training precision, eval mode, forward only): what the
    * coupled runs are compared on. For engine problems it is held-out data (the test split; `EngineProblemOptions
    * .evaluation`): the question is which optimiser generalises better, and near interpolation the training loss
-   * says "SGDM ahead" where test accuracy ties (the GELU MLP and the quick sweep's MLP at B = 128, session 5: SGD's
+   * says "SGDM ahead" where test accuracy ties (the GELU MLP and the quick sweep's MLP at B = 128: SGD's
    * training loss 2–2.5× SGDM's, test accuracy within 0.3 pp). It is larger than the measurement batch (64–256
    * examples, sized for Hessian-vector products), so a 5% gap between two runs is not a small batch's noise.
    */
@@ -67,35 +72,12 @@ export const EVALUATION_SAMPLES = 2048;
 export const WHOLE_RUN_SEEDS = 3;
 
 /**
- * The final evaluation loss of a coupled run is the mean over TAIL_EVALUATIONS evaluations spread over the last
- * TAIL_FRACTION of its steps (`tailSteps`), not the loss at the last step alone: at small batch the end point is one
- * draw from SGD's stationary fluctuation, and on the full sweep's narrow CNN one seed's end-point gap between SGD and
- * SGDM ranged from −53% to +76% (held-out 2, B = 32, whole budget). The sweeps judge a mean over seeds, which is
- * what the tail mean estimates with less noise per seed.
- */
-export const TAIL_EVALUATIONS = 5;
-export const TAIL_FRACTION = 0.1;
-
-/**
  * Most optimizer steps the advisor spends on a whole-run comparison it was not asked for: when the probe saw only
  * the start of the run and its two rules disagree (B ≤ 2·B_noise says noise-dominated, the coupled SGD runs say
  * curvature-limited), the coupled runs are repeated over the run's whole budget on `wholeRunSeeds` seeds — about
  * 3·wholeRunSeeds training runs' worth of gradients — if the budget is at most this many steps.
  */
 export const WHOLE_RUN_MAX_STEPS = 10_000;
-
-/**
- * Steps (1-based: after that many optimizer steps) of a run of `steps` steps at which its tail evaluations are taken:
- * the last step and up to TAIL_EVALUATIONS − 1 earlier ones, evenly spaced, no earlier than TAIL_FRACTION·steps
- * before the end (a 12-step run: steps 12 and 11; 100 steps: 92, 94, …, 100; 996 steps: 900, 924, …, 996).
- */
-export function tailSteps(steps: number): number[] {
-  const span = TAIL_FRACTION * steps;
-  const stride = Math.max(1, Math.floor(span / (TAIL_EVALUATIONS - 1)));
-  const out: number[] = [];
-  for (let j = 0; j < TAIL_EVALUATIONS && j * stride <= span && steps - j * stride >= 1; j++) out.push(steps - j * stride);
-  return out.reverse();
-}
 
 export interface ProbeOptions {
   /** Probe length; the probe runs min(steps, budgetSteps). */
@@ -205,143 +187,6 @@ export interface ProbeResult {
   noise: NoiseEstimate | null;
   paramCount: number;
   verdict: Verdict;
-}
-
-export interface ShadowSummary {
-  eta: number; diverged: boolean; divergedAtStep: number | null; measureLoss: number; sgdmMeasureLoss: number;
-  /** Final evaluation losses of the shadow (Infinity if it diverged) and of SGDM: the gap the verdict uses. */
-  evalLoss: number; sgdmEvalLoss: number;
-  /** λ_max along the shadow's own trajectory: the largest over the checkpoints it reached (null if none). */
-  lambdaMax: number | null;
-}
-
-/** Running mean of a run's tail evaluations (see `tailSteps`). */
-class TailMean {
-  private sum = 0;
-  private count = 0;
-  add(loss: number): void {
-    this.sum += loss;
-    this.count++;
-  }
-  /** The mean, or `fallback()` when no tail evaluation was taken. */
-  mean(fallback: () => number): number {
-    return this.count > 0 ? this.sum / this.count : fallback();
-  }
-}
-
-/** One coupled plain-SGD run at lr η on the probe's minibatches (common random numbers with the main run). */
-class SgdShadow {
-  readonly cfg: OptimizerConfig;
-  readonly params: FloatBuffer;
-  private readonly grads: FloatBuffer;
-  private readonly state: ReturnType<typeof initOptimizer>;
-  diverged = false;
-  divergedAt: number | null = null;
-  private first = NaN;
-  private readonly tail = new TailMean();
-  readonly seen: { measureLoss: number; lambdaMax: number }[] = [];
-
-  constructor(readonly eta: number, problem: ProbeProblem) {
-    this.cfg = optimizerConfig({ form: 'sgd', lr: eta });
-    this.params = problem.params.slice();
-    this.grads = problem.grads.slice();
-    this.state = initOptimizer(this.cfg, this.params.length);
-  }
-
-  /** One step on the minibatch the main run just used; divergence as for the main run (non-finite or 1e6×). */
-  step(k: number, problem: ProbeProblem): void {
-    if (this.diverged) return;
-    const sl = problem.lastBatchGradAt(this.params, this.grads);
-    if (k === 0) this.first = sl;
-    if (!Number.isFinite(sl) || sl > 1e6 * Math.max(this.first, 1e-12)) {
-      this.diverged = true;
-      this.divergedAt = k;
-    } else {
-      optimizerStep(this.cfg, this.params, this.grads, this.state);
-    }
-  }
-
-  /** One tail evaluation (see `tailSteps`) at the shadow's current parameters; none once it diverged. */
-  observeTail(evalAt: (p: FloatBuffer) => number): void {
-    if (!this.diverged) this.tail.add(evalAt(this.params));
-  }
-
-  /** Measurement-batch loss and λ_max at the shadow's own parameters (undefined once it diverged). */
-  measure(grad: GradFn, lanczosSteps: number, seed: number): { measureLoss: number; lambdaMax: number } | undefined {
-    if (this.diverged) return undefined;
-    const n = this.params.length;
-    const th = Float64Array.from(this.params);
-    const sl = lanczos(finiteDifferenceHvp(grad, th).hvp, n, { steps: lanczosSteps, seed, vectors: 1 });
-    const at = { measureLoss: Number(grad(th, new Float64Array(n)) ?? NaN), lambdaMax: sl.top.value };
-    this.seen.push(at);
-    return at;
-  }
-
-  summary(lossAt: (p: FloatBuffer) => number, initialMeasureLoss: number, sgdmLoss: number, evalAt: (p: FloatBuffer) => number, initialEvalLoss: number, sgdmEvalLoss: number): ShadowSummary {
-    const loss = this.diverged ? Infinity : lossAt(this.params);
-    const ev = this.outcome(evalAt, initialEvalLoss);
-    // "Did not train" counts as diverged for a shadow too, as for the main run.
-    const diverged = ev.diverged || !(loss < initialMeasureLoss);
-    const lams = this.seen.flatMap((c) => (Number.isFinite(c.lambdaMax) ? [c.lambdaMax] : []));
-    return {
-      eta: this.eta, diverged, divergedAtStep: this.divergedAt, measureLoss: loss, sgdmMeasureLoss: sgdmLoss,
-      evalLoss: diverged ? Infinity : ev.loss, sgdmEvalLoss, lambdaMax: lams.length > 0 ? Math.max(...lams) : null,
-    };
-  }
-
-  /**
-   * Final evaluation loss — the mean of the tail evaluations when there were any, else at the current parameters —
-   * and whether the run failed (diverged, or ended no better than `initial`).
-   */
-  outcome(evalAt: (p: FloatBuffer) => number, initial: number): { diverged: boolean; loss: number } {
-    const loss = this.diverged ? Infinity : this.tail.mean(() => evalAt(this.params));
-    return { diverged: this.diverged || !(loss < initial), loss };
-  }
-}
-
-/**
- * Trains `problem` with `opt` for `steps` steps, each shadow stepping on the same minibatch after SGDM (a shadow's
- * gradient may reuse the model's gradient buffer, so it runs after SGDM's step has consumed it). Stops at the first
- * divergence of the main run: a non-finite loss, or 1e6× the first one (linear models grow without overflowing soon).
- * At the `tailSteps` of the run it evaluates SGDM and every shadow (`evalAt`); `tailLoss` is SGDM's tail mean.
- */
-function trainCoupled(
-  problem: ProbeProblem, opt: OptimizerConfig, state: ReturnType<typeof initOptimizer>, steps: number, batch: number,
-  shadows: readonly (SgdShadow | null)[], evalAt: (p: FloatBuffer) => number, afterStep: (k: number, loss: number) => void = () => {},
-): { diverged: boolean; divergedAtStep: number | null; tailLoss: number } {
-  let first = NaN;
-  const at = new Set(tailSteps(steps));
-  const tail = new TailMean();
-  for (let k = 0; k < steps; k++) {
-    const loss = problem.trainGrad(batch);
-    if (k === 0) first = loss;
-    if (!Number.isFinite(loss) || loss > 1e6 * Math.max(first, 1e-12)) return { diverged: true, divergedAtStep: k, tailLoss: Infinity };
-    optimizerStep(opt, problem.params, problem.grads, state);
-    for (const sh of shadows) sh?.step(k, problem);
-    if (at.has(k + 1)) {
-      tail.add(evalAt(problem.params));
-      for (const sh of shadows) sh?.observeTail(evalAt);
-    }
-    afterStep(k, loss);
-  }
-  return { diverged: false, divergedAtStep: null, tailLoss: tail.mean(() => evalAt(problem.params)) };
-}
-
-/** One replicate seed of the whole-run comparison: SGDM and the SGD shadows for the whole budget, final losses only. */
-function coupledSeed(problem: ProbeProblem, opt: OptimizerConfig, steps: number, batch: number, eta: number, withLower: boolean, seed: number): CoupledSeed {
-  const evalAt = (p: FloatBuffer): number => problem.evaluationLoss(p);
-  const initialLoss = evalAt(problem.params);
-  const shadow = new SgdShadow(eta, problem);
-  const lower = withLower ? new SgdShadow(eta / 2, problem) : null;
-  const state = initOptimizer(opt, problem.params.length, problem.params instanceof Float32Array ? 'float32' : 'float64');
-  const run = trainCoupled(problem, opt, state, steps, batch, [shadow, lower], evalAt);
-  const sgdmLoss = run.tailLoss;
-  return {
-    seed, initialLoss,
-    sgdm: { diverged: run.diverged || !(sgdmLoss < initialLoss), loss: sgdmLoss },
-    sgd: shadow.outcome(evalAt, initialLoss),
-    lower: lower?.outcome(evalAt, initialLoss) ?? null,
-  };
 }
 
 /** Runs the probe and returns the measurements and the verdict. */
@@ -503,24 +348,6 @@ export function runProbe(problem: ProbeProblem, options: ProbeOptions): ProbeRes
   return { problem: problem.name, steps: o.steps, diverged, divergedAtStep, lossIncreased, initialMeasureLoss, checkpoints, sgdShadow, sgdShadowLower, initialEvalLoss, evalLoss, coupledSeeds, lambdaMax, noise, paramCount: n, verdict };
 }
 
-/** Epoch-wise seeded permutation sampler over n examples. */
-class IndexSampler {
-  private perm: Int32Array;
-  private pos = 0;
-  constructor(private readonly n: number, private readonly rng: Rng) {
-    this.perm = rng.permutation(n);
-  }
-  next(out: Int32Array, size: number): void {
-    for (let i = 0; i < size; i++) {
-      if (this.pos === this.n) {
-        this.perm = this.rng.permutation(this.n);
-        this.pos = 0;
-      }
-      out[i] = this.perm[this.pos++]!;
-    }
-  }
-}
-
 /**
  * PAPER.md §6 T5 linear regression (src/data `linearRegressionTask`): L(w) = (1/2n)Σ(x·w − y)², w₀ = 0, float64.
  * The measurement gradient and the evaluation loss are the full-batch ones, so λ_max is that of (1/n)XᵀX (= the
@@ -535,10 +362,10 @@ export function linearRegressionProblem(opts: Partial<LinearRegressionOptions> &
   // `seed` draws the task; `samplingSeed` (default: seed) the minibatch order and noise microbatches, so a replicate
   // of the whole-run comparison keeps the task and changes the batches.
   const sampling = opts.samplingSeed ?? opts.seed;
-  const trainRng = new Rng(sampling + 1);
-  const train = new IndexSampler(n, trainRng);
+  // One endless sequence of seeded permutations, a batch possibly spanning two of them.
+  let train: BatchStream | null = null;
   const noiseRng = new Rng(sampling + 2);
-  let idx = new Int32Array(0);
+  let idx: Int32Array = new Int32Array(0);
   let last = 0;
   const batchGrad = (w: ArrayLike<number>, rows: Int32Array | null, m: number, out: FloatBuffer): number => {
     out.fill(0);
@@ -556,8 +383,8 @@ export function linearRegressionProblem(opts: Partial<LinearRegressionOptions> &
     name: `linear-regression (d ${d}, n ${n}, spectrum ${JSON.stringify(opts.spectrum ?? [1e-2, 10])}, label noise ${opts.labelNoise ?? 0.5})`,
     params, grads, bytesPerParam: 8,
     trainGrad(batch) {
-      if (idx.length < batch) idx = new Int32Array(batch);
-      train.next(idx, batch);
+      train ??= new BatchStream({ n, batchSize: batch, seed: sampling + 1, mode: 'stream' });
+      idx = train.next(batch);
       last = batch;
       return batchGrad(params, idx, batch, grads);
     },
@@ -580,7 +407,7 @@ export function linearRegressionProblem(opts: Partial<LinearRegressionOptions> &
 
 export interface EngineProblemOptions {
   model: ModelSpec;
-  data: DatasetLike;
+  data: Dataset;
   seed: number;
   /** Samples in the fixed measurement batch for λ_max; default 256. */
   measureSamples?: number;
@@ -612,34 +439,22 @@ export function defaultMeasureSamples(model: ModelSpec): number {
 export function engineProblem(o: EngineProblemOptions): ProbeProblem {
   const backend = o.backend ?? float32Backend();
   const root = new Rng(o.seed);
-  const model: Model = buildModel(o.model, { inShape: o.data.shape, classes: o.data.classes, seed: root.nextU32(), backend });
+  // The trainer draws the model's seed and the training order's seed (root's first two draws); the probe steps its
+  // own optimizers on the trainer's gradients, so the trainer's optimizer is never used.
+  const trainer = new Trainer({
+    model: o.model, optimizer: optimizerConfig({ form: 'sgd', lr: 1 }), data: o.data, batch: o.maxBatch, seed: o.seed, rng: root,
+    sampling: 'stream', inputs: o.inputs ?? 'standardize', shift: 'reciprocal', backend,
+  });
+  const model: Model = trainer.model;
   const twinSpec: ModelSpec = modelFamily(o.model).hvpTwin(o.model);
   const twin: Model = buildModel(twinSpec, { inShape: o.data.shape, classes: o.data.classes, seed: 1, backend: float64Backend() });
   if (twin.store.size !== model.store.size) throw new Error('engineProblem: float64 twin has a different parameter count');
   const S = model.inputSize;
   const split = o.data.train;
   const cap = o.maxBatch;
-  model.setup(cap);
-  const x = backend.alloc(cap * S);
-  const labels = new Int32Array(cap);
-  const idx = new Int32Array(cap);
-  const train = new IndexSampler(split.n, new Rng(root.nextU32()));
+  const { x, labels, transform } = trainer;
   const noiseRng = new Rng(root.nextU32());
-  const C = o.data.shape.length === 3 ? o.data.shape[0]! : 1;
-  const P = S / C;
-  const stats = (o.inputs ?? 'standardize') === 'standardize' ? channelMeanStd(split, C) : { mean: new Array<number>(C).fill(0), std: new Array<number>(C).fill(1) };
-  const scale = stats.std.map((s) => (s > 0 ? 1 / s : 1));
-  const shift = stats.mean.map((m, c) => -m * scale[c]!);
-  const gather = (rows: Int32Array, m: number, xb: FloatBuffer, lb: Int32Array, from = split): void => {
-    for (let i = 0; i < m; i++) {
-      const j = rows[i]!;
-      for (let c = 0; c < C; c++) {
-        const a = scale[c]!, b = shift[c]!, src = j * S + c * P, dst = i * S + c * P;
-        for (let q = 0; q < P; q++) xb[dst + q] = from.images[src + q]! * a + b;
-      }
-      lb[i] = from.labels[j]!;
-    }
-  };
+  const gather = (rows: Int32Array, m: number, xb: Float32Array | Float64Array, lb: Int32Array, from = split): void => gatherBatch(from, rows, m, xb, lb, transform);
   const M = Math.min(o.measureSamples ?? defaultMeasureSamples(o.model), split.n);
   const mRows = new Rng(root.nextU32()).permutation(split.n).subarray(0, M);
   const mx = new Float64Array(M * S);
@@ -666,10 +481,8 @@ export function engineProblem(o: EngineProblemOptions): ProbeProblem {
     grads: model.store.grads,
     bytesPerParam: 4,
     trainGrad(batch) {
-      train.next(idx, batch);
-      gather(idx, batch, x, labels);
       last = batch;
-      return model.lossAndGrad(x, labels, batch);
+      return trainer.gradient(batch);
     },
     lastBatchGradAt(p, out) {
       // Swap the shadow parameters into the store for one forward/backward on the same batch, then swap back.

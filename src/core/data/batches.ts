@@ -5,10 +5,13 @@
  */
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import type { Split } from './dataset.js';
 
-/** 'epoch': a fresh seeded permutation each epoch (PyTorch `DataLoader(shuffle=True)`); 'replacement': i.i.d. uniform indices. */
-export type SamplingMode = 'epoch' | 'replacement';
+/**
+ * 'epoch': a fresh seeded permutation each epoch (PyTorch `DataLoader(shuffle=True)`), batches within one epoch;
+ * 'stream': the same permutations read as one endless sequence, so a batch may span two epochs and `next(count)`
+ * may ask for fewer than batchSize indices (the advisor's probe); 'replacement': i.i.d. uniform indices.
+ */
+export type SamplingMode = 'epoch' | 'stream' | 'replacement';
 
 export interface BatchStreamOptions {
   n: number;
@@ -34,7 +37,7 @@ export interface BatchStreamState {
   epoch: number;
   /** Next position in the current epoch's permutation (epoch mode). */
   cursor: number;
-  /** Epoch mode: generator state before the current epoch's shuffle; replacement mode: current generator state. */
+  /** Epoch and stream modes: generator state before the current epoch's shuffle; replacement mode: current generator state. */
   rng: number[];
 }
 
@@ -78,11 +81,11 @@ export class BatchStream {
       throw new UserError(`batch size ${this.batchSize} is larger than the ${this.n} samples; use a smaller batch or mode 'replacement'`, 'batchSize');
     }
     this.rng = new Rng(this.seed);
-    this.perm = new Int32Array(this.mode === 'epoch' ? this.n : 0);
+    this.perm = new Int32Array(this.mode === 'replacement' ? 0 : this.n);
     this.out = new Int32Array(this.batchSize);
     const rem = this.n % this.batchSize;
     this.tail = this.out.subarray(0, rem === 0 ? this.batchSize : rem);
-    if (this.mode === 'epoch') this.shuffle();
+    if (this.mode !== 'replacement') this.shuffle();
   }
 
   /** Options that reproduce this stream; record them with a run. */
@@ -100,7 +103,7 @@ export class BatchStream {
   }
 
   get epoch(): number {
-    return this.mode === 'epoch' ? this.epochNo : Math.floor(this.stepNo / this.stepsPerEpoch);
+    return this.mode === 'replacement' ? Math.floor(this.stepNo / this.stepsPerEpoch) : this.epochNo;
   }
 
   /** Fisher–Yates from the identity, drawing like `Rng.permutation`, into the reused buffer. */
@@ -119,11 +122,23 @@ export class BatchStream {
 
   /**
    * The next batch's sample indices. The returned array is a view of a buffer the stream reuses: it is valid until
-   * the next call (copy it to keep it). No allocation per call.
+   * the next call (copy it to keep it). No allocation per call. `count` (≤ batchSize) is for mode 'stream' only.
    */
-  next(): Int32Array {
+  next(count = this.batchSize): Int32Array {
     const B = this.batchSize;
     const out = this.out;
+    if (this.mode === 'stream') {
+      if (!(Number.isInteger(count) && count >= 1 && count <= B)) throw new RangeError(`BatchStream.next: count ${count} outside 1..${B}`);
+      for (let k = 0; k < count; k++) {
+        if (this.cursor === this.n) {
+          this.epochNo++;
+          this.shuffle();
+        }
+        out[k] = this.perm[this.cursor++]!;
+      }
+      this.stepNo++;
+      return count === B ? out : out.subarray(0, count);
+    }
     if (this.mode === 'replacement') {
       for (let k = 0; k < B; k++) out[k] = this.rng.int(this.n);
       this.stepNo++;
@@ -157,7 +172,7 @@ export class BatchStream {
       step: this.stepNo,
       epoch: this.epochNo,
       cursor: this.cursor,
-      rng: this.mode === 'epoch' ? [...this.epochRng] : this.rng.getState(),
+      rng: this.mode === 'replacement' ? this.rng.getState() : [...this.epochRng],
     };
   }
 
@@ -169,7 +184,7 @@ export class BatchStream {
     }
     if (!Number.isInteger(s.cursor) || s.cursor < 0 || s.cursor > this.n) throw new UserError(`cursor ${s.cursor} outside 0..${this.n}`, 'batchStream.cursor');
     this.rng.setState(s.rng);
-    if (this.mode === 'epoch') this.shuffle();
+    if (this.mode !== 'replacement') this.shuffle();
     this.cursor = s.cursor;
     this.epochNo = s.epoch;
     this.stepNo = s.step;
@@ -187,7 +202,7 @@ export class BatchStream {
     this.rng.setState(new Rng(this.seed).getState());
     this.epochNo = 0;
     this.stepNo = 0;
-    if (this.mode === 'epoch') this.shuffle();
+    if (this.mode !== 'replacement') this.shuffle();
   }
 }
 
@@ -234,165 +249,5 @@ export class PairedBatchStream {
     const c = new PairedBatchStream(this.first.options);
     c.setState(this.getState());
     return c;
-  }
-}
-
-/**
- * Copies the samples `indices[0..count)` of `split` into preallocated batch buffers: images (count·pixels values)
- * and labels. Called once per training step: it allocates no data (float32 rows are copied by memcpy through
- * short-lived views; float64 output converts element by element).
- */
-export function gatherBatch(
-  split: Split,
-  indices: Int32Array,
-  count: number,
-  outImages: Float32Array | Float64Array,
-  outLabels: Int32Array,
-): void {
-  const pixels = split.images.length / split.n;
-  if (count > indices.length || count * pixels > outImages.length || count > outLabels.length) {
-    throw new RangeError(`gatherBatch: ${count} samples of ${pixels} values do not fit the buffers (${outImages.length} values, ${outLabels.length} labels)`);
-  }
-  const src = split.images;
-  const lab = split.labels;
-  const same = outImages instanceof Float32Array;
-  for (let b = 0; b < count; b++) {
-    const i = indices[b]!;
-    if (!(i >= 0 && i < split.n)) throw new RangeError(`gatherBatch: index ${i} outside 0..${split.n - 1}`);
-    outLabels[b] = lab[i]!;
-    const s = i * pixels;
-    const d = b * pixels;
-    if (same) {
-      // memcpy through a view: 2–4× faster than an element loop here (measured in bench/data-load.ts); the view
-      // is a small short-lived object, no data is allocated.
-      outImages.set(src.subarray(s, s + pixels), d);
-    } else {
-      for (let p = 0; p < pixels; p++) outImages[d + p] = src[s + p]!;
-    }
-  }
-}
-
-/** The data seeds of the paper's few-shot fine-tuning runs (Gao et al.'s LM-BFF protocol). */
-export const DATA_SEEDS: readonly number[] = [13, 21, 42, 87, 100];
-
-/**
- * K samples of every class, chosen by `seed`: for c = 0..classes−1, the first K of a seeded shuffle of class c's
- * indices. Returned class by class (c = 0 first). Errors if a class has fewer than K samples.
- */
-export function kShotIndices(labels: Int32Array, classes: number, k: number, seed: number): Int32Array {
-  checkInt(k, 'k', 1);
-  const byClass: number[][] = Array.from({ length: classes }, () => []);
-  for (let i = 0; i < labels.length; i++) {
-    const c = labels[i]!;
-    if (c < 0 || c >= classes) throw new RangeError(`kShotIndices: label ${c} at ${i} outside 0..${classes - 1}`);
-    byClass[c]!.push(i);
-  }
-  const rng = new Rng(seed);
-  const out = new Int32Array(classes * k);
-  byClass.forEach((idx, c) => {
-    if (idx.length < k) throw new UserError(`class ${c} has only ${idx.length} samples, fewer than K = ${k}`, 'k');
-    const perm = rng.permutation(idx.length);
-    for (let j = 0; j < k; j++) out[c * k + j] = idx[perm[j]!]!;
-  });
-  return out;
-}
-
-/** A new split holding copies of the samples at `indices`, in that order. */
-export function subsetSplit(split: Split, indices: Int32Array): Split {
-  const pixels = split.images.length / Math.max(split.n, 1);
-  const images = new Float32Array(indices.length * pixels);
-  const labels = new Int32Array(indices.length);
-  gatherBatch(split, indices, indices.length, images, labels);
-  return { images, labels, n: indices.length };
-}
-
-/** K-shot class-balanced subset of a split for one data seed. */
-export function kShotSubset(split: Split, classes: number, k: number, seed: number): Split {
-  return subsetSplit(split, kShotIndices(split.labels, classes, k, seed));
-}
-
-/**
- * Seeded train/validation split: a permutation of 0..n−1 by Rng(seed); its first `validation` entries (a count, or
- * a fraction of n when < 1) form the validation set. Both index lists are sorted, so samples keep their order.
- */
-export function trainValidationSplit(
-  split: Split,
-  validation: number,
-  seed: number,
-): { train: Split; validation: Split; trainIndices: Int32Array; validationIndices: Int32Array } {
-  const m = validation < 1 ? Math.round(validation * split.n) : validation;
-  if (!(validation > 0) || !Number.isInteger(m) || m >= split.n) {
-    throw new UserError(`validation must be a fraction in (0, 1) or a count below ${split.n}, got ${validation}`, 'validation');
-  }
-  const perm = new Rng(seed).permutation(split.n);
-  const validationIndices = perm.slice(0, m).sort();
-  const trainIndices = perm.slice(m).sort();
-  return { train: subsetSplit(split, trainIndices), validation: subsetSplit(split, validationIndices), trainIndices, validationIndices };
-}
-
-export interface CropFlipOptions {
-  /** Zero-padding on each side before a random h×w crop (torchvision `RandomCrop(h, padding=pad)`); 0 = no crop. */
-  pad: number;
-  /** Mirror left–right with probability ½ (`RandomHorizontalFlip`). */
-  flip: boolean;
-  /** Value of padded pixels: 0 for [0,1] pixels; −mean/std after `normalize`. Default 0. */
-  fill?: number;
-}
-
-/**
- * Random-crop + horizontal-flip augmentation of a batch, in place, seeded (its Rng state is part of a checkpoint).
- * Per image: offsets dy, dx uniform in 0..2·pad, then out(y, x) = in(y+dy−pad, x'+dx−pad) with x' = w−1−x when
- * flipped, `fill` outside the image. One scratch image is allocated at construction, nothing per call.
- */
-export class CropFlipAugmenter {
-  private readonly rng: Rng;
-  private readonly scratch: Float32Array;
-  constructor(
-    readonly shape: readonly [number, number, number],
-    readonly opts: CropFlipOptions,
-    seed: number,
-  ) {
-    checkInt(opts.pad, 'augment.pad', 0);
-    this.rng = new Rng(seed);
-    this.scratch = new Float32Array(shape[0] * shape[1] * shape[2]);
-  }
-
-  apply(images: Float32Array | Float64Array, count: number): void {
-    const [C, H, W] = this.shape;
-    const P = this.opts.pad;
-    const fill = this.opts.fill ?? 0;
-    const per = C * H * W;
-    const tmp = this.scratch;
-    for (let b = 0; b < count; b++) {
-      const dy = P > 0 ? this.rng.int(2 * P + 1) - P : 0;
-      const dx = P > 0 ? this.rng.int(2 * P + 1) - P : 0;
-      const flip = this.opts.flip && this.rng.uniform() < 0.5;
-      if (dy === 0 && dx === 0 && !flip) continue;
-      const off = b * per;
-      for (let i = 0; i < per; i++) tmp[i] = images[off + i]!;
-      for (let c = 0; c < C; c++) {
-        for (let y = 0; y < H; y++) {
-          const sy = y + dy;
-          const row = off + (c * H + y) * W;
-          if (sy < 0 || sy >= H) {
-            for (let x = 0; x < W; x++) images[row + x] = fill;
-            continue;
-          }
-          const srow = (c * H + sy) * W;
-          for (let x = 0; x < W; x++) {
-            const sx = (flip ? W - 1 - x : x) + dx;
-            images[row + x] = sx < 0 || sx >= W ? fill : tmp[srow + sx]!;
-          }
-        }
-      }
-    }
-  }
-
-  getState(): number[] {
-    return this.rng.getState();
-  }
-
-  setState(s: readonly number[]): void {
-    this.rng.setState(s);
   }
 }

@@ -3,10 +3,7 @@
  * records, 1 label byte (0..9) then 3072 pixel bytes — 1024 red, 1024 green, 1024 blue, each 32×32 row-major.
  * That is already channel-major (c,h,w), so records are copied without reordering.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
-import { readMaybeGzip } from '../../node/data/files.js';
 
 export const CIFAR_RECORD_PIXELS = 3 * 32 * 32;
 export const CIFAR_RECORD_BYTES = 1 + CIFAR_RECORD_PIXELS;
@@ -40,9 +37,8 @@ export function parseCifarBatch(bytes: Uint8Array, file: string, hint = ''): Cif
   return { images, labels, n };
 }
 
-/** Reads and concatenates several CIFAR-10 batch files (raw or gzip). */
-export function readCifarBatches(files: readonly string[], hint = ''): CifarBatch {
-  const parts = files.map((f) => parseCifarBatch(readMaybeGzip(f, hint), f, hint));
+/** Concatenates parsed CIFAR-10 batches in order. */
+export function concatCifarBatches(parts: readonly CifarBatch[]): CifarBatch {
   const n = parts.reduce((s, p) => s + p.n, 0);
   const images = new Uint8Array(n * CIFAR_RECORD_PIXELS);
   const labels = new Uint8Array(n);
@@ -59,9 +55,9 @@ export function readCifarBatches(files: readonly string[], hint = ''): CifarBatc
  * The folder holding the batch files under `dir`: `dir` itself or `dir/cifar-10-batches-bin` (the tarball's
  * layout). Null when neither has all six files.
  */
-export function findCifarDir(dir: string): string | null {
+export function findCifarDir(dir: string, exists: (path: string) => boolean, join: (...parts: string[]) => string): string | null {
   for (const d of [dir, join(dir, 'cifar-10-batches-bin')]) {
-    if ([...CIFAR_TRAIN_FILES, ...CIFAR_TEST_FILES].every((f) => existsSync(join(d, f)))) return d;
+    if ([...CIFAR_TRAIN_FILES, ...CIFAR_TEST_FILES].every((f) => exists(join(d, f)))) return d;
   }
   return null;
 }

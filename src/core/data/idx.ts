@@ -4,7 +4,6 @@
  * by these datasets, so only it is accepted.
  */
 import { UserError } from '../util/errors.js';
-import { readMaybeGzip } from '../../node/data/files.js';
 
 export interface IdxArray {
   file: string;
@@ -49,11 +48,6 @@ export function parseIdx(bytes: Uint8Array, file: string, hint = ''): IdxArray {
   return { file, dims, data: bytes.subarray(headerBytes, headerBytes + count) };
 }
 
-/** Reads an IDX file, raw or gzip. */
-export function readIdxFile(file: string, hint = ''): IdxArray {
-  return parseIdx(readMaybeGzip(file, hint), file, hint);
-}
-
 export interface IdxImagesLabels {
   /** n·h·w bytes, row-major. */
   images: Uint8Array;
@@ -64,14 +58,15 @@ export interface IdxImagesLabels {
 }
 
 /**
- * Reads an images file (3-D, n×h×w) and its labels file (1-D, n) and checks they agree and that every label is
- * below `classes`.
+ * Pairs a parsed images file (3-D, n×h×w) with its labels file (1-D, n) and checks they agree and that every label
+ * is below `classes`. `readLabels` is called after the images check, so a wrong images file is reported first.
  */
-export function readIdxImagesLabels(imagesFile: string, labelsFile: string, classes: number, hint = ''): IdxImagesLabels {
+export function idxImagesLabels(img: IdxArray, readLabels: () => IdxArray, classes: number, hint = ''): IdxImagesLabels {
   const tail = hint === '' ? '' : `; ${hint}`;
-  const img = readIdxFile(imagesFile, hint);
+  const imagesFile = img.file;
   if (img.dims.length !== 3) throw new UserError(`${imagesFile}: expected a 3-D IDX image file (n×h×w), got dims ${img.dims.join('×')}${tail}`);
-  const lab = readIdxFile(labelsFile, hint);
+  const lab = readLabels();
+  const labelsFile = lab.file;
   if (lab.dims.length !== 1) throw new UserError(`${labelsFile}: expected a 1-D IDX label file, got dims ${lab.dims.join('×')}${tail}`);
   const [n, h, w] = img.dims as [number, number, number];
   if (lab.dims[0] !== n) {

@@ -245,3 +245,21 @@ export function gaussianMixture(o: GaussianMixtureOptions): Dataset {
   const test = sample(nTest);
   return { name: 'gaussian-mixture', source: `synthetic (seed ${o.seed}, d ${o.d}, ${o.classes} classes, separation ${o.separation})`, shape: [1, 1, o.d], classes: o.classes, train, test };
 }
+
+/** A synthetic classification set (Gaussian class prototypes + noise, clipped to [0, 1]) for tests and offline use. */
+export function syntheticDataset(opts: { shape: readonly number[]; classes: number; train: number; test: number; seed: number; noise?: number }): Dataset {
+  const rng = new Rng(opts.seed);
+  const S = opts.shape.reduce((a, b) => a * b, 1);
+  const protos = Array.from({ length: opts.classes }, () => Float32Array.from({ length: S }, () => rng.uniform()));
+  const noise = opts.noise ?? 0.3;
+  const make = (n: number): Split => {
+    const images = new Float32Array(n * S), labels = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = rng.int(opts.classes);
+      labels[i] = c;
+      for (let j = 0; j < S; j++) images[i * S + j] = Math.min(1, Math.max(0, protos[c]![j]! + noise * rng.normal()));
+    }
+    return { images, labels, n };
+  };
+  return { name: 'synthetic', shape: [...opts.shape], classes: opts.classes, train: make(opts.train), test: make(opts.test) };
+}

@@ -27,31 +27,15 @@ export const finetuneParamsSchema = z.object({
   threads: z.number().int().min(1).default(1),
 }).strict();
 
-interface SplitLike { images: Float32Array; labels: Int32Array; n: number }
-
-/** The samples of `classes`, labels re-indexed to positions in `classes`. */
-function selectClasses(split: { images: Float32Array; labels: Int32Array | Uint8Array; n: number }, classes: readonly number[]): SplitLike {
-  const where = new Map(classes.map((c, i) => [c, i]));
-  const keep: number[] = [];
-  for (let i = 0; i < split.n; i++) if (where.has(split.labels[i]!)) keep.push(i);
-  const S = split.images.length / split.n;
-  const images = new Float32Array(keep.length * S);
-  const labels = new Int32Array(keep.length);
-  keep.forEach((src, j) => {
-    images.set(split.images.subarray(src * S, (src + 1) * S), j * S);
-    labels[j] = where.get(split.labels[src]!)!;
-  });
-  return { images, labels, n: keep.length };
-}
-
 export async function runFinetune(config: ResolvedRunConfig, ctx: RunContext): Promise<RunMetrics> {
   const p = finetuneParamsSchema.parse(config.params);
-  const nn = await import('../../core/nn/train.js');
+  const { train: trainRun } = await import('../../node/train.js');
+  const { loadDataset } = await import('../../node/data/load.js');
+  const { kShotSubset, selectClasses } = await import('../../core/data/splits.js');
   const { parseModelSpec } = await import('../../core/nn/models.js');
-  const data = await import('../../core/data/index.js');
-  const ds = await data.loadDataset(p.dataset);
+  const ds = await loadDataset(p.dataset);
   let train = selectClasses(ds.train, p.classes);
-  if (p.kShot !== undefined) train = data.kShotSubset({ ...train }, p.classes.length, p.kShot, config.seed) as SplitLike;
+  if (p.kShot !== undefined) train = kShotSubset(train, p.classes.length, p.kShot, config.seed);
   const test = selectClasses(ds.test, p.classes);
   const spec = parseModelSpec(p.model, 'params.model');
   const batch = Math.min(config.batchSize, train.n);
@@ -61,7 +45,7 @@ export async function runFinetune(config: ResolvedRunConfig, ctx: RunContext): P
   // The architecture, input shape and class count fix every parameter shape: a checkpoint of anything else is refused.
   const signature = modelSignature({ input: ds.shape }, canonicalJson({ model: spec, classes: p.classes.length }));
   const initParams = p.weightsIn === undefined ? undefined : loadCheckpoint(p.weightsIn, { expectSignature: signature }).buffers.params as Float32Array;
-  const result = await nn.train({
+  const result = await trainRun({
     dataset: { name: `${p.dataset}[${p.classes.join(',')}]${p.kShot === undefined ? '' : ` ${p.kShot}-shot`}`, shape: ds.shape, classes: p.classes.length, train, test },
     model: spec, optimizer: config.optimizer, batch, epochs, seed: config.seed, svag: config.svag, threads: p.threads,
     inputs: 'raw', maxSteps: total * config.svag, ...(initParams === undefined ? {} : { initParams }),

@@ -1,5 +1,5 @@
 /**
- * ===== ADAPTER: the `train` task → the training engine (src/nn/train.ts `train(config, hooks)`) =====
+ * ===== ADAPTER: the `train` task → the training engine (src/node/train.ts `train(config, hooks)`) =====
  * Maps a resolved run config onto the engine's TrainConfig (optimizer, batch = batchSize, seed, svag ℓ,
  * maxSteps = steps) plus the task params below, and the engine's hooks onto the run context:
  *   onEpoch → `train/loss` and the evaluation split's `<split>/loss`, `<split>/accuracy` at the epoch's step;
@@ -16,9 +16,10 @@ import { z } from 'zod';
 import type { ResolvedRunConfig } from '../config.js';
 import type { RunContext, RunMetrics, TaskDefinition } from '../task.js';
 import { checkpointToSnapshot, snapshotToCheckpoint, trainSignature } from '../train-checkpoint.js';
+import type { TrainHooks } from '../../core/nn/train.js';
 
 export const trainParamsSchema = z.object({
-  /** fashion-mnist, mnist, cifar10, or synthetic (the engine's random-prototype set, for smoke tests). */
+  /** A registered dataset: fashion-mnist, mnist, cifar10, or synthetic (random prototypes, for smoke tests). */
   dataset: z.string().default('fashion-mnist'),
   dataDir: z.string().optional(),
   cacheDir: z.string().optional(),
@@ -34,32 +35,20 @@ export const trainParamsSchema = z.object({
 }).strict();
 export type TrainParams = z.output<typeof trainParamsSchema>;
 
-interface SplitLike { images: Float32Array; labels: Int32Array | Uint8Array; n: number }
-
-function holdOut(split: SplitLike, v: number): { train: SplitLike; valid: SplitLike } {
-  if (v >= split.n) throw new Error(`validation (${v}) must be smaller than the training split (${split.n})`);
-  const S = split.images.length / split.n;
-  const k = split.n - v;
-  return {
-    train: { images: split.images.subarray(0, k * S), labels: split.labels.subarray(0, k), n: k },
-    valid: { images: split.images.subarray(k * S), labels: split.labels.subarray(k), n: v },
-  };
-}
-
 export async function runTrain(config: ResolvedRunConfig, ctx: RunContext): Promise<RunMetrics> {
   const p = trainParamsSchema.parse(config.params);
-  const nn = await import('../../core/nn/train.js');
+  const { train } = await import('../../node/train.js');
+  const { loadDataset } = await import('../../node/data/load.js');
+  const { holdOut } = await import('../../core/data/splits.js');
   const { parseModelSpec } = await import('../../core/nn/models.js');
-  const data = p.dataset === 'synthetic'
-    ? nn.syntheticDataset({ shape: [1, 28, 28], classes: 10, train: 6000, test: 1000, seed: 0 })
-    : await (await import('../../core/data/index.js')).loadDataset(p.dataset, {
-      ...(p.dataDir === undefined ? {} : { dataDir: p.dataDir }), ...(p.cacheDir === undefined ? {} : { cacheDir: p.cacheDir }),
-    });
+  const data = await loadDataset(p.dataset, {
+    ...(p.dataDir === undefined ? {} : { dataDir: p.dataDir }), ...(p.cacheDir === undefined ? {} : { cacheDir: p.cacheDir }),
+  });
   let evalTag = 'test';
-  let ds = data as import('../../core/nn/train.js').DatasetLike;
+  let ds = data;
   if (p.validation > 0) {
-    const { train, valid } = holdOut(data.train, p.validation);
-    ds = { name: data.name, shape: data.shape, classes: data.classes, train, test: valid };
+    const { train: rest, validation } = holdOut(data.train, p.validation);
+    ds = { name: data.name, shape: data.shape, classes: data.classes, train: rest, test: validation };
     evalTag = 'valid';
   }
   const l = config.svag;
@@ -68,7 +57,7 @@ export async function runTrain(config: ResolvedRunConfig, ctx: RunContext): Prom
   const model = parseModelSpec(p.model, 'params.model');
   const signature = trainSignature(model, ds.shape, ds.classes);
   const resumed = ctx.checkpoint.load(signature);
-  const result = await nn.train({
+  const result = await train({
     dataset: ds,
     model,
     checkpointEvery: ctx.checkpoint.every,
@@ -91,7 +80,7 @@ export async function runTrain(config: ResolvedRunConfig, ctx: RunContext): Prom
  * The engine's hooks wired to a run context: progress per step, and per epoch `train/loss` plus the evaluated split's
  * `<evalTag>/loss` and `<evalTag>/accuracy` at the epoch's step.
  */
-export function engineHooks(ctx: RunContext, total: number, evalTag: string): import('../../core/nn/train.js').TrainHooks {
+export function engineHooks(ctx: RunContext, total: number, evalTag: string): TrainHooks {
   return {
     onStep: (info) => ctx.progress(info.step + 1, total, `loss ${info.loss.toPrecision(4)}`),
     onEpoch: (m) => {

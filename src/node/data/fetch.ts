@@ -12,7 +12,8 @@ import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UserError } from '../../core/util/errors.js';
 import { findCifarDir } from '../../core/data/cifar.js';
-import { DATASETS, defaultCacheDir, isDatasetName, DATASET_NAMES, type RemoteFile } from '../../core/data/registry.js';
+import { datasetNames, datasetSource, isDatasetName, type RemoteFile } from '../../core/data/registry.js';
+import { defaultCacheDir } from './load.js';
 
 export type FetchStatus = 'present' | 'downloaded' | 'resumed';
 
@@ -258,8 +259,9 @@ export interface FetchResult {
 
 /** `momentum-lab data fetch <name>`: download, verify and (CIFAR-10) unpack into `<cacheDir>/<name>/`. */
 export async function fetchDataset(nameIn: string, opts: FetchOptions = {}): Promise<FetchResult> {
-  if (!isDatasetName(nameIn)) throw new UserError(`unknown dataset '${nameIn}' (known: ${DATASET_NAMES.join(', ')})`, 'dataset');
-  const info = DATASETS[nameIn];
+  const downloadable = datasetNames({ files: true }).filter((n) => datasetSource(n).remote.length > 0);
+  if (!isDatasetName(nameIn) || !downloadable.includes(nameIn)) throw new UserError(`unknown dataset '${nameIn}' (known: ${downloadable.join(', ')})`, 'dataset');
+  const info = datasetSource(nameIn);
   const dir = join(opts.cacheDir ?? defaultCacheDir(), nameIn);
   const files = opts.files ?? info.remote;
   const base = opts.baseUrl?.replace(/\/+$/, '');
@@ -274,7 +276,7 @@ export async function fetchDataset(nameIn: string, opts: FetchOptions = {}): Pro
   }
   if (nameIn === 'cifar10') {
     const archive = result.files.find((f) => f.name.endsWith('.tar.gz'));
-    if (archive !== undefined && (findCifarDir(dir) === null || archive.status !== 'present')) {
+    if (archive !== undefined && (findCifarDir(dir, existsSync, join) === null || archive.status !== 'present')) {
       result.extracted = extractTarGz(archive.path, join(dir, 'cifar-10-batches-bin'), (n) => n.endsWith('.bin') || n.endsWith('.txt'));
       opts.log?.(`extracted ${result.extracted.length} files into ${join(dir, 'cifar-10-batches-bin')}`);
     }

@@ -9,5 +9,4 @@ export {
   instantiateWasmKernels, runKernelWorker, MAX_THREADS,
   type KernelWorkerHandle, type KernelWorkerInit, type SpawnKernelWorker, type WasmKernelOptions, type WasmKernelSet, type WasmVariant,
 } from './wasm.js';
-export { openHostKernels, useKernelOpener, type KernelOpener, type KernelRequest, type OpenedKernels } from './host.js';
 export { fastOptimizerStep } from './optimizer-step.js';

