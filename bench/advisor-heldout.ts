@@ -5,13 +5,10 @@
  * `paper --full` (narrow CNN on Fashion-MNIST) and the first held-out sweep (MLP on Fashion-MNIST,
  * `paper --quick --data fashion-mnist`). Runs only the batch-size sweep and the advisor; resumable like `paper`.
  *
- * The entries (`HELDOUT` below, each with its model) and when each was named — always committed before its first run:
- *   cnn-mnist                          session 3 (held out then; seen since)
- *   tanh-mlp-fashion, transformer-mnist session 4, before either was run (the transformer after the 16-seed stage)
- *   transformer-small-mnist, gelu-mlp-mnist  session 5, after the whole-run-on-disagreement rule and tail-averaged
- *                                      losses; seen since (the GELU MLP's B = 128 miss led to the held-out evaluation set)
- *   gelu-mlp3-fashion, relu-mlp-narrow-fashion  session 5, after the held-out evaluation set (the final rule)
- *   tanh-mlp-mnist, relu-mlp-deep-mnist, gelu-mlp-narrow-fashion  session 6, the final rule unchanged
+ * The entries (`HELDOUT` below, each with its model), each committed before its first run. cnn-mnist,
+ * tanh-mlp-fashion, transformer-mnist, transformer-small-mnist and gelu-mlp-mnist were seen while the advisor's rule
+ * was chosen; gelu-mlp3-fashion, relu-mlp-narrow-fashion, tanh-mlp-mnist, relu-mlp-deep-mnist and
+ * gelu-mlp-narrow-fashion were named only after it was fixed (docs/advisor-validation.md).
  *
  * Run: npm run build && node dist/bench/advisor-heldout.js NAME [OUT]   (default OUT: /root/.cache/momentum-lab/heldout-NAME)
  */

@@ -2,7 +2,7 @@
  * The advisor against a small neural batch-size sweep run with the real engine (`trainOnData`): a tanh/ReLU MLP
  * (hidden 64) on a teacher–student classification task (d = 20, 4 classes, 8192 train / 2048 test, 10% label noise).
  * For each batch size: tune η on a grid for SGD and SGDM (γ = η(1−β), β = 0.9) by mean final test loss over 3 seeds,
- * ask the advisor about the tuned SGDM config, score with `sweepAgreement`. A stand-in for issue #7 on CPU minutes.
+ * ask the advisor about the tuned SGDM config, score with `sweepAgreement`: the paper suite's advisor check in CPU minutes.
  * Run: npx tsx bench/diag-advise-nn-sweep.ts [relu|tanh]   (EPOCHS=8 by default)
  */
 import { teacherStudentClassification } from '../src/core/data/synthetic.js';

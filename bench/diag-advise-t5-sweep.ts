@@ -1,6 +1,6 @@
 /**
- * The advisor against a small batch-size sweep on PAPER.md §6 T5 linear regression (d = 50, n = 4096, spectrum
- * [1e−2, 10], label noise 0.5) — a stand-in for issue #7's sweep until that one has results. For each batch size:
+ * The advisor against a small batch-size sweep on docs/theory.md §5.5 linear regression (d = 50, n = 4096, spectrum
+ * [1e−2, 10], label noise 0.5): the paper suite's advisor check on a problem with a known answer. For each batch size:
  * tune η on a grid for SGD (lr η) and SGDM (PyTorch γ = η(1−β), β = 0.9) by mean final test loss over 3 seeds
  * (EPOCHS epochs each, default 16), then ask the advisor about the tuned SGDM config (probe of min(K, 200) steps) and score it with
  * `sweepAgreement` (2 standard errors of the difference).

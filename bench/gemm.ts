@@ -3,7 +3,7 @@
  *
  *   npm run build && node dist/bench/gemm.js [--threads N] [--min-ms 40] [--no-torch] [--cpu-time] [--torch-ld-path DIR] [--json]
  *
- * Shapes are the MLP's (784-256-256-10, batch 128) three GEMMs of its first layer plus PERFORMANCE.md's
+ * Shapes are the MLP's (784-256-256-10, batch 128) three GEMMs of its first layer plus docs/benchmarks.md's
  * 256×784·784×256, and the CNN's per-image conv GEMMs (conv2: 64 channels over 13×13 → 11×11, k = 32·3·3).
  * Each figure is the best of 5 timing windows of ≥ min-ms, in GFLOP/s = 2·M·N·K / seconds / 1e9.
  * PyTorch runs under /usr/bin/python3 (Debian's python3-torch) with OMP_WAIT_POLICY=PASSIVE, at 1 thread
@@ -14,7 +14,7 @@
  * meaningful while other work shares the machine; N-thread columns are always wall time.
  * --torch-ld-path DIR puts DIR first on torch's LD_LIBRARY_PATH, e.g. an unpacked libopenblas0-pthread
  * (`apt-get download libopenblas0-pthread && dpkg-deb -x *.deb root` → root/usr/lib/x86_64-linux-gnu/openblas-pthread)
- * to time torch on OpenBLAS, as PERFORMANCE.md did, without changing the system's libblas.so.3.
+ * to time torch on OpenBLAS, as docs/benchmarks.md describes, without changing the system's libblas.so.3.
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';

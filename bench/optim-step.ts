@@ -1,5 +1,5 @@
 /**
- * Optimizer-step benchmark (issue #2): one step of SGD / SGDM on 10M float32 parameters, as GB/s of memory traffic,
+ * Optimizer-step benchmark: one step of SGD / SGDM on 10M float32 parameters, as GB/s of memory traffic,
  * against this machine's copy bandwidth (TypedArray.set = memcpy) and torch.optim.SGD on the same buffer size.
  * Traffic per element: SGD reads x, g and writes x (12 B); SGDM also reads and writes the buffer (20 B).
  * Run: npm run build && node dist/bench/optim-step.js [--n 10000000] [--reps 15]

@@ -1,17 +1,17 @@
 /**
- * momentum-lab vs PyTorch training throughput on the same MLP (784-256-256-10) and CNN (issue #3), batch 128,
+ * momentum-lab vs PyTorch training throughput on the same MLP (784-256-256-10) and CNN (conv 32 → conv 64 → dense 128), batch 128,
  * SGD momentum 0.9, random data, measured in ONE run so the ratio is meaningful on a noisy machine.
  *
  *   npm run build && node dist/bench/train-vs-pytorch.js [--rounds 3] [--mlp-steps 200] [--cnn-steps 30] [--json]
  *
  * Each measurement is a fresh process (`momentum-lab bench train`, or bench/train_pytorch.py under Debian's
  * /usr/bin/python3), rounds interleave the engines, and the median of the rounds is reported. PyTorch thread
- * settings follow shared/spec/PERFORMANCE.md: 2 threads with OMP_WAIT_POLICY=PASSIVE; 1 thread with
+ * settings follow docs/benchmarks.md: 2 threads with OMP_WAIT_POLICY=PASSIVE; 1 thread with
  * OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(1). Also reports the peak RSS of a short Fashion-MNIST CNN
  * training run (`momentum-lab train`), which includes the dataset in memory.
  *
  * Debian's torch calls whatever libblas.so.3 the system selects: with only libblas3 installed that is the reference
- * BLAS (~3.5 GFLOP/s), not OpenBLAS as in PERFORMANCE.md. `--torch-blas-dir DIR` puts DIR first on the PyTorch
+ * BLAS (~3.5 GFLOP/s), not OpenBLAS as in docs/benchmarks.md. `--torch-blas-dir DIR` puts DIR first on the PyTorch
  * processes' LD_LIBRARY_PATH without changing the system, e.g. after
  *   dpkg -x /var/cache/apt/archives/libopenblas0-pthread_*.deb /tmp/ob
  *   node dist/bench/train-vs-pytorch.js --torch-blas-dir /tmp/ob/usr/lib/x86_64-linux-gnu/openblas-pthread
@@ -88,7 +88,7 @@ if (asJson) {
   process.stdout.write(JSON.stringify(result) + '\n');
 } else {
   process.stdout.write(`momentum-lab (${[...kernels].join(', ')}) vs PyTorch ${torchVersion} (BLAS: ${JSON.stringify(blas)}), batch ${batch}, median of ${rounds} rounds\n`);
-  if (JSON.stringify(blas).includes('/blas/libblas')) process.stdout.write('WARNING: PyTorch is using the reference BLAS (libblas3); install libopenblas0-pthread for the baseline of shared/spec/PERFORMANCE.md\n');
+  if (JSON.stringify(blas).includes('/blas/libblas')) process.stdout.write('WARNING: PyTorch is using the reference BLAS (libblas3); install libopenblas0-pthread for the baseline of docs/benchmarks.md\n');
   process.stdout.write('model  threads  momentum-lab samples/s  PyTorch samples/s  ratio\n');
   for (const r of rows) {
     process.stdout.write(`${r.model.padEnd(6)} ${String(r.threads).padStart(7)}  ${r.momentumLab.toFixed(0).padStart(22)}  ${r.pytorch.toFixed(0).padStart(17)}  ${r.ratio.toFixed(2)}×\n`);

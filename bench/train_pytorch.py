@@ -2,7 +2,7 @@
 
 Usage: /usr/bin/python3 bench/train_pytorch.py --model mlp|cnn --batch 128 --steps N --threads T
 Prints one JSON line {"model", "threads", "samplesPerSec", "torch"}. Thread control follows
-shared/spec/PERFORMANCE.md: the caller sets OMP_WAIT_POLICY=PASSIVE, and for one thread also
+docs/benchmarks.md: the caller sets OMP_WAIT_POLICY=PASSIVE, and for one thread also
 OPENBLAS_NUM_THREADS=1 (torch.set_num_threads alone does not stop OpenBLAS using 2 threads).
 """
 import argparse

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden traces of torch.optim.SGD in float64 for the optimizer core (issue #2).
+"""Golden traces of torch.optim.SGD in float64 for the optimizer core.
 
 Run with Debian's PyTorch:  apt-get install -y python3-torch && /usr/bin/python3 scripts/gen_fixtures_optim.py
 Writes test/fixtures/optim/torch_sgd.json: a list of cases, each an `optim trace` spec plus the iterates that

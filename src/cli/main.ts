@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { isUserError } from '../core/util/errors.js';
 import { installNodeHost } from '../node/host.js';
+import { addPlugins, extractPluginFlags, loadPlugins } from '../node/plugins.js';
 import { flagHelp, parseArgs } from './args.js';
 import { COMMANDS } from './commands/index.js';
 import type { Command } from './command.js';
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  momentum-lab ${c.path.join(' ').padEnd(18)} ${c.summary}`);
-  return `momentum-lab — does momentum matter for this training run?\n\nCommands:\n${lines.join('\n')}\n\nRun 'momentum-lab <command> --help' for its flags.`;
+  return `momentum-lab — does momentum matter for this training run?\n\nCommands:\n${lines.join('\n')}\n\nRun 'momentum-lab <command> --help' for its flags. Any command takes --plugin FILE (repeatable): a module that\nregisters a model family or a dataset source first (README, "Extending").`;
 }
 
 function findCommand(argv: string[]): { cmd: Command; rest: string[] } | null {
@@ -18,7 +19,18 @@ function findCommand(argv: string[]): { cmd: Command; rest: string[] } | null {
   return best === null ? null : { cmd: best, rest: argv.slice(best.path.length) };
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(args: string[]): Promise<number> {
+  let argv: string[];
+  try {
+    const { plugins, rest } = extractPluginFlags(args);
+    addPlugins(plugins);
+    await loadPlugins();
+    argv = rest;
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    process.stderr.write(`error: ${e.message}\n`);
+    return 2;
+  }
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
     process.stdout.write(usage() + '\n');
     return 0;

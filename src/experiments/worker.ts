@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { executeRun, type RunOutcome } from './run.js';
 import type { ResolvedRunConfig } from './config.js';
 import { installNodeHost } from '../node/host.js';
+import { loadPlugins } from '../node/plugins.js';
 
 export interface WorkerJob { hash: string; config: ResolvedRunConfig; label: string; checkpointDir?: string; stepDelayMs: number }
 export type WorkerMessage =
@@ -13,6 +14,8 @@ export type WorkerMessage =
   | { type: 'result'; outcome: RunOutcome };
 
 installNodeHost();
+// The command that started this sweep loaded the same plugins, so a failure here is a bug, not a user error.
+await loadPlugins();
 const port = parentPort;
 if (port !== null) {
   port.on('message', (job: WorkerJob) => {

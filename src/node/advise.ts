@@ -30,7 +30,7 @@ export interface AdviseOptions {
   onCheckpoint?(c: ProbeCheckpoint): void;
 }
 
-/** Training examples of the T5 linear regression (PAPER.md §6). */
+/** Training examples of the T5 linear regression (docs/theory.md §5.5). */
 const LINEAR_REGRESSION_TRAIN = 4096;
 
 export async function adviseConfig(c: AdviseConfig, o: AdviseOptions): Promise<ProbeResult> {

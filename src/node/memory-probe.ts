@@ -8,9 +8,11 @@ import { train } from './train.js';
 import { parseModelSpec } from '../core/nn/models.js';
 import { optimizerConfig } from '../core/optim/index.js';
 import { installNodeHost } from './host.js';
+import { loadPlugins } from './plugins.js';
 import type { PeakRssRun } from './memory.js';
 
 installNodeHost();
+await loadPlugins();
 const run = JSON.parse(process.argv[2] ?? '') as Required<PeakRssRun>;
 const sgd = run.optimizer === 'sgd';
 await train({

@@ -61,7 +61,7 @@ export async function writePaperReport(r: PaperResult, outDir: string): Promise<
     sections.push({ title: '3. Fine-tuning', intro: `${r.details.fineTuneShift ?? ''}. Test accuracy after fine-tuning the whole network, mean ± std over the data seeds, lr chosen per optimiser and K by mean accuracy over seeds.`, charts: [pairChart('fine-tuning-vs-k', 'Fine-tuning: test accuracy vs K', 'Mean ± std over the data seeds; the claim is that the two agree within that std at every K.', ftClaim.measurements, 'k', 'K (examples per class)')] });
   }
   const theoryCharts: Chart[] = r.details.theory.map((t) => ({ name: `theory-${t.check}`, title: `theory: ${t.check}`, caption: t.criterion, spec: getCheck(t.check).chart(t) }));
-  if (theoryCharts.length > 0) sections.push({ title: '4. Theory lab', intro: 'Seeded float64 simulations against closed forms (PAPER.md §3–§6).', charts: theoryCharts });
+  if (theoryCharts.length > 0) sections.push({ title: '4. Theory lab', intro: 'Seeded float64 simulations against closed forms (docs/theory.md §3–§5).', charts: theoryCharts });
   for (const s of sections) for (const c of s.charts) c.svg = await renderSvg(c.spec);
   const chartFiles: string[] = [];
   for (const s of sections) for (const c of s.charts) {

@@ -40,7 +40,7 @@ test('advise config: valid configs parse, bad ones are one-line UserErrors namin
   }
 });
 
-test('probe on PAPER.md §6 T5 (B = 256): η = 0.25 → curvature-limited, η = 0.05 → noise-dominated, with measured λ_max = 10', () => {
+test('probe on docs/theory.md §5.5 (B = 256): η = 0.25 → curvature-limited, η = 0.05 → noise-dominated, with measured λ_max = 10', () => {
   const pt = (eta: number) => optimizerConfig({ form: 'pytorch', lr: eta * (1 - 0.9), momentum: 0.9 });
   // ηK = 30 as in T5: 120 steps at η = 0.25, 600 at η = 0.05.
   const hi = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 120, batch: 256, optimizer: pt(0.25), checkpoints: 4 });
@@ -55,7 +55,7 @@ test('probe on PAPER.md §6 T5 (B = 256): η = 0.25 → curvature-limited, η = 
   // Late-probe B_noise ≫ B: closed form at SGD's stationary state is ≈ 1.8e3 (test/diagnostics/verdict.test.ts).
   assert.ok(lo.noise!.bNoise > 256, `B_noise ${lo.noise!.bNoise}`);
   assert.equal(lo.verdict.memoryBytesSaved, 50 * 8);
-  // At η = 0.05 SGD and SGDM on the same batches end within 5% (PAPER.md §6: "at η = 0.05 they are equal").
+  // At η = 0.05 SGD and SGDM on the same batches end within 5% (docs/theory.md §5.5: "at η = 0.05 they are equal").
   const sh = lo.sgdShadow!;
   assert.equal(sh.diverged, false);
   assert.ok(Math.abs(sh.measureLoss / sh.sgdmMeasureLoss - 1) < 0.05, JSON.stringify(sh));
@@ -99,7 +99,7 @@ test('probe on T5 at B = 8, η = 0.25 over 400 steps: the loss grows with moment
 
 test('probe of plain SGD on T5 at η = 0.25 (ηλ = 2.5 > 2): diverges, λ_max measured at the start, momentum would help', () => {
   const r = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 120, batch: 256, optimizer: optimizerConfig({ form: 'sgd', lr: 0.25 }), checkpoints: 2 });
-  assert.ok(r.diverged || r.lossIncreased, 'SGD at ηλ_max = 2.5 must not train (PAPER.md §6 T5)');
+  assert.ok(r.diverged || r.lossIncreased, 'SGD at ηλ_max = 2.5 must not train (docs/theory.md §5.5)');
   assert.ok(Math.abs(r.lambdaMax - 10) < 1e-3, `λ_max ${r.lambdaMax}`);
   assert.equal(r.verdict.regime, 'curvature-limited');
   assert.match(r.verdict.recommendation, /momentum would help/);

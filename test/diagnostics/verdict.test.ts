@@ -27,17 +27,17 @@ function r4(x: unknown): unknown {
   return x;
 }
 
-test('stationary loss formula reproduces PAPER.md §3 (λ = 1, s = 1) and the stability limits 2, 6, 38', () => {
-  // PAPER.md §3: η=0.5: SGD 0.1667, SGDM(0.9) 0.1267; η=1: 0.5000, 0.2568; η=1.5: 1.5000, 0.3904.
+test('stationary loss formula reproduces docs/theory.md §3.1 (λ = 1, s = 1) and the stability limits 2, 6, 38', () => {
+  // docs/theory.md §3.1: η=0.5: SGD 0.1667, SGDM(0.9) 0.1267; η=1: 0.5000, 0.2568; η=1.5: 1.5000, 0.3904.
   const cases: [number, number, number][] = [[0.5, 0.1667, 0.1267], [1, 0.5, 0.2568], [1.5, 1.5, 0.3904]];
   for (const [eta, sgd, sgdm] of cases) {
     assert.ok(Math.abs(stationaryLoss(eta, 1, 0, 1) - sgd) < 5e-5, `SGD η=${eta}`);
     assert.ok(Math.abs(stationaryLoss(eta, 1, 0.9, 1) - sgdm) < 5e-5, `SGDM η=${eta}`);
   }
   assert.equal(stationaryLoss(2.5, 1, 0, 1), Infinity);
-  // PAPER.md §4 SVAG quadratic check (η = 1, λ = 1, s = 1, SGD): ℓ = 1, 2, 4, 8 → 0.5000, 0.3333, 0.2857, 0.2667.
+  // docs/theory.md §4.3 SVAG quadratic check (η = 1, λ = 1, s = 1, SGD): ℓ = 1, 2, 4, 8 → 0.5000, 0.3333, 0.2857, 0.2667.
   [0.5, 0.3333, 0.2857, 0.2667].forEach((want, i) => assert.ok(Math.abs(svagStationaryLoss(1, 1, 0, 1, 2 ** i) - want) < 5e-5, `ℓ = ${2 ** i}`));
-  // PAPER.md §6 T7: thresholds 2, 6, 38 for β = 0, 0.5, 0.9.
+  // docs/theory.md §5.7: thresholds 2, 6, 38 for β = 0, 0.5, 0.9.
   assert.ok(Math.abs(sgdmStabilityLimit(0) - 2) < 1e-12 && Math.abs(sgdmStabilityLimit(0.5) - 6) < 1e-12 && Math.abs(sgdmStabilityLimit(0.9) - 38) < 1e-9);
   // η = γ/(1−β) for the PyTorch form; the normalised form's lr is η itself.
   assert.deepEqual(effectiveRates(0.025, 0.9, 'pytorch').eta.toFixed(12), (0.25).toFixed(12));
@@ -45,7 +45,7 @@ test('stationary loss formula reproduces PAPER.md §3 (λ = 1, s = 1) and the st
 });
 
 /**
- * PAPER.md §6 T5: d = 50, input spectrum log-spaced in [1e−2, 10], label noise σ = 0.5, B = 256, β = 0.9.
+ * docs/theory.md §5.5: d = 50, input spectrum log-spaced in [1e−2, 10], label noise σ = 0.5, B = 256, β = 0.9.
  * λ_max is measured (Lanczos on the finite-difference HVP of the full-batch gradient of the exact-spectrum task:
  * 10 by construction). Noise numbers are the closed forms at SGD's stationary state around w*: per-example
  * Σ = σ²H ⇒ tr Σ = σ²·tr H, and E|∇L|² = Σ_i λ_i²·Var(r_i) with Var(r_i) = ηs_i²/(λ_i(2 − ηλ_i)), s_i² = σ²λ_i/B.
@@ -101,7 +101,7 @@ test('T5 linear regression, B = 256: η = 0.25 is curvature-limited, η = 0.05 i
 });
 
 test('T5 at B = 8, η = 0.25: a diverged SGDM probe inside SGDM\'s deterministic stability region is noise-driven', () => {
-  // PAPER.md §6: at B = 8, η = 0.25 both SGD and SGDM diverge for every ℓ — momentum cannot help.
+  // docs/theory.md §5.5: at B = 8, η = 0.25 both SGD and SGDM diverge for every ℓ — momentum cannot help.
   const v = adviseFromMeasurements({ batch: 8, lr: 0.025, momentum: 0.9, form: 'pytorch', lambdaMax: 10, paramCount: 50, diverged: true });
   assert.equal(v.regime, 'noise-dominated');
   // ηλ = 2.5 ≥ 2 but < 38: inside SGDM's region, so the divergence is noise-driven.
@@ -171,7 +171,7 @@ test('coupled SGD probe: overrides and downgrades of the sharpness rule', () => 
   assert.equal(close.decision.coupledCheck?.evidence.case, 'consistent');
 });
 
-test('SGD shadow sharpness decides: SGDM\'s edge-of-stability λ_max no longer forces curvature-limited', () => {
+test('SGD shadow sharpness decides: SGDM\'s edge-of-stability λ_max alone does not force curvature-limited', () => {
   // The paper quick sweep's B = 128 numbers: γ = 0.064, β = 0.9 ⇒ η = 0.64; λ_max along SGDM 34.1 ⇒ ηλ = 21.8 (≫ 1,
   // the own-run rule's curvature-limited threshold). B_noise not measured, so neither the noise-scale rule nor the
   // B ≤ 2·B_noise condition of the shadow rule applies (a measured B ≤ 2·B_noise decides first: see below).

@@ -66,7 +66,7 @@ test('bad configs are one-line UserErrors naming the field', async () => {
   assert.throws(() => parseModelSpec('vgg'), UserError);
 });
 
-test('parameter counts: MLP 784-256-256-10 and the issue CNN (formulas in comments)', () => {
+test('parameter counts: MLP 784-256-256-10 and the CNN conv 32 → conv 64 → dense 128 (formulas in comments)', () => {
   // MLP: 784·256+256 + 256·256+256 + 256·10+10 = 269,322
   assert.equal(buildModel(parseModelSpec('mlp'), { inShape: [1, 28, 28], classes: 10, seed: 0 }).store.size, 269322);
   // CNN: (9·32+32) + (288·64+64) + (1600·128+128) + (128·10+10) = 225,034 (28→26→13→11→5)

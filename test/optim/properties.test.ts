@@ -1,4 +1,4 @@
-// Properties of the optimizer core that follow from the paper's definitions (PAPER.md §1, §4).
+// Properties of the optimizer core that follow from the paper's definitions (docs/theory.md §1, §4).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -61,7 +61,7 @@ test('general normalised schedule (η_k, β_k) → PyTorch (γ_k, b_k) gives the
   assert.equal(lrs[3], etas[3]! * (1 - betas[3]!));
 });
 
-test('Keras velocity form = PyTorch while γ is constant, ≠ after an lr drop (PAPER.md §1 values)', () => {
+test('Keras velocity form = PyTorch while γ is constant, ≠ after an lr drop (docs/theory.md §1.4 values)', () => {
   // f(x) = 0.1x² (h = 0.2), x₀ = 1, β = 0.9, γ = 0.1, ×0.1 at step 3; no noise.
   const schedule = { kind: 'multistep' as const, milestones: [3], gamma: 0.1 };
   const trace = (form: 'pytorch' | 'keras'): number[] => {
@@ -80,7 +80,7 @@ test('Keras velocity form = PyTorch while γ is constant, ≠ after an lr drop (
   // Before the drop: x = 0.98, 0.9424, 0.889712 (hand: b = 0.2, 0.376, 0.52688) in both forms.
   for (let k = 0; k < 3; k++) assert.ok(Math.abs(pt[k]! - ke[k]!) < 1e-15);
   assert.ok(Math.abs(pt[2]! - 0.889712) < 1e-12);
-  // After the drop PAPER.md §1 gives PyTorch 0.883191, 0.875555, 0.866932 and Keras 0.840513, 0.794554, 0.751601.
+  // After the drop docs/theory.md §1.4 gives PyTorch 0.883191, 0.875555, 0.866932 and Keras 0.840513, 0.794554, 0.751601.
   [0.883191, 0.875555, 0.866932].forEach((v, i) => assert.ok(Math.abs(pt[3 + i]! - v) < 5e-7, `pytorch ${pt[3 + i]} vs ${v}`));
   [0.840513, 0.794554, 0.751601].forEach((v, i) => assert.ok(Math.abs(ke[3 + i]! - v) < 5e-7, `keras ${ke[3 + i]} vs ${v}`));
 });

@@ -8,7 +8,7 @@ import { maxAbsDiff, readFixture } from '../helpers.js';
 interface Case { name: string; spec: unknown; x: number[][] }
 const fixture = readFixture<{ torch: string; cases: Case[] }>('optim', 'torch_sgd.json');
 
-test('fixture file holds the cases the issue asks for', () => {
+test('fixture file holds every case the optimizer contract names', () => {
   const names = fixture.cases.map((c) => c.name).join(' | ');
   for (const must of ['dampening', 'nesterov + coupled weight decay', 'maximize', 'step decay', 'SVAG l=4', 'normalised schedule']) {
     assert.ok(names.includes(must), `missing fixture case "${must}"`);

@@ -44,7 +44,7 @@ test('a step that cannot run leaves parameters and state untouched (nothing half
   assert.equal(s.step, 1);
 });
 
-test('schedule formulas (issue #2 contract) at hand-computed points', () => {
+test('schedule formulas (the optim trace contract) at hand-computed points', () => {
   // multistep: ×γ for each milestone ≤ k.
   const ms = { kind: 'multistep', milestones: [10, 25], gamma: 0.1 } as const;
   assert.equal(learningRateAt(1, ms, 9), 1);

@@ -1,5 +1,5 @@
 // The paper's checks (src/theory/checks) run with fewer chains/steps than their defaults; each asserts the numbers
-// against the closed forms of PAPER.md with a tolerance derived from the reported Monte-Carlo standard error.
+// against the closed forms of docs/theory.md with a tolerance derived from the reported Monte-Carlo standard error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +14,7 @@ const n = (r: Row, k: string): number => r[k] as number;
 test('stationary: SGD and SGDM(0.9) match (ηs²/4)/(1 − ηλ(1−β)/(2(1+β))) within 6·SE (and the paper\'s 2%)', () => {
   const r = runCheck('stationary', { chains: 200, steps: 4000, seed: 3 });
   assert.equal(r.rows.length, 6);
-  // Expected (PAPER.md T1): η=0.5: 0.1667, 0.1267; η=1: 0.5000, 0.2568; η=1.5: 1.5000, 0.3904.
+  // Expected (docs/theory.md §3.1): η=0.5: 0.1667, 0.1267; η=1: 0.5000, 0.2568; η=1.5: 1.5000, 0.3904.
   const expected = [0.16667, 0.12667, 0.5, 0.25676, 1.5, 0.39041];
   r.rows.forEach((row, i) => {
     assert.ok(Math.abs(n(row, 'formula') - expected[i]!) < 1e-4);
@@ -62,7 +62,7 @@ test('stability: converges at 0.99× and diverges at 1.01× of 2, 6, 38 (normali
 test('coupling: ratio → β/√(1+β) = 0.408, 0.653 at small η (within 4·SE + 2%)', () => {
   const r = runCheck('coupling', { eta: [0.1, 0.001], chains: 3000 });
   for (const row of r.rows.filter((x) => x.eta === 0.001)) {
-    // Residual bias at η/(1−β) ≤ 0.01 is below ~1% (PAPER.md: the limit is reached as η → 0).
+    // Residual bias at η/(1−β) ≤ 0.01 is below ~1% (docs/theory.md §3.3: the limit is reached as η → 0).
     assert.ok(Math.abs(n(row, 'ratio') - n(row, 'limit')) <= 4 * n(row, 'se') + 0.02 * n(row, 'limit'), JSON.stringify(row));
   }
   assert.deepEqual(r.rows.filter((x) => x.eta === 0.001).map((x) => x.limit), [0.4082, 0.6529]);
@@ -137,7 +137,7 @@ test('every check is listed; CLI theory stationary --json prints the verdict and
   }
 });
 
-// Issue #6: every check passes at its defaults, each in under 30 s (about 25 s for all seven on 2 cores).
+// Every check passes at its defaults, each in under 30 s (about 25 s for all seven on 2 cores).
 test('every check passes at its default settings, each in under 30 s', () => {
   for (const name of CHECK_NAMES) {
     const t0 = performance.now();

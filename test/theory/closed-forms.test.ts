@@ -1,4 +1,4 @@
-// Closed forms against the values stated in PAPER.md §3–§6 (themselves checked numerically there).
+// Closed forms against the values stated in docs/theory.md §3–§5 (themselves checked numerically there).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -8,7 +8,7 @@ import { UserError } from '../../src/core/util/errors.js';
 
 const close = (a: number, b: number, tol = 5e-5): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
-test('stationary loss (λ = s = 1): PAPER.md T1 table', () => {
+test('stationary loss (λ = s = 1): docs/theory.md §3.1 values', () => {
   // η=0.5: SGD 0.1667, SGDM(0.9) 0.1267; η=1: 0.5000, 0.2568; η=1.5: 1.5000, 0.3904.
   close(stationaryLoss(0.5, 0, 1, 1), 0.16667);
   close(stationaryLoss(0.5, 0.9, 1, 1), 0.12667);

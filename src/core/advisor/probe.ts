@@ -6,7 +6,7 @@
  *
  * The probe works on any `ProbeProblem`; two are built here: an engine model on a dataset (float32 training,
  * HVPs on a float64 twin of the model because finite differences through ReLU kinks need a step float32 cannot
- * resolve — see `defaultRelativeStep`) and the T5 linear regression of PAPER.md §6 (float64, exact Hessian).
+ * resolve — see `defaultRelativeStep`) and the T5 linear regression of docs/theory.md §5.5 (float64, exact Hessian).
  */
 import { initOptimizer, optimizerConfig, validateOptimizerConfig, type OptimizerConfig, type OptimizerForm } from '../optim/sgd.js';
 import { float32Backend, float64Backend, type Backend } from '../engine/backend.js';
@@ -277,7 +277,7 @@ export function runProbe(problem: ProbeProblem, options: ProbeOptions): ProbeRes
     measure(0);
   }
   // A probe whose loss ends above where it started has not trained: treated like divergence by the verdict
-  // (PAPER.md §6 T5 at B = 8, η = 0.25 hovers at and above its initial loss rather than overflowing).
+  // (docs/theory.md §5.5 at B = 8, η = 0.25 hovers at and above its initial loss rather than overflowing).
   const lastLoss = checkpoints.length > 0 ? checkpoints[checkpoints.length - 1]!.measureLoss : NaN;
   const lossIncreased = !diverged && o.steps > 0 && Number.isFinite(lastLoss) && lastLoss >= initialMeasureLoss;
   const { grad: measureGrad } = problem.measurementGrad();
@@ -349,7 +349,7 @@ export function runProbe(problem: ProbeProblem, options: ProbeOptions): ProbeRes
 }
 
 /**
- * PAPER.md §6 T5 linear regression (src/data `linearRegressionTask`): L(w) = (1/2n)Σ(x·w − y)², w₀ = 0, float64.
+ * docs/theory.md §5.5 linear regression (src/data `linearRegressionTask`): L(w) = (1/2n)Σ(x·w − y)², w₀ = 0, float64.
  * The measurement gradient and the evaluation loss are the full-batch ones, so λ_max is that of (1/n)XᵀX (= the
  * spectrum's top, 10 by default).
  */

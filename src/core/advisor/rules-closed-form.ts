@@ -1,6 +1,6 @@
 /**
  * Closed forms behind the advisor's rules: the stationary loss of SGD and normalised SGDM on the local quadratic
- * model (PAPER.md §3, §4), their stability limits, the effective lr of a config, and the gaps of the coupled SGD runs.
+ * model (docs/theory.md §3, §4), their stability limits, the effective lr of a config, and the gaps of the coupled SGD runs.
  */
 import type { OptimizerForm } from '../optim/sgd.js';
 import { fmt } from './explain.js';
@@ -53,14 +53,14 @@ export function sgdmStabilityLimit(beta: number): number {
   return (2 * (1 + beta)) / (1 - beta);
 }
 
-/** PAPER.md §3: stationary E[L] of normalised SGDM (β = 0: SGD) on λx²/2 with noise variance s²; Infinity if unstable. */
+/** docs/theory.md §3.1: stationary E[L] of normalised SGDM (β = 0: SGD) on λx²/2 with noise variance s²; Infinity if unstable. */
 export function stationaryLoss(eta: number, lambda: number, beta: number, s2: number): number {
   const denom = 1 - (eta * lambda * (1 - beta)) / (2 * (1 + beta));
   return denom > 0 ? (eta * s2) / 4 / denom : Infinity;
 }
 
 /**
- * Stationary loss under SVAG level ℓ (PAPER.md §4: lr η/ℓ for ℓ× the steps, noise ×ℓ per step): the noise-induced
+ * Stationary loss under SVAG level ℓ (docs/theory.md §4.3: lr η/ℓ for ℓ× the steps, noise ×ℓ per step): the noise-induced
  * term ηs²/4 is unchanged and the curvature-induced one is divided by ℓ, E[L]∞ = (ηs²/4)/(1 − ηλ(1−β)/(2ℓ(1+β))).
  * The SVAG ℓ sweep is therefore the experiment that separates the two parts of the split.
  */

@@ -15,7 +15,7 @@ export const CURVATURE_LIMITED_ETA_LAMBDA = 1;
 /**
  * ηλ_max at or below which curvature is negligible: 2/3. The curvature-induced share of SGD's stationary loss along
  * the sharpest direction is then ≤ 1/3 (SGD sits at ≤ 1.5× the noise floor there, SGDM(0.9) at ≤ 1.02×), and it is
- * smaller summed over the spectrum (PAPER.md §6 T5 at η = 0.05, ηλ_max = 0.5: momentum removes 13% of the
+ * smaller summed over the spectrum (docs/theory.md §5.5 at η = 0.05, ηλ_max = 0.5: momentum removes 13% of the
  * stationary excess loss, which is 0.2% of the loss). It matches the batch rule below through McCandlish et al.'s
  * ε_opt = ε_max/(1 + B_noise/B): B ≤ 2·B_noise puts the tuned lr at ≤ 2/3 of the curvature-limited one (ε_max ≈ 1/λ).
  */
@@ -44,7 +44,7 @@ export const SGD_KEEPS_UP_TOLERANCE = 0.05;
 // not moved to fit any point.
 
 /**
- * SGD's deterministic stability threshold on ηλ (PAPER.md §3). With the shadow's sharpness it is also the
+ * SGD's deterministic stability threshold on ηλ (docs/theory.md §3.2). With the shadow's sharpness it is also the
  * curvature-limited threshold: along SGD's own trajectory, progressive sharpening stops at the edge of stability
  * λ ≈ 2/η (Cohen et al. 2021), so ηλ_sgd ≥ 2 within the probe means SGD at η already sits at (or beyond) its
  * stability edge — curvature, not noise, caps SGD at this lr, while SGDM(β)'s edge is (1+β)/(1−β) times higher

@@ -241,7 +241,7 @@ export type OwnRunEvidence =
 export interface OwnRunResult { regime: Regime; decidedBy: 'own-run'; evidence: OwnRunEvidence }
 
 /**
- * The regime from ηλ_max of the config's own run (PAPER.md §3 thresholds, module comment of verdict.ts) and B against
+ * The regime from ηλ_max of the config's own run (docs/theory.md §3 thresholds, module comment of verdict.ts) and B against
  * B_noise; a diverged probe is noise-driven when ηλ_max is inside SGDM's deterministic stability region.
  */
 export function ownRunRule(x: Measurements): OwnRunResult {

@@ -3,7 +3,7 @@
  *
  * Everything here works on an abstract HVP `hvp(v, out)` (out ← ∇²L·v, float64 vectors), so the same code runs on
  * an exact quadratic, on an analytic R-operator, or on `finiteDifferenceHvp` wrapped around any gradient function
- * (the engine's models, a synthetic problem). λ_max matters because of the stability thresholds of PAPER.md §3:
+ * (the engine's models, a synthetic problem). λ_max matters because of the stability thresholds of docs/theory.md §3.2:
  * SGD needs ηλ < 2, normalised SGDM ηλ < 2(1+β)/(1−β).
  */
 import { Rng } from '../util/rng.js';

@@ -1,7 +1,7 @@
 /**
  * The momentum advisor's verdict: is momentum worth its memory for this (B, lr, β, form)?
  *
- * The paper's thesis (PAPER.md §3, Lemma 2.4 warm-up): on the local quadratic model, per eigen-direction with
+ * The paper's thesis (docs/theory.md §3.1, the paper's Lemma 2.4 warm-up): on the local quadratic model, per eigen-direction with
  * curvature λ and per-step gradient-noise variance s² (= vᵀΣv/B for minibatch B), normalised SGDM at effective lr η
  * has the stationary loss
  *     E[L]∞ = (η s²/4) / (1 − ηλ(1−β)/(2(1+β)))

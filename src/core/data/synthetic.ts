@@ -1,5 +1,5 @@
 /**
- * Synthetic tasks for the toy experiments (PAPER.md §6): linear regression with a chosen input spectrum and label
+ * Synthetic tasks for the toy experiments (docs/theory.md §5): linear regression with a chosen input spectrum and label
  * noise (T5), teacher–student regression/classification, Gaussian mixtures. Everything is drawn from one
  * Rng(seed), in a fixed order (task parameters, then train, then test), so a task is a pure function of its options.
  * Classification tasks come back as the same `Dataset` as images (shape [1, 1, d]; features are not in [0, 1]);

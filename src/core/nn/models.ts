@@ -14,7 +14,7 @@ import type { CnnSpec, MlpSpec, ResNetSpec, TransformerSpec } from './families/i
 import './families/index.js'; // registers the built-in families
 import { modelFamilies, modelFamily, modelNames, type ModelSpecBase } from './registry.js';
 
-export { findModelFamily, modelFamilies, modelFamily, modelNames, registerModelFamily, type ModelFamily, type ModelFamilyDefinition, type ModelSpecBase } from './registry.js';
+export { LayerChain, positiveInt, findModelFamily, modelFamilies, modelFamily, modelNames, registerModelFamily, type ModelFamily, type ModelFamilyDefinition, type ModelSpecBase } from './registry.js';
 export type { CnnSpec, MlpSpec, ResNetSpec, TransformerSpec } from './families/index.js';
 
 /** A spec of a built-in family, or of any registered family (`{ kind, ...knobs }`). */

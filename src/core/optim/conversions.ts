@@ -1,5 +1,5 @@
 /**
- * Exact conversions between momentum parameterisations (../shared/spec/PAPER.md §1).
+ * Exact conversions between momentum parameterisations (docs/theory.md §1).
  *   effective lr                 η = γ/(1−β)
  *   normalised (η_k, β_k) → PyTorch   γ_k = η_k(1−β_k),  b_k = β_k(1−β_{k−1})/(1−β_k),  β_{−1} := β₀
  *   averaged schedule            η̄_k = (1−β_k) Σ_{s≥k} η_s Π_{τ=k+1..s} β_τ

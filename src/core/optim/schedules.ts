@@ -1,7 +1,7 @@
 /**
  * Learning-rate schedules as pure functions of the step count k (from 0), as in Optax.
  * A schedule gives a multiplier; the learning rate at step k is `lr · factor(k)`.
- * The formulas are the contract of `optim trace` (issue #2) and agree with PyTorch's
+ * The formulas are the contract of `optim trace` and agree with PyTorch's
  * MultiStepLR, CosineAnnealingLR (for k ≤ total) and LinearLR warm-up.
  */
 import { UserError, check } from '../util/errors.js';

@@ -1,5 +1,5 @@
 /**
- * The `optim trace` contract (issue #2): run one optimizer on a noisy diagonal quadratic and return every iterate.
+ * The `optim trace` contract: run one optimizer on a noisy diagonal quadratic and return every iterate.
  * Gradient at step k: h ⊙ x_k + noise[k]; with SVAG, r₁(h⊙x_k + noise[k]) + r₂(h⊙x_k + noise2[k]).
  * The lr in the spec is used as is (no SVAG lr transform), so a trace isolates the update rule.
  */

@@ -1,5 +1,5 @@
 /**
- * Closed forms the checks compare simulations with (PAPER.md §3–§6). η is the normalised (effective) learning
+ * Closed forms the checks compare simulations with (docs/theory.md §3–§5). η is the normalised (effective) learning
  * rate, β the momentum, ℓ the SVAG level.
  */
 import { UserError } from '../util/errors.js';

@@ -3,7 +3,7 @@
  * Buffers are structure-of-arrays: chain c, coordinate j lives at x[c·dim + j], so one optimizer step over all
  * chains is one element-wise pass over a flat buffer.
  *
- * The stochastic gradient oracle is g = ∇L(x) + σ·v (PAPER.md §2); the random numbers ω it consumes are drawn
+ * The stochastic gradient oracle is g = ∇L(x) + σ·v (docs/theory.md §2.1); the random numbers ω it consumes are drawn
  * by the caller, so coupled runs can feed the same ω to SGD and SGDM (common random numbers).
  */
 import { check } from '../util/errors.js';

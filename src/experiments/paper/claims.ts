@@ -130,7 +130,7 @@ export function theoryClaim(check: string, pass: boolean, criterion: string, row
 }
 
 const THEORY_STATEMENTS: Record<string, string> = {
-  stationary: 'On a noisy quadratic, the stationary loss of SGD and normalised SGDM is ηs²/4 (noise-induced, the same for both) plus a curvature-induced term that momentum shrinks (PAPER.md §3).',
+  stationary: 'On a noisy quadratic, the stationary loss of SGD and normalised SGDM is ηs²/4 (noise-induced, the same for both) plus a curvature-induced term that momentum shrinks (docs/theory.md §3.1).',
   'weak-approx': 'Thm 3.5: SGDM and SGD at η̄ stay weakly close over O(1/η) steps; the weak error vanishes as η/(1−β) → 0.',
   coupling: 'Run on the same noise, SGD and SGDM differ by O(√(η/(1−β))) with constant β/√(1+β).',
   'slow-sde': 'Thm 4.5: over O(1/η²) steps SGD and SGDM follow the same slow SDE (label-noise sharpness reduction), unlike noise-free GD.',

@@ -80,7 +80,7 @@ export function paperPlan(mode: PaperMode, dataset: string): PaperPlan {
       ],
     };
   }
-  // The full protocol at CPU scale: every experiment of the issue at its stated size (B 32…4096, ℓ up to 8, K-shot
+  // The full protocol at CPU scale: every experiment of the paper at the sizes docs/theory.md §6 states (B 32…4096, ℓ up to 8, K-shot
   // 16/64/512 with five data seeds, three final seeds), on a CNN narrow and short enough that the whole suite runs
   // in under two hours on 2 cores. Where it is smaller than the paper, `reductions` says so.
   const cnn = { kind: 'cnn', channels: [16, 32], dense: 128 };

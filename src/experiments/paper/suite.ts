@@ -1,5 +1,5 @@
 /**
- * The paper suite (issue #7): runs the paper's experiments at CPU scale through the sweep runner (so an interrupted
+ * The paper suite: runs the paper's experiments at CPU scale through the sweep runner (so an interrupted
  * suite resumes where it stopped: finished runs are skipped by config hash), the theory checks and the memory
  * measurement, and turns the measurements into claims with verdicts (claims.ts).
  */
@@ -154,7 +154,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
       claims.push(batchSizeClaim(claimRows));
       log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
 
-      // ---- advisor validation (issue #8): does a short probe predict the winner at each batch size? -----------
+      // ---- advisor validation: does a short probe predict the winner at each batch size? -----------
       if (!skip.has('advisor')) {
         const probe = ADVISOR_PROBE[plan.mode];
         log(`[1b]  advisor: probe of SGDM at its best lr for each batch size (${probe.probeSteps} steps, or the run's whole budget when shorter; coupled runs over the whole budget where the probe's rules disagree), verdict vs the measured winner`);

@@ -1,5 +1,5 @@
 /**
- * T3 (PAPER.md §3): SGD (z) and normalised SGDM (x) on the same noise sequence, double well (x²−1)²/4 from
+ * T3 (docs/theory.md §3.3, §5.3): SGD (z) and normalised SGDM (x) on the same noise sequence, double well (x²−1)²/4 from
  * x₀ = 0.3, σ = η^{−1/2} (the SDE scaling), K = T/η steps. rms|x_K − z_K| / √(η/(1−β)) → β/√(1+β) as η → 0
  * (0.653 at β = 0.9, 0.408 at β = 0.5): momentum changes each iterate by O(√(η/(1−β))), not its law (Thm 3.5).
  */

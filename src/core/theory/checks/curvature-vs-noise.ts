@@ -1,5 +1,5 @@
 /**
- * T5 (PAPER.md §5–§6): where momentum matters. Linear regression, d = 50, n = 4096, input spectrum log-spaced in
+ * T5 (docs/theory.md §5.5): where momentum matters. Linear regression, d = 50, n = 4096, input spectrum log-spaced in
  * [1e−2, 10], label noise 0.5, minibatch noise, fixed time budget ηK = 30, SGD vs normalised SGDM (β = 0.9) at
  * the same η, with SVAG levels ℓ:
  *  - B = 256, η = 0.25 (ηλ_max = 2.5 > 2): at ℓ = 1 SGD diverges and SGDM does not (curvature-induced
@@ -85,7 +85,7 @@ export const curvatureVsNoiseCheck: CheckDefinition = {
     }
     return {
       check: 'curvature-vs-noise', pass: rows.every((r) => r.pass === true), rows, params: p,
-      criterion: `each outcome as expected (PAPER.md T5): "diverges" = for every chain |w| passed 1e6 or the final loss is above the initial loss, "converges" = no chain did; "match" = final mean training losses within ${tol} (relative)`,
+      criterion: `each outcome as expected (docs/theory.md §5.5): "diverges" = for every chain |w| passed 1e6 or the final loss is above the initial loss, "converges" = no chain did; "match" = final mean training losses within ${tol} (relative)`,
       notes: ['data: x ~ N(0, diag(λ)), λ log-spaced in [0.01, 10]; w* ~ N(0, I/d); y = xᵀw* + 0.5ε; minibatches drawn with replacement; SVAG: lr η/ℓ for ℓ× the steps'],
     };
   },

@@ -1,5 +1,5 @@
 /**
- * The paper's results as runnable checks (PAPER.md §3–§6). `runCheck(name, params)` is the programmatic entry
+ * The paper's results as runnable checks (docs/theory.md §3–§5). `runCheck(name, params)` is the programmatic entry
  * point (the CLI `momentum-lab theory <check>` and the paper suite both call it); params are validated and
  * defaults filled in, unknown names and out-of-range values are UserErrors.
  */

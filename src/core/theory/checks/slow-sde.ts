@@ -1,5 +1,5 @@
 /**
- * T4 (PAPER.md §3 Thm 4.5, §6): the label-noise uv model L(u,v) = ½(uv − y)², y = 1 + δξ, from (2, 0.5) on the
+ * T4 (docs/theory.md §3.5, §5.4): the label-noise uv model L(u,v) = ½(uv − y)², y = 1 + δξ, from (2, 0.5) on the
  * manifold uv = 1. Over k = t/η² steps (σ fixed, η → 0) the sharpness S = u² + v² drifts down along the slow SDE,
  * S(t) = √(4 + (S₀² − 4)e^{−2δ²t}) (S(0.25) = 3.540, S(0.5) = 3.029, S(1) = 2.430 at δ = 1), for SGD and
  * normalised SGDM alike: momentum leaves the implicit regularisation unchanged. Noise-free GD stays at S₀ = 4.25.

@@ -1,5 +1,5 @@
 /**
- * T7 (PAPER.md §3, §6): deterministic stability thresholds on L = λx²/2. GD converges iff ηλ < 2, normalised GDM
+ * T7 (docs/theory.md §3.2, §5.7): deterministic stability thresholds on L = λx²/2. GD converges iff ηλ < 2, normalised GDM
  * iff ηλ < 2(1+β)/(1−β) (2, 6, 38 for β = 0, 0.5, 0.9), PyTorch-form GDM iff γλ < 2(1+β). Checked just below
  * (0.99×: must converge) and just above (1.01×: must diverge) each threshold, by running the optimizers of
  * src/optim noise-free from x₀ = 1.

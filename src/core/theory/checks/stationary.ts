@@ -1,5 +1,5 @@
 /**
- * T1 (PAPER.md §3, §6): stationary loss of SGD and SGDM on L = λx²/2, g = λx + sξ, against
+ * T1 (docs/theory.md §3.1, §5.1): stationary loss of SGD and SGDM on L = λx²/2, g = λx + sξ, against
  * E[L]∞ = (ηs²/4)/(1 − ηλ(1−β)/(2ℓ(1+β))). The same simulation with SVAG levels ℓ is the `svag` check.
  */
 import { optimizerConfig, type OptimizerConfig } from '../../optim/index.js';

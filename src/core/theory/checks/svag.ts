@@ -1,5 +1,5 @@
 /**
- * SVAG (PAPER.md §4, T6): (a) the stationary loss at levels ℓ against (ηs²/4)/(1 − ηλ(1−β)/(2ℓ(1+β)))
+ * SVAG (docs/theory.md §4, §5.6): (a) the stationary loss at levels ℓ against (ηs²/4)/(1 − ηλ(1−β)/(2ℓ(1+β)))
  * (SGD, η = λ = s = 1: 0.5000, 0.3333, 0.2857, 0.2667 for ℓ = 1, 2, 4, 8) — the curvature-induced term shrinks as
  * 1/ℓ while the noise-induced ηs²/4 stays; (b) the statistics of the combined gradient ĝ = r₁g¹ + r₂g² at a
  * fixed point: mean unchanged, noise variance × ℓ.

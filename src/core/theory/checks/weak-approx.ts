@@ -1,5 +1,5 @@
 /**
- * T2 (PAPER.md §3 Thm 3.5, §6): weak approximation over O(1/η) steps. On L = (x²−1)²/4 from x₀ = 0.3 with
+ * T2 (docs/theory.md §3.4, §5.2): weak approximation over O(1/η) steps. On L = (x²−1)²/4 from x₀ = 0.3 with
  * σ = η^{−1/2} and K = T/η steps, the weak error |E h(x_K) − E h(z_K)| between normalised SGDM x and SGD z
  * (at η̄ = η, constant schedule) goes to 0 as η → 0, for h ∈ {x², cos x, tanh x}; its fitted log-log slope
  * against η/(1−β) is ≥ 0.5 (the theorem's O(√(η/(1−β))) rate; ≈0.85–1.4 is observed).
