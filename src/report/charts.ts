@@ -6,7 +6,7 @@
  *   best-vs-batch best (over lr) final metric vs batch size
  *   gap-vs-svag   SGDM's advantage over SGD (best over lr each) vs SVAG ℓ
  */
-import { fmt, finalValue, maximise, meanCurve, meanStd, type Group } from './data.js';
+import { finalValue, maximise, meanCurve, meanStd, type Group } from './data.js';
 
 export interface Chart {
   name: string;

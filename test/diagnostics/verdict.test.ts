@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CURVATURE_LIMITED_ETA_LAMBDA, NOISE_DOMINATED_ETA_LAMBDA, NOISE_BATCH_RATIO, SGD_KEEPS_UP_TOLERANCE, SGD_STABILITY_LIMIT, adviseFromMeasurements, effectiveRates, formatVerdict,
+  CURVATURE_LIMITED_ETA_LAMBDA, NOISE_DOMINATED_ETA_LAMBDA, SGD_KEEPS_UP_TOLERANCE, SGD_STABILITY_LIMIT, adviseFromMeasurements, effectiveRates, formatVerdict,
   meanSeedGap, scoredLoss, sgdmStabilityLimit, stationaryLoss, stationarySplit, svagStationaryLoss,
   type RuleResult, type Verdict,
 } from '../../src/core/advisor/verdict.js';

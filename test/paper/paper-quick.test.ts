@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkReportInBrowser, chromiumAvailable } from '../../src/report/browser.js';
 import { repoRoot } from '../helpers.js';
+import { compareJson } from '../../scripts/compare-claims.js';
 
 const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 const out = mkdtempSync(join(tmpdir(), 'mlab-paper-'));
@@ -40,6 +41,12 @@ test('paper --quick runs every experiment and computes a verdict for each claim'
   assert.equal(claims.claims.find((c) => c.id === 'svag')!.measurements.length, 3);
   assert.equal(claims.claims.find((c) => c.id === 'fine-tuning')!.measurements.length, 3);
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'claims.json'), 'utf8')), claims);
+  // Same code, same seeds, same numbers: every value of the committed run comes out again, bit for bit, except the
+  // time and peak-memory readings (scripts/compare-claims.ts).
+  const committed: unknown = JSON.parse(readFileSync(join(repoRoot(), 'results/paper-quick/claims.json'), 'utf8'));
+  const diff = compareJson(committed, claims);
+  assert.deepEqual(diff.differences, [], 'paper --quick no longer reproduces results/paper-quick/claims.json');
+  assert.ok(diff.compared > 500, `only ${diff.compared} values compared`);
 });
 
 test('the paper report renders in headless Chromium with every chart drawn and no console errors', { timeout: 120_000 }, async (t) => {

@@ -1,7 +1,6 @@
 import { float32Backend } from '../../core/engine/backend.js';
 import { benchTrain } from '../../core/nn/bench.js';
 import type { EpochMetrics, StepInfo, TrainHooks, TrainResult } from '../../core/nn/train.js';
-import { syntheticDataset } from '../../core/data/synthetic.js';
 import { train, type NodeTrainConfig as TrainConfig } from '../../node/train.js';
 import { parseModelSpec } from '../../core/nn/models.js';
 import { optimizerConfig, parseSchedule, type OptimizerForm } from '../../core/optim/index.js';
