@@ -9,6 +9,8 @@ import { adviseConfig } from '../../src/node/advise.js';
 import { engineProblem, linearRegressionProblem, runProbe, tailSteps } from '../../src/core/advisor/probe.js';
 import { optimizerConfig } from '../../src/core/optim/sgd.js';
 import { effectiveRates } from '../../src/core/advisor/verdict.js';
+import type { OwnRunResult, WholeRunResult } from '../../src/core/advisor/rules.js';
+import { SGD_KEEPS_UP_TOLERANCE } from '../../src/core/advisor/rules-thresholds.js';
 import { syntheticDataset } from '../../src/core/data/synthetic.js';
 import { UserError } from '../../src/core/util/errors.js';
 import { symmetricEigen } from '../../src/core/advisor/linalg.js';
@@ -78,11 +80,16 @@ test('probe with a budget shorter than its length: it stops at the budget and th
   assert.equal(r.verdict.numbers.decidedBy, 'whole-run');
   assert.equal(r.verdict.numbers.budgetSteps, 120);
   assert.equal(r.verdict.regime, 'curvature-limited', r.verdict.recommendation);
-  assert.match(r.verdict.recommendation, /over the whole budget of 120 steps, on the same batches, SGD at 0\.25 diverged, at 0\.125 ended \+[\d.]+% behind/);
+  const whole = r.verdict.decision.rule as WholeRunResult;
+  assert.equal(whole.evidence.budget, 120);
+  // η = γ/(1−β) = 0.025/0.1 in floating point: 0.25 up to the last bit.
+  assert.deepEqual(whole.evidence.tried.map((t) => [Number(t.eta.toPrecision(12)), t.diverged]), [[0.25, true], [0.125, false]]);
+  assert.ok(whole.evidence.tried[1]!.gap > SGD_KEEPS_UP_TOLERANCE, `SGD at η/2 ${whole.evidence.tried[1]!.gap} behind`);
+  assert.equal(whole.evidence.kept, null);
   // A 40-step budget: SGDM's buffer is still warming up and SGD at η/2 ends ahead of it ⇒ marginal, use η/2.
   const short = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 200, budgetSteps: 40, batch: 256, optimizer: pt, checkpoints: 2 });
   assert.equal(short.verdict.regime, 'noise-dominated', short.verdict.recommendation);
-  assert.match(short.verdict.recommendation, /use SGD at lr 0\.125/);
+  assert.equal(Number((short.verdict.decision.rule as WholeRunResult).evidence.kept?.eta.toPrecision(12)), 0.125); // "use SGD at lr 0.125"
   // At η = 0.05 over a 600-step budget (T5's ηK = 30), SGD keeps up ⇒ noise-dominated, decided by the whole run.
   const lo = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 600, budgetSteps: 600, batch: 256, optimizer: optimizerConfig({ form: 'pytorch', lr: 0.005, momentum: 0.9 }), checkpoints: 2 });
   assert.equal(lo.verdict.numbers.decidedBy, 'whole-run');
@@ -94,7 +101,10 @@ test('probe on T5 at B = 8, η = 0.25 over 400 steps: the loss grows with moment
   const r = runProbe(linearRegressionProblem({ seed: 3 }), { steps: 400, batch: 8, optimizer: optimizerConfig({ form: 'pytorch', lr: 0.025, momentum: 0.9 }), checkpoints: 4 });
   assert.ok(r.diverged || r.lossIncreased);
   assert.equal(r.verdict.regime, 'noise-dominated', r.verdict.recommendation);
-  assert.match(r.verdict.recommendation, /momentum does not cure/);
+  // Diverged inside SGDM's deterministic stability region: noise, which momentum does not cure.
+  const own = r.verdict.decision.rule as OwnRunResult;
+  assert.equal(own.evidence.case, 'diverged');
+  assert.ok(own.evidence.case === 'diverged' && own.evidence.sgdmStable && own.evidence.usesMomentum, JSON.stringify(own.evidence));
 });
 
 test('probe of plain SGD on T5 at η = 0.25 (ηλ = 2.5 > 2): diverges, λ_max measured at the start, momentum would help', () => {
@@ -102,7 +112,8 @@ test('probe of plain SGD on T5 at η = 0.25 (ηλ = 2.5 > 2): diverges, λ_max m
   assert.ok(r.diverged || r.lossIncreased, 'SGD at ηλ_max = 2.5 must not train (docs/theory.md §5.5)');
   assert.ok(Math.abs(r.lambdaMax - 10) < 1e-3, `λ_max ${r.lambdaMax}`);
   assert.equal(r.verdict.regime, 'curvature-limited');
-  assert.match(r.verdict.recommendation, /momentum would help/);
+  const own = r.verdict.decision.rule as OwnRunResult;
+  assert.ok(own.evidence.case === 'diverged' && !own.evidence.sgdStable && own.evidence.momentumWouldStabilise, JSON.stringify(own.evidence));
   assert.equal(r.verdict.memoryBytesSaved, 0);
 });
 
@@ -203,7 +214,7 @@ test('whole-run probe repeats the coupled comparison on more seeds (same task, o
   assert.notEqual(r.coupledSeeds[1]!.sgdm.loss, r.coupledSeeds[0]!.sgdm.loss);
   assert.equal(r.verdict.numbers.wholeRunSeeds, 3);
   assert.equal(r.verdict.regime, 'curvature-limited', r.verdict.recommendation);
-  assert.match(r.verdict.recommendation, /and 3 seeds/);
+  assert.equal((r.verdict.decision.rule as WholeRunResult).evidence.seeds, 3);
   // --seeds 1: the probe's own seed only.
   const one = await adviseConfig(c, { probeSteps: 200, checkpoints: 2, wholeRunSeeds: 1 });
   assert.equal(one.coupledSeeds.length, 1);
