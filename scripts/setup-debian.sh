@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System packages momentum-lab uses on Debian: the real Fashion-MNIST files and headless Chromium (report tests).
-# Idempotent: installs only what is missing. Fixture regeneration also needs python3-torch (see scripts/README).
+# Idempotent: installs only what is missing. Fixture regeneration also needs python3-torch (scripts/gen_fixtures_*.py run with Debian's /usr/bin/python3).
 set -euo pipefail
 pkgs=(dataset-fashion-mnist chromium)
 missing=()
