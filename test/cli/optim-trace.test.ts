@@ -45,3 +45,12 @@ test('malformed specs exit with code 2 and one line naming the bad field', () =>
     assert.equal(r.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
   }
 });
+
+test('an iterate that overflows is an error naming the step (exit code 2), not a null in the output', () => {
+  // x₁ = 1 − 10³⁰⁰·1 ≈ −10³⁰⁰; x₂ = x₁ − 10³⁰⁰·x₁ ≈ 10⁶⁰⁰ overflows to +∞ at step 2.
+  const r = trace({ x0: [1], problem: { kind: 'quadratic', h: [1] }, optimizer: { form: 'sgd', lr: 1e300 }, steps: 5 });
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^error: .*step 2.*x_2\[0\] = Infinity/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+});
