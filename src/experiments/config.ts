@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../core/util/errors.js';
+import { SEED_LIMIT } from '../core/util/rng.js';
 import {
   OPTIMIZER_FORMS, effectiveLearningRate, optimizerRecord, parseOptimizerConfig, type OptimizerConfig,
 } from '../core/optim/index.js';
@@ -102,6 +103,10 @@ export function readConfigFile(path: string): unknown {
 // ---------------------------------------------------------------------------------------------------------------
 // Run config
 
+const SEED_RANGE = `must be an integer in [0, ${SEED_LIMIT})`;
+/** A seed as the generators take it (see `SEED_LIMIT`). */
+export const seedSchema = z.number().int().min(0, SEED_RANGE).lt(SEED_LIMIT, SEED_RANGE);
+
 const optimizerSchema = z.object({
   form: z.enum(OPTIMIZER_FORMS).default('pytorch'),
   lr: z.number().positive(),
@@ -119,7 +124,7 @@ export const runConfigSchema = z.object({
   /** A registered task name (see tasks.ts: `synthetic`, `train`). */
   task: z.string().min(1),
   name: z.string().optional(),
-  seed: z.number().int().min(0).default(0),
+  seed: seedSchema.default(0),
   /** Task-specific parameters, validated by the task's own schema. */
   params: z.record(z.unknown()).default({}),
   optimizer: optimizerSchema,
@@ -223,7 +228,7 @@ export const sweepConfigSchema = z.object({
     batchSize: z.array(z.number().int().min(1)).min(1).optional(),
     svag: z.array(z.number().int().min(1)).min(1).optional(),
     schedule: z.array(z.unknown()).min(1).optional(),
-    seed: z.array(z.number().int().min(0)).min(1).optional(),
+    seed: z.array(seedSchema).min(1).optional(),
   }).strict().default({}),
   /**
    * `effective`: grid lr values are η and each run gets γ = η(1−β) (pytorch/keras forms), so SGD and SGDM are
@@ -237,7 +242,7 @@ export const sweepConfigSchema = z.object({
     mode: z.enum(['min', 'max']).optional(),
     select: z.enum(['final', 'best']).default('final'),
     /** N (seeds 0..N−1) or an explicit list. */
-    finalSeeds: z.union([z.number().int().min(1), z.array(z.number().int().min(0)).min(1)]).default(10),
+    finalSeeds: z.union([z.number().int().min(1).max(SEED_LIMIT, `N (seeds 0 … N−1) must be ≤ ${SEED_LIMIT}: seeds are integers in [0, ${SEED_LIMIT})`), z.array(seedSchema).min(1)]).default(10),
   }).strict().default({}),
   workers: z.number().int().min(0).optional(),
 }).strict();

@@ -42,6 +42,8 @@ export interface ProgressEvent {
 export interface ExecuteOptions {
   /** Folder for the run's checkpoint file `<hash>.ckpt`; none: no checkpoints. */
   checkpointDir?: string;
+  /** The results store the outcome goes to (`ResultsStore.id()` and its path): only its own checkpoints resume. */
+  checkpointStore?: { id: string; path: string };
   label?: string;
   onProgress?: (e: ProgressEvent) => void;
   /** Test hook: sleep this many ms per step (env MOMENTUM_LAB_STEP_DELAY_MS), so a crash test can kill mid-run. */
@@ -98,6 +100,7 @@ export async function executeRun(config: ResolvedRunConfig, hash: string, opts: 
     }
   };
   const ckpt = opts.checkpointDir === undefined ? null : checkpointPath(opts.checkpointDir, hash);
+  const store = opts.checkpointStore;
   if (opts.checkpointDir !== undefined) {
     if (!existsSync(opts.checkpointDir)) mkdirSync(opts.checkpointDir, { recursive: true });
     // A kill during saveCheckpoint can leave its temp file behind (the real checkpoint is intact); tidy up.
@@ -127,7 +130,7 @@ export async function executeRun(config: ResolvedRunConfig, hash: string, opts: 
       every: ckpt === null ? 0 : config.checkpointEvery,
       save: (data: CheckpointData) => {
         if (ckpt === null) return;
-        const meta = { ...data.meta, __configHash: hash, __tags: tags };
+        const meta = { ...data.meta, __configHash: hash, __tags: tags, ...(store === undefined ? {} : { __storeId: store.id }) };
         saveCheckpoint(ckpt, {
           signature: data.signature,
           meta,
@@ -145,6 +148,13 @@ export async function executeRun(config: ResolvedRunConfig, hash: string, opts: 
         const data = loadCheckpointIfExists(ckpt, { expectSignature: signature });
         if (data === null) return null;
         if (data.meta.__configHash !== hash) throw new UserError(`checkpoint ${ckpt} belongs to run ${String(data.meta.__configHash)}, not ${hash}`);
+        // A checkpoint of another store (one deleted and made anew, or a folder shared by two) holds no training
+        // this store has seen, and resuming it would skip that training. The file is left alone: this run's first
+        // checkpoint replaces it.
+        if (store !== undefined && data.meta.__storeId !== store.id) {
+          process.stderr.write(`momentum-lab: warning: checkpoint ${ckpt} was not written for results store ${store.path}; starting the run afresh\n`);
+          return null;
+        }
         tags.length = 0;
         tagIds.clear();
         for (const t of data.meta.__tags as string[]) {

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { parseSweepConfig, runRecord, type SweepConfig, type SweepConfigInput } from './config.js';
 import { expandGrid, selectBest, type GridLabels, type PlannedRun, type Selection } from './grid.js';
-import { executeRun, type RunOutcome } from './run.js';
+import { executeRun, removeCheckpoint, type RunOutcome } from './run.js';
 import { ResultsStore, type RunStatus } from '../node/store.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
 
@@ -65,6 +65,7 @@ function makePool(store: ResultsStore, workers: number, ckptDir: string, delay: 
   const emit = onProgress ?? ((): void => {});
   const created: Worker[] = [];
   const make = workers > 0 ? workerFactory() : null;
+  const checkpointStore = { id: store.id(), path: store.path };
   const pool = {
     executed: 0,
     async run(jobs: PlannedRun[], phase: string): Promise<Map<string, RunStatus | 'busy'>> {
@@ -78,6 +79,8 @@ function makePool(store: ResultsStore, workers: number, ckptDir: string, delay: 
       emit({ type: 'phase', phase, runs: jobs.length, finished, workers: Math.min(workers, Math.max(1, jobs.length - finished)) });
       const store1 = (o: RunOutcome, w: number, label: string): void => {
         store.finishRun(o);
+        // Committed: the checkpoint has nothing left to resume. A failed run keeps it, so its next attempt resumes.
+        if (o.status !== 'failed') removeCheckpoint(ckptDir, o.hash);
         pool.executed++;
         result.set(o.hash, o.status);
         emit({ type: 'finish', worker: w, hash: o.hash, label, status: o.status, error: o.error, summary: o.summary });
@@ -97,7 +100,7 @@ function makePool(store: ResultsStore, workers: number, ckptDir: string, delay: 
           const label = runLabel(j.labels);
           emit({ type: 'start', worker: 0, hash: j.hash, label });
           const o = await executeRun(j.config, j.hash, {
-            label, checkpointDir: ckptDir, stepDelayMs: delay,
+            label, checkpointDir: ckptDir, checkpointStore, stepDelayMs: delay,
             onProgress: (e) => emit({ type: 'step', worker: 0, hash: j.hash, label, step: e.step, total: e.total, ...(e.note === undefined ? {} : { note: e.note }) }),
           });
           store1(o, 0, label);
@@ -109,7 +112,7 @@ function makePool(store: ResultsStore, workers: number, ckptDir: string, delay: 
       await Promise.all(created.slice(0, lanes).map((w, wi) => (async () => {
         for (let j = next(); j !== null; j = next()) {
           const label = runLabel(j.labels);
-          const job: WorkerJob = { hash: j.hash, config: j.config, label, checkpointDir: ckptDir, stepDelayMs: delay };
+          const job: WorkerJob = { hash: j.hash, config: j.config, label, checkpointDir: ckptDir, checkpointStore, stepDelayMs: delay };
           emit({ type: 'start', worker: wi, hash: j.hash, label });
           const outcome = await new Promise<RunOutcome | Error>((resolve) => {
             const onMsg = (m: WorkerMessage): void => {

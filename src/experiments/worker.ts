@@ -8,7 +8,7 @@ import type { ResolvedRunConfig } from './config.js';
 import { installNodeHost } from '../node/host.js';
 import { loadPlugins } from '../node/plugins.js';
 
-export interface WorkerJob { hash: string; config: ResolvedRunConfig; label: string; checkpointDir?: string; stepDelayMs: number }
+export interface WorkerJob { hash: string; config: ResolvedRunConfig; label: string; checkpointDir?: string; checkpointStore?: { id: string; path: string }; stepDelayMs: number }
 export type WorkerMessage =
   | { type: 'progress'; hash: string; step: number; total: number; note?: string }
   | { type: 'result'; outcome: RunOutcome };
@@ -23,6 +23,7 @@ if (port !== null) {
       label: job.label,
       stepDelayMs: job.stepDelayMs,
       ...(job.checkpointDir === undefined ? {} : { checkpointDir: job.checkpointDir }),
+      ...(job.checkpointStore === undefined ? {} : { checkpointStore: job.checkpointStore }),
       onProgress: (e) => port.postMessage({ type: 'progress', hash: e.hash, step: e.step, total: e.total, ...(e.note === undefined ? {} : { note: e.note }) } satisfies WorkerMessage),
     }).then((outcome) => {
       const r = outcome.rows;

@@ -5,6 +5,7 @@ import { train, type NodeTrainConfig as TrainConfig } from '../../node/train.js'
 import { parseModelSpec } from '../../core/nn/models.js';
 import { optimizerConfig, parseSchedule, type OptimizerForm } from '../../core/optim/index.js';
 import { UserError, check } from '../../core/util/errors.js';
+import { checkSeed } from '../../core/util/rng.js';
 import type { Command } from '../command.js';
 import type { FlagValues } from '../args.js';
 import { existsSync } from 'node:fs';
@@ -57,6 +58,7 @@ export const trainCommand: Command = {
   },
   async run(flags) {
     if (flags.lr === undefined) throw new UserError('--lr is required (e.g. --lr 0.05)');
+    checkSeed(flags.seed as number, '--seed');
     const sgd = flags.optimizer === 'sgd';
     if (sgd) check(flags.momentum === undefined || flags.momentum === 0, '--momentum', 'plain SGD has no momentum; use --optimizer sgdm');
     const schedule = flags.schedule === undefined ? undefined : parseSchedule(parseJsonFlag(flags.schedule as string, 'schedule'), '--schedule');

@@ -7,6 +7,7 @@
 import { OPTIMIZER_FORMS, type OptimizerForm } from '../optim/sgd.js';
 import { parseModelSpec, type ModelSpec } from '../nn/models.js';
 import { UserError, check } from '../util/errors.js';
+import { SEED_LIMIT } from '../util/rng.js';
 import { datasetNames } from '../data/registry.js';
 
 /** `check` with the field always leading the message (UserError skips its prefix when the text merely mentions it). */
@@ -81,7 +82,7 @@ export function parseAdviseConfig(raw: unknown, file = 'config'): AdviseConfig {
   const form = formRaw as OptimizerForm;
   const momentum = num('momentum', (v) => v >= 0 && v < 1, 'a number in [0, 1)', form === 'sgd' ? 0 : undefined);
   need(form !== 'sgd' || momentum === 0, 'momentum', 'form "sgd" has no momentum; use form "pytorch" or "normalized" for SGDM');
-  const seed = num('seed', (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0', 0);
+  const seed = num('seed', (v) => Number.isInteger(v) && v >= 0 && v < SEED_LIMIT, `an integer in [0, ${SEED_LIMIT})`, 0);
   const measureSamples = o.measureSamples === undefined ? null : num('measureSamples', (v) => Number.isInteger(v) && v >= 2, 'an integer ≥ 2');
   const inputs = o.inputs ?? 'standardize';
   need(inputs === 'standardize' || inputs === 'raw', 'inputs', `must be "standardize" or "raw", got ${JSON.stringify(inputs)}`);

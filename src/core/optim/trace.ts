@@ -70,7 +70,10 @@ export function parseTraceSpec(raw: unknown): TraceSpec {
   return { x0, h, noise, noise2, optimizer, svagLevel, steps };
 }
 
-/** Iterates x_1 … x_steps in float64. */
+/**
+ * Iterates x_1 … x_steps in float64. An iterate that overflows (±∞ or NaN) is a UserError naming its step: JSON has
+ * no ∞, and a trace that silently printed null there would read as a result.
+ */
 export function runTrace(spec: TraceSpec): number[][] {
   const d = spec.x0.length;
   const x = Float64Array.from(spec.x0);
@@ -87,6 +90,11 @@ export function runTrace(spec: TraceSpec): number[][] {
       svagCombine(g, g2, spec.svagLevel, g);
     }
     optimizerStep(spec.optimizer, x, g, state);
+    for (let i = 0; i < d; i++) {
+      if (!Number.isFinite(x[i]!)) {
+        throw new UserError(`the iterate is not finite at step ${k + 1}: x_${k + 1}[${i}] = ${x[i]} (the optimizer diverged; lower the learning rate)`);
+      }
+    }
     out.push(Array.from(x));
   }
   return out;

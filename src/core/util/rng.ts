@@ -3,6 +3,15 @@
  * 32-bit state words seeded through splitmix32, so every consumer (data order, initialisation,
  * simulated noise) is reproducible from one integer seed on any platform.
  */
+import { check } from './errors.js';
+
+/** Seeds are integers in [0, SEED_LIMIT): the generator takes a seed modulo 2³², so 2³² would run as seed 0. */
+export const SEED_LIMIT = 2 ** 32;
+
+/** Throws a one-line UserError naming `field` unless `v` is a seed in [0, 2³²). */
+export function checkSeed(v: number, field: string): void {
+  check(Number.isInteger(v) && v >= 0 && v < SEED_LIMIT, field, `must be an integer in [0, ${SEED_LIMIT}), got ${v}`);
+}
 export class Rng {
   private a: number;
   private b: number;

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { Rng } from '../../core/util/rng.js';
 import { initOptimizer, optimizerStep, svagCombine, svagPlan, type OptimizerConfig } from '../../core/optim/index.js';
 import { modelSignature, optimizerStateToCheckpoint, restoreOptimizerState } from '../checkpoint.js';
-import type { ResolvedRunConfig } from '../config.js';
+import { seedSchema, type ResolvedRunConfig } from '../config.js';
 import type { RunContext, RunMetrics, TaskDefinition } from '../task.js';
 
 export const syntheticParamsSchema = z.object({
@@ -23,7 +23,7 @@ export const syntheticParamsSchema = z.object({
   test: z.number().int().min(1).default(512),
   separation: z.number().min(0).default(1.5),
   noise: z.number().positive().default(1),
-  dataSeed: z.number().int().min(0).default(12345),
+  dataSeed: seedSchema.default(12345),
   /** Initial weights ~ N(0, initScale²). */
   initScale: z.number().min(0).default(0.01),
 }).strict();
