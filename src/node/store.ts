@@ -3,11 +3,17 @@
  * queued/running/done/diverged/failed, resolved config, optimizer record, metrics summary) and TensorBoard-style
  * scalar rows (run, tag, step, epoch, value). A run's results are written in one transaction, so a SIGKILL at any
  * moment leaves either no results or all of them; a run left `running` by a dead process is re-done.
+ *
+ * A store marks itself with `PRAGMA application_id` and its layout with `PRAGMA user_version`; any other file is
+ * refused before anything is written to it (as PostgreSQL and git refuse a data directory that is not theirs).
  */
 import Database from 'better-sqlite3';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { UserError } from '../core/util/errors.js';
+import { mapIoError } from './io-errors.js';
 import type { ResolvedRunConfig } from '../experiments/config.js';
 import type { MetricRows, RunOutcome } from '../experiments/run.js';
 
@@ -72,6 +78,164 @@ CREATE TABLE IF NOT EXISTS sweep_runs (
 );
 `;
 
+/** `PRAGMA application_id` of every results store ("MLab" in ASCII). */
+export const STORE_APPLICATION_ID = 0x4d4c6162;
+/** `PRAGMA user_version`: the layout of the tables in SCHEMA. */
+export const STORE_LAYOUT = 1;
+/** How long a statement waits for another process's transaction before it fails. */
+export const BUSY_TIMEOUT_MS = 10_000;
+
+export interface StoreOpenOptions {
+  /** Open for reading only: the file must exist, nothing is written to it, and a read-only folder is fine. */
+  readonly?: boolean;
+  /** What the user can do instead, ending every error about the store (default: another store, or --db when writing). */
+  remedy?: string;
+}
+
+type Recognition =
+  | { kind: 'store' }
+  /** Exactly SCHEMA's tables and columns, without the id and layout marks (a store written before they existed). */
+  | { kind: 'unstamped' }
+  | { kind: 'empty' }
+  | { kind: 'newer'; layout: number }
+  | { kind: 'foreign'; what: string };
+
+type TableShapes = Map<string, string>;
+
+/** Each table's columns as "name type notnull pk default", in declaration order. */
+function tableShapes(db: Database.Database): TableShapes {
+  const shapes: TableShapes = new Map();
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all() as { name: string }[];
+  for (const { name } of tables) {
+    const cols = db.prepare('SELECT name, type, "notnull", pk, dflt_value FROM pragma_table_info(?)').all(name) as Record<string, unknown>[];
+    shapes.set(name, cols.map((c) => `${String(c.name)} ${String(c.type)} ${String(c.notnull)} ${String(c.pk)} ${String(c.dflt_value)}`).join(', '));
+  }
+  return shapes;
+}
+
+let schemaShapes: TableShapes | null = null;
+/** The tables SCHEMA creates, read back from an in-memory database so that they are never listed twice. */
+function storeShapes(): TableShapes {
+  if (schemaShapes === null) {
+    const mem = new Database(':memory:');
+    mem.exec(SCHEMA);
+    schemaShapes = tableShapes(mem);
+    mem.close();
+  }
+  return schemaShapes;
+}
+
+function sameShapes(a: TableShapes, b: TableShapes): boolean {
+  return a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+}
+
+/** What the open database is, from reads only. */
+function recognise(db: Database.Database): Recognition {
+  const id = db.pragma('application_id', { simple: true }) as number;
+  const layout = db.pragma('user_version', { simple: true }) as number;
+  if (id === STORE_APPLICATION_ID) return layout === STORE_LAYOUT ? { kind: 'store' } : { kind: 'newer', layout };
+  const program = `an SQLite database of another program (application_id ${id >>> 0})`;
+  if (id !== 0) return { kind: 'foreign', what: program };
+  const objects = db.prepare("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all() as { type: string; name: string }[];
+  if (objects.length === 0) return layout === 0 ? { kind: 'empty' } : { kind: 'foreign', what: `${program.slice(0, -1)}, user_version ${layout})` };
+  const shapes = tableShapes(db);
+  if (layout === 0 && objects.every((o) => o.type === 'table') && sameShapes(shapes, storeShapes())) return { kind: 'unstamped' };
+  const names = objects.map((o) => o.name);
+  const listed = `${names.slice(0, 6).join(', ')}${names.length > 6 ? `, … (${names.length} in all)` : ''}`;
+  const what = shapes.has('runs') ? 'an SQLite database whose runs table has another layout' : 'an SQLite database of another program';
+  return { kind: 'foreign', what: `${what} (${listed})` };
+}
+
+/** Throws the one-line refusal unless `r` is a store or can become one. */
+function refuse(r: Recognition, path: string, remedy: string): void {
+  if (r.kind === 'foreign') throw new UserError(`not a momentum-lab results store: ${path} is ${r.what}; ${remedy}`);
+  if (r.kind === 'newer') {
+    throw new UserError(`results store ${path} has layout ${r.layout}, and this momentum-lab reads layout ${STORE_LAYOUT}; upgrade momentum-lab or ${remedy}`);
+  }
+}
+
+/**
+ * Opens (creating if new) a store for writing. The busy timeout is set by the open itself, before any statement: a
+ * second process starting on the same new file waits for the first one's schema instead of failing. The file is
+ * recognised from reads alone, and only a store, an empty file or an unstamped store is then written to.
+ */
+function openForWriting(path: string, remedy: string): Database.Database {
+  const existed = existsSync(path);
+  if (!existsSync(dirname(resolve(path)))) throw new UserError(`cannot open results store ${path}: folder ${dirname(resolve(path))} does not exist; ${remedy}`);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    const open = db;
+    const first = recognise(open);
+    refuse(first, path, remedy);
+    if (first.kind !== 'store') {
+      open.transaction(() => {
+        // Another process may have created the store between the first look and this write lock.
+        const r = recognise(open);
+        refuse(r, path, remedy);
+        if (r.kind === 'empty') open.exec(SCHEMA);
+        if (r.kind !== 'store') {
+          open.pragma(`application_id = ${STORE_APPLICATION_ID}`);
+          open.pragma(`user_version = ${STORE_LAYOUT}`);
+        }
+      }).immediate();
+    }
+    if (open.pragma('journal_mode', { simple: true }) !== 'wal') open.pragma('journal_mode = WAL');
+    open.pragma('synchronous = NORMAL');
+    return open;
+  } catch (e) {
+    db?.close();
+    // A file this call created and left empty (a failed create) is not left behind.
+    if (!existed) {
+      try { if (statSync(path).size === 0) rmSync(path); } catch { /* never created */ }
+    }
+    throw mapIoError(e, { file: path, what: 'results store', remedy, busyTimeoutMs: BUSY_TIMEOUT_MS });
+  }
+}
+
+/**
+ * A copy in memory of a WAL-mode store, for a folder where SQLite cannot create the store's -shm index. A store
+ * closed cleanly holds every row in its main file (no -wal content), so the copy, marked as a rollback-journal
+ * database (header bytes 18–19 = 1), reads the same rows.
+ */
+function walSnapshot(path: string, remedy: string): Database.Database | null {
+  const bytes = readFileSync(path);
+  if (bytes.length < 100 || bytes[18] !== 2 || bytes[19] !== 2) return null;
+  const wal = `${path}-wal`;
+  if (existsSync(wal) && statSync(wal).size > 0) {
+    throw new UserError(`cannot read results store ${path}: rows in ${wal} need a writable folder to be read; copy both files to a writable folder or ${remedy}`);
+  }
+  bytes[18] = 1;
+  bytes[19] = 1;
+  return new Database(bytes, { readonly: true });
+}
+
+/** Opens an existing store for reading; nothing is written to the file or its folder. */
+function openForReading(path: string, remedy: string): Database.Database {
+  const ctx = { file: path, what: 'results store', remedy, busyTimeoutMs: BUSY_TIMEOUT_MS };
+  let db: Database.Database | undefined;
+  if (!existsSync(path)) throw new UserError(`cannot read results store ${path}: no such file; ${remedy}`);
+  try {
+    if (!statSync(path).isFile()) throw new UserError(`cannot read results store ${path}: it is not a file; ${remedy}`);
+    let r: Recognition;
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+      r = recognise(db);
+    } catch (e) {
+      db?.close();
+      db = (e as { code?: unknown }).code === 'SQLITE_CANTOPEN' ? walSnapshot(path, remedy) ?? undefined : undefined;
+      if (db === undefined) throw e;
+      r = recognise(db);
+    }
+    refuse(r, path, remedy);
+    if (r.kind === 'empty') throw new UserError(`not a momentum-lab results store: ${path} is an empty database; ${remedy}`);
+    return db;
+  } catch (e) {
+    db?.close();
+    throw mapIoError(e, ctx);
+  }
+}
+
 const now = (): string => new Date().toISOString();
 
 /** Whether the process that wrote `owner` ("pid@host#token") is still alive (same host only). */
@@ -95,42 +259,47 @@ export class ResultsStore {
   /** This process's owner id for runs it claims. */
   readonly owner = `${process.pid}@${hostname()}#${randomUUID().slice(0, 8)}`;
 
-  constructor(path: string, opts: { readonly?: boolean } = {}) {
+  /** What the user can do when this store fails them, at the end of every error about it. */
+  readonly remedy: string;
+
+  /** Opens the store at `path`, the one place a store is opened; refuses any file that is not a store. */
+  constructor(path: string, opts: StoreOpenOptions = {}) {
     this.path = path;
+    this.remedy = opts.remedy ?? (opts.readonly === true ? 'give the path of another results store' : 'give another --db path');
+    this.db = opts.readonly === true ? openForReading(path, this.remedy) : openForWriting(path, this.remedy);
+  }
+
+  /** Runs `f`, turning the SQLite errors a user can cause (disk full, read-only, locked) into one-line errors. */
+  private io<T>(f: () => T): T {
     try {
-      this.db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+      return f();
     } catch (e) {
-      throw new UserError(`cannot open results store ${path}: ${(e as Error).message}`);
-    }
-    if (!opts.readonly) {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('busy_timeout = 10000');
-      this.db.exec(SCHEMA);
-    } else {
-      const ok = this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'runs'").get() as { n: number };
-      if (ok.n === 0) throw new UserError(`${path} is not a momentum-lab results store (no runs table)`);
+      throw mapIoError(e, { file: this.path, what: 'results store', remedy: this.remedy, busyTimeoutMs: BUSY_TIMEOUT_MS });
     }
   }
 
   close(): void {
-    this.db.close();
+    this.io(() => this.db.close());
   }
 
   /** Inserts the run as queued unless it exists. */
   ensureRun(hash: string, config: ResolvedRunConfig, record: Record<string, unknown>): void {
-    this.db.prepare(`INSERT OR IGNORE INTO runs (hash, task, config, record, status, created_at) VALUES (?, ?, ?, ?, 'queued', ?)`)
-      .run(hash, config.task, JSON.stringify(config), JSON.stringify(record), now());
+    this.io(() => {
+      this.db.prepare(`INSERT OR IGNORE INTO runs (hash, task, config, record, status, created_at) VALUES (?, ?, ?, ?, 'queued', ?)`)
+        .run(hash, config.task, JSON.stringify(config), JSON.stringify(record), now());
+    });
   }
 
   recordSweep(name: string, config: unknown, members: { hash: string; phase: string; labels: Record<string, unknown> }[]): void {
-    const t = now();
-    this.db.transaction(() => {
-      this.db.prepare(`INSERT INTO sweeps (name, config, created_at, updated_at) VALUES (?, ?, ?, ?)
-        ON CONFLICT(name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`).run(name, JSON.stringify(config), t, t);
-      const ins = this.db.prepare('INSERT OR IGNORE INTO sweep_runs (sweep, hash, phase, labels) VALUES (?, ?, ?, ?)');
-      for (const m of members) ins.run(name, m.hash, m.phase, JSON.stringify(m.labels));
-    })();
+    this.io(() => {
+      const t = now();
+      this.db.transaction(() => {
+        this.db.prepare(`INSERT INTO sweeps (name, config, created_at, updated_at) VALUES (?, ?, ?, ?)
+          ON CONFLICT(name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`).run(name, JSON.stringify(config), t, t);
+        const ins = this.db.prepare('INSERT OR IGNORE INTO sweep_runs (sweep, hash, phase, labels) VALUES (?, ?, ?, ?)');
+        for (const m of members) ins.run(name, m.hash, m.phase, JSON.stringify(m.labels));
+      })();
+    });
   }
 
   /**
@@ -138,65 +307,82 @@ export class ResultsStore {
    * 'claimed', 'finished' or 'busy'.
    */
   claim(hash: string): 'claimed' | 'finished' | 'busy' {
-    return this.db.transaction((): 'claimed' | 'finished' | 'busy' => {
+    return this.io(() => this.db.transaction((): 'claimed' | 'finished' | 'busy' => {
       const r = this.db.prepare('SELECT status, owner FROM runs WHERE hash = ?').get(hash) as { status: RunStatus; owner: string | null } | undefined;
       if (r === undefined) throw new Error(`claim: run ${hash} is not in the store`);
       if (FINISHED.includes(r.status)) return 'finished';
       if (r.status === 'running' && r.owner !== this.owner && ownerAlive(r.owner, this.owner)) return 'busy';
       this.db.prepare(`UPDATE runs SET status = 'running', owner = ?, attempts = attempts + 1, started_at = ? WHERE hash = ?`).run(this.owner, now(), hash);
       return 'claimed';
-    }).immediate();
+    }).immediate());
   }
 
   /** Writes a run's outcome and all its metric rows in one transaction. */
   finishRun(o: RunOutcome): void {
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM metrics WHERE hash = ?').run(o.hash);
-      const ins = this.db.prepare('INSERT INTO metrics (hash, tag, step, epoch, value) VALUES (?, ?, ?, ?, ?)');
-      const r = o.rows;
-      for (let i = 0; i < r.values.length; i++) {
-        const e = r.epochs[i]!;
-        ins.run(o.hash, r.tags[r.tagIndex[i]!]!, r.steps[i]!, Number.isNaN(e) ? null : e, r.values[i]!);
-      }
-      this.db.prepare(`UPDATE runs SET status = ?, summary = ?, diverged_at_step = ?, error = ?, resumed_from_step = ?, owner = NULL, finished_at = ? WHERE hash = ?`)
-        .run(o.status, JSON.stringify(o.summary), o.divergedAtStep, o.error, o.resumedFromStep, now(), o.hash);
-    }).immediate();
+    this.io(() => {
+      this.db.transaction(() => {
+        this.db.prepare('DELETE FROM metrics WHERE hash = ?').run(o.hash);
+        const ins = this.db.prepare('INSERT INTO metrics (hash, tag, step, epoch, value) VALUES (?, ?, ?, ?, ?)');
+        const r = o.rows;
+        for (let i = 0; i < r.values.length; i++) {
+          const e = r.epochs[i]!;
+          ins.run(o.hash, r.tags[r.tagIndex[i]!]!, r.steps[i]!, Number.isNaN(e) ? null : e, r.values[i]!);
+        }
+        this.db.prepare(`UPDATE runs SET status = ?, summary = ?, diverged_at_step = ?, error = ?, resumed_from_step = ?, owner = NULL, finished_at = ? WHERE hash = ?`)
+          .run(o.status, JSON.stringify(o.summary), o.divergedAtStep, o.error, o.resumedFromStep, now(), o.hash);
+      }).immediate();
+    });
   }
 
   /** Marks a run failed without metrics (e.g. its worker crashed). */
   failRun(hash: string, error: string): void {
-    this.db.prepare(`UPDATE runs SET status = 'failed', error = ?, owner = NULL, finished_at = ? WHERE hash = ?`).run(error, now(), hash);
+    this.io(() => {
+      this.db.prepare(`UPDATE runs SET status = 'failed', error = ?, owner = NULL, finished_at = ? WHERE hash = ?`).run(error, now(), hash);
+    });
   }
 
   /** Releases runs this process claimed but did not finish (graceful stop). */
   release(hashes: string[]): void {
-    const st = this.db.prepare(`UPDATE runs SET status = 'queued', owner = NULL WHERE hash = ? AND owner = ? AND status = 'running'`);
-    this.db.transaction(() => { for (const h of hashes) st.run(h, this.owner); })();
+    this.io(() => {
+      const st = this.db.prepare(`UPDATE runs SET status = 'queued', owner = NULL WHERE hash = ? AND owner = ? AND status = 'running'`);
+      this.db.transaction(() => { for (const h of hashes) st.run(h, this.owner); })();
+    });
   }
 
   getRun(hash: string): RunRow | undefined {
-    const r = this.db.prepare('SELECT * FROM runs WHERE hash = ?').get(hash) as Record<string, unknown> | undefined;
-    return r === undefined ? undefined : toRunRow(r);
+    return this.io(() => {
+      const r = this.db.prepare('SELECT * FROM runs WHERE hash = ?').get(hash) as Record<string, unknown> | undefined;
+      return r === undefined ? undefined : toRunRow(r);
+    });
   }
 
   listRuns(opts: { sweep?: string } = {}): RunRow[] {
-    const rows = opts.sweep === undefined
-      ? this.db.prepare('SELECT * FROM runs ORDER BY created_at, hash').all()
-      : this.db.prepare('SELECT r.* FROM runs r WHERE r.hash IN (SELECT hash FROM sweep_runs WHERE sweep = ?) ORDER BY r.created_at, r.hash').all(opts.sweep);
-    return (rows as Record<string, unknown>[]).map(toRunRow);
+    return this.io(() => {
+      const rows = opts.sweep === undefined
+        ? this.db.prepare('SELECT * FROM runs ORDER BY created_at, hash').all()
+        : this.db.prepare('SELECT r.* FROM runs r WHERE r.hash IN (SELECT hash FROM sweep_runs WHERE sweep = ?) ORDER BY r.created_at, r.hash').all(opts.sweep);
+      return (rows as Record<string, unknown>[]).map(toRunRow);
+    });
   }
 
   sweepMembers(sweep?: string): { sweep: string; hash: string; phase: string; labels: Record<string, unknown> }[] {
-    const rows = (sweep === undefined
-      ? this.db.prepare('SELECT * FROM sweep_runs ORDER BY sweep, phase, hash').all()
-      : this.db.prepare('SELECT * FROM sweep_runs WHERE sweep = ? ORDER BY phase, hash').all(sweep)) as { sweep: string; hash: string; phase: string; labels: string }[];
-    return rows.map((r) => ({ ...r, labels: JSON.parse(r.labels) as Record<string, unknown> }));
+    return this.io(() => {
+      const rows = (sweep === undefined
+        ? this.db.prepare('SELECT * FROM sweep_runs ORDER BY sweep, phase, hash').all()
+        : this.db.prepare('SELECT * FROM sweep_runs WHERE sweep = ? ORDER BY phase, hash').all(sweep)) as { sweep: string; hash: string; phase: string; labels: string }[];
+      return rows.map((r) => ({ ...r, labels: JSON.parse(r.labels) as Record<string, unknown> }));
+    });
+  }
+
+  /** Names of the sweeps recorded in the store, sorted. */
+  sweepNames(): string[] {
+    return this.io(() => (this.db.prepare('SELECT name FROM sweeps ORDER BY name').all() as { name: string }[]).map((r) => r.name));
   }
 
   metrics(hash?: string): MetricRow[] {
-    return (hash === undefined
+    return this.io(() => (hash === undefined
       ? this.db.prepare('SELECT hash, tag, step, epoch, value FROM metrics ORDER BY hash, tag, step').all()
-      : this.db.prepare('SELECT hash, tag, step, epoch, value FROM metrics WHERE hash = ? ORDER BY tag, step').all(hash)) as MetricRow[];
+      : this.db.prepare('SELECT hash, tag, step, epoch, value FROM metrics WHERE hash = ? ORDER BY tag, step').all(hash)) as MetricRow[]);
   }
 
   /** Scalars of one run grouped by tag, in step order. */
