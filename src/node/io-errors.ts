@@ -56,7 +56,7 @@ export function mapIoError(e: unknown, ctx: IoErrorContext): unknown {
   if (typeof code !== 'string') return e;
   const { file, what, remedy } = ctx;
   const line = (s: string): UserError => new UserError(`${s}; ${remedy}`);
-  switch (primaryCode(code)) {
+  switch (code === 'SQLITE_IOERR_SHMSIZE' ? code : primaryCode(code)) {
     case 'SQLITE_NOTADB':
       return line(`not a momentum-lab ${what}: ${file} is not an SQLite database`);
     case 'SQLITE_CORRUPT':
@@ -79,6 +79,7 @@ export function mapIoError(e: unknown, ctx: IoErrorContext): unknown {
     case 'ENOTDIR':
       return line(`cannot open ${what} ${file}: a part of its path is not a folder`);
     case 'SQLITE_FULL':
+    case 'SQLITE_IOERR_SHMSIZE': // the -shm index could not grow: its file system is full
     case 'ENOSPC':
     case 'EDQUOT':
       return line(`disk full writing ${what} ${file} (free some space and re-run)`);

@@ -154,6 +154,23 @@ function refuse(r: Recognition, path: string, remedy: string): void {
   }
 }
 
+/** The -wal and -shm files SQLite may create beside `path` that are not there now. */
+function absentSidecars(path: string): string[] {
+  return [`${path}-wal`, `${path}-shm`].filter((f) => !existsSync(f));
+}
+
+/**
+ * Removes the -wal/-shm files an open of a refused file created (SQLite makes them as soon as it reads a WAL-mode
+ * header, and a read-only connection leaves them), unless the -wal holds pages: then someone else is writing.
+ */
+function removeSidecars(path: string, created: string[]): void {
+  const wal = `${path}-wal`;
+  if (created.includes(wal) && existsSync(wal) && statSync(wal).size > 0) return;
+  for (const f of created) {
+    try { rmSync(f, { force: true }); } catch { /* the refusal is the error to report */ }
+  }
+}
+
 /**
  * Opens (creating if new) a store for writing. The busy timeout is set by the open itself, before any statement: a
  * second process starting on the same new file waits for the first one's schema instead of failing. The file is
@@ -161,6 +178,7 @@ function refuse(r: Recognition, path: string, remedy: string): void {
  */
 function openForWriting(path: string, remedy: string): Database.Database {
   const existed = existsSync(path);
+  const sidecars = absentSidecars(path);
   if (!existsSync(dirname(resolve(path)))) throw new UserError(`cannot open results store ${path}: folder ${dirname(resolve(path))} does not exist; ${remedy}`);
   let db: Database.Database | undefined;
   try {
@@ -185,6 +203,7 @@ function openForWriting(path: string, remedy: string): Database.Database {
     return open;
   } catch (e) {
     db?.close();
+    removeSidecars(path, sidecars);
     // A file this call created and left empty (a failed create) is not left behind.
     if (!existed) {
       try { if (statSync(path).size === 0) rmSync(path); } catch { /* never created */ }
@@ -213,6 +232,7 @@ function walSnapshot(path: string, remedy: string): Database.Database | null {
 /** Opens an existing store for reading; nothing is written to the file or its folder. */
 function openForReading(path: string, remedy: string): Database.Database {
   const ctx = { file: path, what: 'results store', remedy, busyTimeoutMs: BUSY_TIMEOUT_MS };
+  const sidecars = absentSidecars(path);
   let db: Database.Database | undefined;
   if (!existsSync(path)) throw new UserError(`cannot read results store ${path}: no such file; ${remedy}`);
   try {
@@ -232,6 +252,7 @@ function openForReading(path: string, remedy: string): Database.Database {
     return db;
   } catch (e) {
     db?.close();
+    removeSidecars(path, sidecars);
     throw mapIoError(e, ctx);
   }
 }
