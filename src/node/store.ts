@@ -5,17 +5,17 @@
  * moment leaves either no results or all of them; a run left `running` by a dead process is re-done.
  *
  * A store marks itself with `PRAGMA application_id` and its layout with `PRAGMA user_version`; any other file is
- * refused before anything is written to it (as PostgreSQL and git refuse a data directory that is not theirs).
+ * refused before anything is written to it (store-open.ts).
  */
-import Database from 'better-sqlite3';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import type Database from 'better-sqlite3';
 import { hostname } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { UserError } from '../core/util/errors.js';
 import { mapIoError } from './io-errors.js';
+import { BUSY_TIMEOUT_MS, defaultRemedy, openStore, type StoreOpenOptions } from './store-open.js';
 import type { ResolvedRunConfig } from '../experiments/config.js';
 import type { MetricRows, RunOutcome } from '../experiments/run.js';
+
+export { BUSY_TIMEOUT_MS, STORE_APPLICATION_ID, STORE_LAYOUT, type StoreOpenOptions } from './store-open.js';
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'diverged' | 'failed';
 export const FINISHED: readonly RunStatus[] = ['done', 'diverged'];
@@ -37,225 +37,6 @@ export interface RunRow {
 }
 
 export interface MetricRow { hash: string; tag: string; step: number; epoch: number | null; value: number | null }
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS runs (
-  hash TEXT PRIMARY KEY,
-  task TEXT NOT NULL,
-  config TEXT NOT NULL,
-  record TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('queued','running','done','diverged','failed')),
-  summary TEXT,
-  diverged_at_step INTEGER,
-  error TEXT,
-  owner TEXT,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  resumed_from_step INTEGER,
-  created_at TEXT NOT NULL,
-  started_at TEXT,
-  finished_at TEXT
-);
-CREATE TABLE IF NOT EXISTS metrics (
-  hash TEXT NOT NULL REFERENCES runs(hash),
-  tag TEXT NOT NULL,
-  step INTEGER NOT NULL,
-  epoch REAL,
-  value REAL,
-  PRIMARY KEY (hash, tag, step)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS sweeps (
-  name TEXT PRIMARY KEY,
-  config TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sweep_runs (
-  sweep TEXT NOT NULL,
-  hash TEXT NOT NULL,
-  phase TEXT NOT NULL,
-  labels TEXT NOT NULL,
-  PRIMARY KEY (sweep, hash, phase)
-);
-`;
-
-/** `PRAGMA application_id` of every results store ("MLab" in ASCII). */
-export const STORE_APPLICATION_ID = 0x4d4c6162;
-/** `PRAGMA user_version`: the layout of the tables in SCHEMA. */
-export const STORE_LAYOUT = 1;
-/** How long a statement waits for another process's transaction before it fails. */
-export const BUSY_TIMEOUT_MS = 10_000;
-
-export interface StoreOpenOptions {
-  /** Open for reading only: the file must exist, nothing is written to it, and a read-only folder is fine. */
-  readonly?: boolean;
-  /** What the user can do instead, ending every error about the store (default: another store, or --db when writing). */
-  remedy?: string;
-}
-
-type Recognition =
-  | { kind: 'store' }
-  /** Exactly SCHEMA's tables and columns, without the id and layout marks (a store written before they existed). */
-  | { kind: 'unstamped' }
-  | { kind: 'empty' }
-  | { kind: 'newer'; layout: number }
-  | { kind: 'foreign'; what: string };
-
-type TableShapes = Map<string, string>;
-
-/** Each table's columns as "name type notnull pk default", in declaration order. */
-function tableShapes(db: Database.Database): TableShapes {
-  const shapes: TableShapes = new Map();
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all() as { name: string }[];
-  for (const { name } of tables) {
-    const cols = db.prepare('SELECT name, type, "notnull", pk, dflt_value FROM pragma_table_info(?)').all(name) as Record<string, unknown>[];
-    shapes.set(name, cols.map((c) => `${String(c.name)} ${String(c.type)} ${String(c.notnull)} ${String(c.pk)} ${String(c.dflt_value)}`).join(', '));
-  }
-  return shapes;
-}
-
-let schemaShapes: TableShapes | null = null;
-/** The tables SCHEMA creates, read back from an in-memory database so that they are never listed twice. */
-function storeShapes(): TableShapes {
-  if (schemaShapes === null) {
-    const mem = new Database(':memory:');
-    mem.exec(SCHEMA);
-    schemaShapes = tableShapes(mem);
-    mem.close();
-  }
-  return schemaShapes;
-}
-
-function sameShapes(a: TableShapes, b: TableShapes): boolean {
-  return a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
-}
-
-/** What the open database is, from reads only. */
-function recognise(db: Database.Database): Recognition {
-  const id = db.pragma('application_id', { simple: true }) as number;
-  const layout = db.pragma('user_version', { simple: true }) as number;
-  if (id === STORE_APPLICATION_ID) return layout === STORE_LAYOUT ? { kind: 'store' } : { kind: 'newer', layout };
-  const program = `an SQLite database of another program (application_id ${id >>> 0})`;
-  if (id !== 0) return { kind: 'foreign', what: program };
-  const objects = db.prepare("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all() as { type: string; name: string }[];
-  if (objects.length === 0) return layout === 0 ? { kind: 'empty' } : { kind: 'foreign', what: `${program.slice(0, -1)}, user_version ${layout})` };
-  const shapes = tableShapes(db);
-  if (layout === 0 && objects.every((o) => o.type === 'table') && sameShapes(shapes, storeShapes())) return { kind: 'unstamped' };
-  const names = objects.map((o) => o.name);
-  const listed = `${names.slice(0, 6).join(', ')}${names.length > 6 ? `, … (${names.length} in all)` : ''}`;
-  const what = shapes.has('runs') ? 'an SQLite database whose runs table has another layout' : 'an SQLite database of another program';
-  return { kind: 'foreign', what: `${what} (${listed})` };
-}
-
-/** Throws the one-line refusal unless `r` is a store or can become one. */
-function refuse(r: Recognition, path: string, remedy: string): void {
-  if (r.kind === 'foreign') throw new UserError(`not a momentum-lab results store: ${path} is ${r.what}; ${remedy}`);
-  if (r.kind === 'newer') {
-    throw new UserError(`results store ${path} has layout ${r.layout}, and this momentum-lab reads layout ${STORE_LAYOUT}; upgrade momentum-lab or ${remedy}`);
-  }
-}
-
-/** The -wal and -shm files SQLite may create beside `path` that are not there now. */
-function absentSidecars(path: string): string[] {
-  return [`${path}-wal`, `${path}-shm`].filter((f) => !existsSync(f));
-}
-
-/**
- * Removes the -wal/-shm files an open of a refused file created (SQLite makes them as soon as it reads a WAL-mode
- * header, and a read-only connection leaves them), unless the -wal holds pages: then someone else is writing.
- */
-function removeSidecars(path: string, created: string[]): void {
-  const wal = `${path}-wal`;
-  if (created.includes(wal) && existsSync(wal) && statSync(wal).size > 0) return;
-  for (const f of created) {
-    try { rmSync(f, { force: true }); } catch { /* the refusal is the error to report */ }
-  }
-}
-
-/**
- * Opens (creating if new) a store for writing. The busy timeout is set by the open itself, before any statement: a
- * second process starting on the same new file waits for the first one's schema instead of failing. The file is
- * recognised from reads alone, and only a store, an empty file or an unstamped store is then written to.
- */
-function openForWriting(path: string, remedy: string): Database.Database {
-  const existed = existsSync(path);
-  const sidecars = absentSidecars(path);
-  if (!existsSync(dirname(resolve(path)))) throw new UserError(`cannot open results store ${path}: folder ${dirname(resolve(path))} does not exist; ${remedy}`);
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
-    const open = db;
-    const first = recognise(open);
-    refuse(first, path, remedy);
-    if (first.kind !== 'store') {
-      open.transaction(() => {
-        // Another process may have created the store between the first look and this write lock.
-        const r = recognise(open);
-        refuse(r, path, remedy);
-        if (r.kind === 'empty') open.exec(SCHEMA);
-        if (r.kind !== 'store') {
-          open.pragma(`application_id = ${STORE_APPLICATION_ID}`);
-          open.pragma(`user_version = ${STORE_LAYOUT}`);
-        }
-      }).immediate();
-    }
-    if (open.pragma('journal_mode', { simple: true }) !== 'wal') open.pragma('journal_mode = WAL');
-    open.pragma('synchronous = NORMAL');
-    return open;
-  } catch (e) {
-    db?.close();
-    removeSidecars(path, sidecars);
-    // A file this call created and left empty (a failed create) is not left behind.
-    if (!existed) {
-      try { if (statSync(path).size === 0) rmSync(path); } catch { /* never created */ }
-    }
-    throw mapIoError(e, { file: path, what: 'results store', remedy, busyTimeoutMs: BUSY_TIMEOUT_MS });
-  }
-}
-
-/**
- * A copy in memory of a WAL-mode store, for a folder where SQLite cannot create the store's -shm index. A store
- * closed cleanly holds every row in its main file (no -wal content), so the copy, marked as a rollback-journal
- * database (header bytes 18–19 = 1), reads the same rows.
- */
-function walSnapshot(path: string, remedy: string): Database.Database | null {
-  const bytes = readFileSync(path);
-  if (bytes.length < 100 || bytes[18] !== 2 || bytes[19] !== 2) return null;
-  const wal = `${path}-wal`;
-  if (existsSync(wal) && statSync(wal).size > 0) {
-    throw new UserError(`cannot read results store ${path}: rows in ${wal} need a writable folder to be read; copy both files to a writable folder or ${remedy}`);
-  }
-  bytes[18] = 1;
-  bytes[19] = 1;
-  return new Database(bytes, { readonly: true });
-}
-
-/** Opens an existing store for reading; nothing is written to the file or its folder. */
-function openForReading(path: string, remedy: string): Database.Database {
-  const ctx = { file: path, what: 'results store', remedy, busyTimeoutMs: BUSY_TIMEOUT_MS };
-  const sidecars = absentSidecars(path);
-  let db: Database.Database | undefined;
-  if (!existsSync(path)) throw new UserError(`cannot read results store ${path}: no such file; ${remedy}`);
-  try {
-    if (!statSync(path).isFile()) throw new UserError(`cannot read results store ${path}: it is not a file; ${remedy}`);
-    let r: Recognition;
-    try {
-      db = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
-      r = recognise(db);
-    } catch (e) {
-      db?.close();
-      db = (e as { code?: unknown }).code === 'SQLITE_CANTOPEN' ? walSnapshot(path, remedy) ?? undefined : undefined;
-      if (db === undefined) throw e;
-      r = recognise(db);
-    }
-    refuse(r, path, remedy);
-    if (r.kind === 'empty') throw new UserError(`not a momentum-lab results store: ${path} is an empty database; ${remedy}`);
-    return db;
-  } catch (e) {
-    db?.close();
-    removeSidecars(path, sidecars);
-    throw mapIoError(e, ctx);
-  }
-}
 
 const now = (): string => new Date().toISOString();
 
@@ -282,12 +63,14 @@ export class ResultsStore {
 
   /** What the user can do when this store fails them, at the end of every error about it. */
   readonly remedy: string;
+  private readonly busyTimeoutMs: number;
 
-  /** Opens the store at `path`, the one place a store is opened; refuses any file that is not a store. */
+  /** Opens the store at `path` (store-open.ts): refuses any file that is not a store. */
   constructor(path: string, opts: StoreOpenOptions = {}) {
     this.path = path;
-    this.remedy = opts.remedy ?? (opts.readonly === true ? 'give the path of another results store' : 'give another --db path');
-    this.db = opts.readonly === true ? openForReading(path, this.remedy) : openForWriting(path, this.remedy);
+    this.remedy = defaultRemedy(opts);
+    this.busyTimeoutMs = opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
+    this.db = openStore(path, opts);
   }
 
   /** Runs `f`, turning the SQLite errors a user can cause (disk full, read-only, locked) into one-line errors. */
@@ -295,7 +78,7 @@ export class ResultsStore {
     try {
       return f();
     } catch (e) {
-      throw mapIoError(e, { file: this.path, what: 'results store', remedy: this.remedy, busyTimeoutMs: BUSY_TIMEOUT_MS });
+      throw mapIoError(e, { file: this.path, what: 'results store', remedy: this.remedy, busyTimeoutMs: this.busyTimeoutMs });
     }
   }
 

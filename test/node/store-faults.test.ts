@@ -155,6 +155,24 @@ test('a full disk while a sweep writes is a one-line error, and the store still 
   }
 });
 
+test('a store locked by another connection past the busy timeout is a one-line error; it works once released', async () => {
+  const d = tempDir('faults');
+  const db = join(d, 'r.db');
+  await realStore(db);
+  const s = new ResultsStore(db, { busyTimeoutMs: 200 });
+  const other = new Database(db);
+  other.prepare('BEGIN IMMEDIATE').run(); // holds the write lock
+  const t0 = Date.now();
+  const message = userError(() => s.ensureRun('f'.repeat(16), { task: 'synthetic' } as never, {}));
+  assert.ok(Date.now() - t0 >= 150, 'the busy timeout was not waited for');
+  assert.equal(message, `results store ${db} stayed locked by another process for 0.2 s (wait for it to finish); give another --db path`);
+  other.prepare('ROLLBACK').run();
+  other.close();
+  s.ensureRun('f'.repeat(16), { task: 'synthetic' } as never, {});
+  assert.equal(s.listRuns().length, 3);
+  s.close();
+});
+
 test('SQLite and file-system error codes map to one line naming the file; other errors are left alone', () => {
   const ctx = { file: 'r.db', what: 'results store', remedy: 'give another --db path', busyTimeoutMs: 10_000 };
   const err = (code: string, message = 'x'): Error => Object.assign(new Error(message), { code });
