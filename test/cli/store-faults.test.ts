@@ -10,8 +10,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { cliCommand, repoRoot, tempDir } from '../experiments/helpers.js';
 import {
-  fakeHeaderFile, fingerprint, foreignSqlite, fullDisk, otherRunsTable, randomBytesFile, readOnlyFolder, realStore, runCount,
-  tinySweep, truncatedCopy,
+  fakeHeaderFile, fingerprint, foreignSqlite, fullDisk, otherRunsTable, randomBytesFile, readOnlyFile, readOnlyFolder, realStore, runCount,
+  sha256, tinySweep, truncatedCopy,
 } from '../node/faults.js';
 
 interface Result { status: number | null; stdout: string; stderr: string }
@@ -99,6 +99,26 @@ test('a store in a read-only folder exports, plans and reports; sweeping into it
     assert.match(oneLineError(cli('runs', 'export', inRo, '--out', join(ro.path, 'r.csv')), 'export --out'), /cannot write export file \S+r\.csv: the file or its folder is read-only/);
     assert.match(oneLineError(cli('report', inRo), 'report'), /cannot open report folder \S+report: it cannot be created/);
     assert.deepEqual(fingerprint(ro.path), before);
+  } finally {
+    ro.release();
+  }
+});
+
+test('a read-only store file (chattr +i) exports, and sweeping into it is one line', async (t) => {
+  const d = tempDir('cli-faults');
+  const cfg = join(d, 'sweep.json');
+  writeFileSync(cfg, JSON.stringify({ ...tinySweep, grid: { form: ['sgd'], lr: [0.3] } })); // a run not in the store
+  const db = join(d, 'r.db');
+  await realStore(db);
+  const ro = readOnlyFile(db);
+  if (ro === null) return t.skip('chattr is not supported on this file system');
+  try {
+    const before = sha256(db);
+    assert.match(oneLineError(cli('sweep', cfg, '--db', db, '--workers', '0', '--quiet'), 'sweep'), /^error: cannot write results store \S+r\.db: the file or its folder is read-only; give another --db path$/);
+    const exported = cli('runs', 'export', db);
+    assert.equal(exported.status, 0, exported.stderr);
+    assert.equal(exported.stdout.trim().split('\n').length > 2, true);
+    assert.equal(sha256(db), before);
   } finally {
     ro.release();
   }

@@ -111,6 +111,12 @@ export function readOnlyFolder(dir: string, files: string[]): { path: string; re
   return { path: dir, release: () => { sh('umount', dir); } };
 }
 
+/** Makes `path` immutable (`chattr +i`: read-only even for root). Returns null where chattr is not supported. */
+export function readOnlyFile(path: string): { release: () => void } | null {
+  if (!sh('chattr', '+i', path)) return null;
+  return { release: () => { sh('chattr', '-i', path); } };
+}
+
 /**
  * A tmpfs of `kib` KiB at `dir` holding copies of `files`, then filled up to `freeKib` KiB free. Returns null where
  * mounts are not permitted (the caller then relies on the simulated ENOSPC tests). Call release to unmount.
