@@ -135,9 +135,12 @@ function absentSidecars(path: string): string[] {
 
 /**
  * Removes the -wal/-shm files an open of a refused file created (SQLite makes them as soon as it reads a WAL-mode
- * header, and a read-only connection leaves them), unless the -wal holds pages: then someone else is writing.
+ * header, and a read-only connection leaves them). Only for a file refused as not a store, which no momentum-lab
+ * process is using, and never when the -wal holds pages: then someone else is writing.
  */
-function removeSidecars(path: string, created: string[]): void {
+function removeSidecars(path: string, created: string[], e: unknown): void {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (!(e instanceof UserError) && !(typeof code === 'string' && /^SQLITE_(NOTADB|CORRUPT)/.test(code))) return;
   const wal = `${path}-wal`;
   if (created.includes(wal) && existsSync(wal) && statSync(wal).size > 0) return;
   for (const f of created) {
@@ -177,7 +180,7 @@ function openForWriting(path: string, remedy: string, timeout: number): Database
     return open;
   } catch (e) {
     db?.close();
-    removeSidecars(path, sidecars);
+    removeSidecars(path, sidecars, e);
     // A file this call created and left empty (a failed create) is not left behind.
     if (!existed) {
       try { if (statSync(path).size === 0) rmSync(path); } catch { /* never created */ }
@@ -226,7 +229,7 @@ function openForReading(path: string, remedy: string, timeout: number): Database
     return db;
   } catch (e) {
     db?.close();
-    removeSidecars(path, sidecars);
+    removeSidecars(path, sidecars, e);
     throw mapIoError(e, ctx);
   }
 }
