@@ -3,6 +3,10 @@
  * CSV — one row per scalar with the run's grid coordinates (AlgoPerf-style `split/metric` tags);
  * JSONL — one JSON object per run (DeepOBS-style: config, optimizer record, status, summary, per-tag series).
  */
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UserError } from '../core/util/errors.js';
+import { mapIoError } from '../node/io-errors.js';
 import type { ResultsStore, RunRow } from '../node/store.js';
 import { runEffectiveLr } from './config.js';
 
@@ -20,8 +24,14 @@ function runColumns(r: RunRow): unknown[] {
 const RUN_HEADER = ['hash', 'task', 'status', 'diverged_at_step', 'form', 'lr', 'momentum', 'effective_lr', 'dampening', 'nesterov',
   'weight_decay', 'weight_decay_mode', 'batch_size', 'svag', 'seed', 'steps'];
 
-/** Writes the export chunk by chunk through `write`. */
+/** Writes the export chunk by chunk through `write`. An unknown `opts.sweep` is an error listing the known ones. */
 export function exportRuns(store: ResultsStore, format: 'csv' | 'jsonl', write: (s: string) => void, opts: { sweep?: string } = {}): number {
+  if (opts.sweep !== undefined) {
+    const known = store.sweepNames();
+    if (!known.includes(opts.sweep)) {
+      throw new UserError(`no sweep named ${opts.sweep} in ${store.path}; its sweeps: ${known.length === 0 ? '(none)' : known.join(', ')}`, '--sweep');
+    }
+  }
   const runs = store.listRuns(opts);
   if (format === 'csv') {
     write([...RUN_HEADER, 'tag', 'step', 'epoch', 'value'].join(',') + '\n');
@@ -45,4 +55,52 @@ export function exportRuns(store: ResultsStore, format: 'csv' | 'jsonl', write: 
     }
   }
   return runs.length;
+}
+
+const OUT_REMEDY = 'give another --out path';
+
+/** Refuses an output path that cannot be written before any work is done: a missing folder, or a folder itself. */
+export function checkOutputPath(out: string): void {
+  const dir = dirname(resolve(out));
+  if (!existsSync(dir)) throw new UserError(`cannot write ${out}: folder ${dir} does not exist; create it or ${OUT_REMEDY}`);
+  if (!statSync(dir).isDirectory()) throw new UserError(`cannot write ${out}: ${dir} is not a folder; ${OUT_REMEDY}`);
+  if (existsSync(out) && statSync(out).isDirectory()) throw new UserError(`cannot write ${out}: it is a folder; ${OUT_REMEDY}`);
+}
+
+/**
+ * Writes `out` through a temporary file in the same folder, renamed over `out` once complete: a reader never sees a
+ * half-written file, and a failed write (disk full, read-only folder) leaves neither `out` nor the temporary file.
+ */
+export function writeFileAtomically(out: string, produce: (write: (s: string) => void) => void): void {
+  checkOutputPath(out);
+  const tmp = join(dirname(resolve(out)), `.${basename(out)}.${process.pid}.tmp`);
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, 'wx');
+    const file = fd;
+    let pending: string[] = [];
+    let size = 0;
+    const flush = (): void => {
+      const bytes = Buffer.from(pending.join(''), 'utf8');
+      for (let off = 0; off < bytes.length;) off += writeSync(file, bytes, off);
+      pending = [];
+      size = 0;
+    };
+    produce((s) => {
+      pending.push(s);
+      size += s.length;
+      if (size >= 1 << 16) flush();
+    });
+    flush();
+    fsyncSync(file);
+    closeSync(file);
+    fd = null;
+    renameSync(tmp, out);
+  } catch (e) {
+    if (fd !== null) {
+      try { closeSync(fd); } catch { /* the write error is the one to report */ }
+    }
+    rmSync(tmp, { force: true });
+    throw mapIoError(e, { file: out, what: 'export file', remedy: OUT_REMEDY });
+  }
 }

@@ -3,13 +3,19 @@
  * queued/running/done/diverged/failed, resolved config, optimizer record, metrics summary) and TensorBoard-style
  * scalar rows (run, tag, step, epoch, value). A run's results are written in one transaction, so a SIGKILL at any
  * moment leaves either no results or all of them; a run left `running` by a dead process is re-done.
+ *
+ * A store marks itself with `PRAGMA application_id` and its layout with `PRAGMA user_version`; any other file is
+ * refused before anything is written to it (store-open.ts).
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { UserError } from '../core/util/errors.js';
+import { mapIoError } from './io-errors.js';
+import { BUSY_TIMEOUT_MS, defaultRemedy, openStore, type StoreOpenOptions } from './store-open.js';
 import type { ResolvedRunConfig } from '../experiments/config.js';
 import type { MetricRows, RunOutcome } from '../experiments/run.js';
+
+export { BUSY_TIMEOUT_MS, STORE_APPLICATION_ID, STORE_LAYOUT, type StoreOpenOptions } from './store-open.js';
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'diverged' | 'failed';
 export const FINISHED: readonly RunStatus[] = ['done', 'diverged'];
@@ -31,46 +37,6 @@ export interface RunRow {
 }
 
 export interface MetricRow { hash: string; tag: string; step: number; epoch: number | null; value: number | null }
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS runs (
-  hash TEXT PRIMARY KEY,
-  task TEXT NOT NULL,
-  config TEXT NOT NULL,
-  record TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('queued','running','done','diverged','failed')),
-  summary TEXT,
-  diverged_at_step INTEGER,
-  error TEXT,
-  owner TEXT,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  resumed_from_step INTEGER,
-  created_at TEXT NOT NULL,
-  started_at TEXT,
-  finished_at TEXT
-);
-CREATE TABLE IF NOT EXISTS metrics (
-  hash TEXT NOT NULL REFERENCES runs(hash),
-  tag TEXT NOT NULL,
-  step INTEGER NOT NULL,
-  epoch REAL,
-  value REAL,
-  PRIMARY KEY (hash, tag, step)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS sweeps (
-  name TEXT PRIMARY KEY,
-  config TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sweep_runs (
-  sweep TEXT NOT NULL,
-  hash TEXT NOT NULL,
-  phase TEXT NOT NULL,
-  labels TEXT NOT NULL,
-  PRIMARY KEY (sweep, hash, phase)
-);
-`;
 
 const now = (): string => new Date().toISOString();
 
@@ -95,26 +61,29 @@ export class ResultsStore {
   /** This process's owner id for runs it claims. */
   readonly owner = `${process.pid}@${hostname()}#${randomUUID().slice(0, 8)}`;
 
-  constructor(path: string, opts: { readonly?: boolean } = {}) {
+  /** What the user can do when this store fails them, at the end of every error about it. */
+  readonly remedy: string;
+  private readonly busyTimeoutMs: number;
+
+  /** Opens the store at `path` (store-open.ts): refuses any file that is not a store. */
+  constructor(path: string, opts: StoreOpenOptions = {}) {
     this.path = path;
+    this.remedy = defaultRemedy(opts);
+    this.busyTimeoutMs = opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
+    this.db = openStore(path, opts);
+  }
+
+  /** Runs `f`, turning the SQLite errors a user can cause (disk full, read-only, locked) into one-line errors. */
+  private io<T>(f: () => T): T {
     try {
-      this.db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+      return f();
     } catch (e) {
-      throw new UserError(`cannot open results store ${path}: ${(e as Error).message}`);
-    }
-    if (!opts.readonly) {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('busy_timeout = 10000');
-      this.db.exec(SCHEMA);
-    } else {
-      const ok = this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'runs'").get() as { n: number };
-      if (ok.n === 0) throw new UserError(`${path} is not a momentum-lab results store (no runs table)`);
+      throw mapIoError(e, { file: this.path, what: 'results store', remedy: this.remedy, busyTimeoutMs: this.busyTimeoutMs });
     }
   }
 
   close(): void {
-    this.db.close();
+    this.io(() => this.db.close());
   }
 
   /** This store's identity, a UUID made once with it: checkpoints carry it, so a new store never resumes old ones. */
@@ -126,18 +95,22 @@ export class ResultsStore {
 
   /** Inserts the run as queued unless it exists. */
   ensureRun(hash: string, config: ResolvedRunConfig, record: Record<string, unknown>): void {
-    this.db.prepare(`INSERT OR IGNORE INTO runs (hash, task, config, record, status, created_at) VALUES (?, ?, ?, ?, 'queued', ?)`)
-      .run(hash, config.task, JSON.stringify(config), JSON.stringify(record), now());
+    this.io(() => {
+      this.db.prepare(`INSERT OR IGNORE INTO runs (hash, task, config, record, status, created_at) VALUES (?, ?, ?, ?, 'queued', ?)`)
+        .run(hash, config.task, JSON.stringify(config), JSON.stringify(record), now());
+    });
   }
 
   recordSweep(name: string, config: unknown, members: { hash: string; phase: string; labels: Record<string, unknown> }[]): void {
-    const t = now();
-    this.db.transaction(() => {
-      this.db.prepare(`INSERT INTO sweeps (name, config, created_at, updated_at) VALUES (?, ?, ?, ?)
-        ON CONFLICT(name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`).run(name, JSON.stringify(config), t, t);
-      const ins = this.db.prepare('INSERT OR IGNORE INTO sweep_runs (sweep, hash, phase, labels) VALUES (?, ?, ?, ?)');
-      for (const m of members) ins.run(name, m.hash, m.phase, JSON.stringify(m.labels));
-    })();
+    this.io(() => {
+      const t = now();
+      this.db.transaction(() => {
+        this.db.prepare(`INSERT INTO sweeps (name, config, created_at, updated_at) VALUES (?, ?, ?, ?)
+          ON CONFLICT(name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`).run(name, JSON.stringify(config), t, t);
+        const ins = this.db.prepare('INSERT OR IGNORE INTO sweep_runs (sweep, hash, phase, labels) VALUES (?, ?, ?, ?)');
+        for (const m of members) ins.run(name, m.hash, m.phase, JSON.stringify(m.labels));
+      })();
+    });
   }
 
   /**
@@ -145,65 +118,82 @@ export class ResultsStore {
    * 'claimed', 'finished' or 'busy'.
    */
   claim(hash: string): 'claimed' | 'finished' | 'busy' {
-    return this.db.transaction((): 'claimed' | 'finished' | 'busy' => {
+    return this.io(() => this.db.transaction((): 'claimed' | 'finished' | 'busy' => {
       const r = this.db.prepare('SELECT status, owner FROM runs WHERE hash = ?').get(hash) as { status: RunStatus; owner: string | null } | undefined;
       if (r === undefined) throw new Error(`claim: run ${hash} is not in the store`);
       if (FINISHED.includes(r.status)) return 'finished';
       if (r.status === 'running' && r.owner !== this.owner && ownerAlive(r.owner, this.owner)) return 'busy';
       this.db.prepare(`UPDATE runs SET status = 'running', owner = ?, attempts = attempts + 1, started_at = ? WHERE hash = ?`).run(this.owner, now(), hash);
       return 'claimed';
-    }).immediate();
+    }).immediate());
   }
 
   /** Writes a run's outcome and all its metric rows in one transaction. */
   finishRun(o: RunOutcome): void {
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM metrics WHERE hash = ?').run(o.hash);
-      const ins = this.db.prepare('INSERT INTO metrics (hash, tag, step, epoch, value) VALUES (?, ?, ?, ?, ?)');
-      const r = o.rows;
-      for (let i = 0; i < r.values.length; i++) {
-        const e = r.epochs[i]!;
-        ins.run(o.hash, r.tags[r.tagIndex[i]!]!, r.steps[i]!, Number.isNaN(e) ? null : e, r.values[i]!);
-      }
-      this.db.prepare(`UPDATE runs SET status = ?, summary = ?, diverged_at_step = ?, error = ?, resumed_from_step = ?, owner = NULL, finished_at = ? WHERE hash = ?`)
-        .run(o.status, JSON.stringify(o.summary), o.divergedAtStep, o.error, o.resumedFromStep, now(), o.hash);
-    }).immediate();
+    this.io(() => {
+      this.db.transaction(() => {
+        this.db.prepare('DELETE FROM metrics WHERE hash = ?').run(o.hash);
+        const ins = this.db.prepare('INSERT INTO metrics (hash, tag, step, epoch, value) VALUES (?, ?, ?, ?, ?)');
+        const r = o.rows;
+        for (let i = 0; i < r.values.length; i++) {
+          const e = r.epochs[i]!;
+          ins.run(o.hash, r.tags[r.tagIndex[i]!]!, r.steps[i]!, Number.isNaN(e) ? null : e, r.values[i]!);
+        }
+        this.db.prepare(`UPDATE runs SET status = ?, summary = ?, diverged_at_step = ?, error = ?, resumed_from_step = ?, owner = NULL, finished_at = ? WHERE hash = ?`)
+          .run(o.status, JSON.stringify(o.summary), o.divergedAtStep, o.error, o.resumedFromStep, now(), o.hash);
+      }).immediate();
+    });
   }
 
   /** Marks a run failed without metrics (e.g. its worker crashed). */
   failRun(hash: string, error: string): void {
-    this.db.prepare(`UPDATE runs SET status = 'failed', error = ?, owner = NULL, finished_at = ? WHERE hash = ?`).run(error, now(), hash);
+    this.io(() => {
+      this.db.prepare(`UPDATE runs SET status = 'failed', error = ?, owner = NULL, finished_at = ? WHERE hash = ?`).run(error, now(), hash);
+    });
   }
 
   /** Releases runs this process claimed but did not finish (graceful stop). */
   release(hashes: string[]): void {
-    const st = this.db.prepare(`UPDATE runs SET status = 'queued', owner = NULL WHERE hash = ? AND owner = ? AND status = 'running'`);
-    this.db.transaction(() => { for (const h of hashes) st.run(h, this.owner); })();
+    this.io(() => {
+      const st = this.db.prepare(`UPDATE runs SET status = 'queued', owner = NULL WHERE hash = ? AND owner = ? AND status = 'running'`);
+      this.db.transaction(() => { for (const h of hashes) st.run(h, this.owner); })();
+    });
   }
 
   getRun(hash: string): RunRow | undefined {
-    const r = this.db.prepare('SELECT * FROM runs WHERE hash = ?').get(hash) as Record<string, unknown> | undefined;
-    return r === undefined ? undefined : toRunRow(r);
+    return this.io(() => {
+      const r = this.db.prepare('SELECT * FROM runs WHERE hash = ?').get(hash) as Record<string, unknown> | undefined;
+      return r === undefined ? undefined : toRunRow(r);
+    });
   }
 
   listRuns(opts: { sweep?: string } = {}): RunRow[] {
-    const rows = opts.sweep === undefined
-      ? this.db.prepare('SELECT * FROM runs ORDER BY created_at, hash').all()
-      : this.db.prepare('SELECT r.* FROM runs r WHERE r.hash IN (SELECT hash FROM sweep_runs WHERE sweep = ?) ORDER BY r.created_at, r.hash').all(opts.sweep);
-    return (rows as Record<string, unknown>[]).map(toRunRow);
+    return this.io(() => {
+      const rows = opts.sweep === undefined
+        ? this.db.prepare('SELECT * FROM runs ORDER BY created_at, hash').all()
+        : this.db.prepare('SELECT r.* FROM runs r WHERE r.hash IN (SELECT hash FROM sweep_runs WHERE sweep = ?) ORDER BY r.created_at, r.hash').all(opts.sweep);
+      return (rows as Record<string, unknown>[]).map(toRunRow);
+    });
   }
 
   sweepMembers(sweep?: string): { sweep: string; hash: string; phase: string; labels: Record<string, unknown> }[] {
-    const rows = (sweep === undefined
-      ? this.db.prepare('SELECT * FROM sweep_runs ORDER BY sweep, phase, hash').all()
-      : this.db.prepare('SELECT * FROM sweep_runs WHERE sweep = ? ORDER BY phase, hash').all(sweep)) as { sweep: string; hash: string; phase: string; labels: string }[];
-    return rows.map((r) => ({ ...r, labels: JSON.parse(r.labels) as Record<string, unknown> }));
+    return this.io(() => {
+      const rows = (sweep === undefined
+        ? this.db.prepare('SELECT * FROM sweep_runs ORDER BY sweep, phase, hash').all()
+        : this.db.prepare('SELECT * FROM sweep_runs WHERE sweep = ? ORDER BY phase, hash').all(sweep)) as { sweep: string; hash: string; phase: string; labels: string }[];
+      return rows.map((r) => ({ ...r, labels: JSON.parse(r.labels) as Record<string, unknown> }));
+    });
+  }
+
+  /** Names of the sweeps recorded in the store, sorted. */
+  sweepNames(): string[] {
+    return this.io(() => (this.db.prepare('SELECT name FROM sweeps ORDER BY name').all() as { name: string }[]).map((r) => r.name));
   }
 
   metrics(hash?: string): MetricRow[] {
-    return (hash === undefined
+    return this.io(() => (hash === undefined
       ? this.db.prepare('SELECT hash, tag, step, epoch, value FROM metrics ORDER BY hash, tag, step').all()
-      : this.db.prepare('SELECT hash, tag, step, epoch, value FROM metrics WHERE hash = ? ORDER BY tag, step').all(hash)) as MetricRow[];
+      : this.db.prepare('SELECT hash, tag, step, epoch, value FROM metrics WHERE hash = ? ORDER BY tag, step').all(hash)) as MetricRow[]);
   }
 
   /** Scalars of one run grouped by tag, in step order. */

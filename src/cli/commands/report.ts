@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import { UserError } from '../../core/util/errors.js';
+import { mapIoError } from '../../node/io-errors.js';
 import { checkReportInBrowser, chromiumAvailable, CHROMIUM_PATH, writeReport } from '../../report/index.js';
 import type { Command } from '../command.js';
 
@@ -26,7 +27,7 @@ export const reportCommand: Command = {
       ...(typeof flags.metric === 'string' ? { metric: flags.metric } : {}),
       ...(typeof flags['select-metric'] === 'string' ? { selectMetric: flags['select-metric'] } : {}),
       ...(typeof flags.title === 'string' ? { title: flags.title } : {}),
-    });
+    }).catch((e: unknown) => { throw mapIoError(e, { file: out, what: 'report folder', remedy: 'give another --out folder' }); });
     process.stdout.write(`report: ${r.html} (${r.runs} runs, ${r.charts.length} charts)\n`);
     if (r.omitted.length > 0) process.stdout.write(`not drawn: ${r.omitted.join('; ')}\n`);
     if (flags.png === true) {

@@ -1,6 +1,6 @@
-import { createWriteStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { UserError } from '../../core/util/errors.js';
-import { expandGrid, exportRuns, parseSweepConfig, progressReporter, readConfigFile, ResultsStore, runLabel, runSweep } from '../../experiments/index.js';
+import { checkOutputPath, expandGrid, exportRuns, parseSweepConfig, progressReporter, readConfigFile, ResultsStore, runLabel, runSweep, writeFileAtomically } from '../../experiments/index.js';
 import type { Command } from '../command.js';
 
 export const sweepCommand: Command = {
@@ -20,7 +20,7 @@ export const sweepCommand: Command = {
     const config = parseSweepConfig(readConfigFile(positionals[0]!));
     if (flags.plan === true) {
       const planned = expandGrid(config);
-      const store = existsSync(flags.db as string) ? new ResultsStore(flags.db as string, { readonly: true }) : null;
+      const store = existsSync(flags.db as string) ? new ResultsStore(flags.db as string, { readonly: true, remedy: 'give another --db path' }) : null;
       for (const p of planned) {
         const status = store?.getRun(p.hash)?.status ?? 'new';
         process.stdout.write(flags.json === true ? `${JSON.stringify({ hash: p.hash, status, labels: p.labels })}\n` : `${p.hash} ${status.padEnd(8)} ${runLabel(p.labels)}\n`);
@@ -65,15 +65,19 @@ export const runsExportCommand: Command = {
   async run(flags, positionals) {
     if (positionals.length !== 1) throw new UserError('runs export takes one DB file');
     const db = positionals[0]!;
-    if (!existsSync(db)) throw new UserError(`cannot read results store ${db}: no such file`);
+    const out = typeof flags.out === 'string' ? flags.out : null;
+    if (out !== null) checkOutputPath(out);
     const store = new ResultsStore(db, { readonly: true });
     try {
-      const out = typeof flags.out === 'string' ? createWriteStream(flags.out) : null;
-      // `| head` closes the pipe early; that is not an error.
-      if (out === null) process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
-      const write = (s: string): void => { if (out === null) process.stdout.write(s); else out.write(s); };
-      exportRuns(store, flags.format as 'csv' | 'jsonl', write, typeof flags.sweep === 'string' ? { sweep: flags.sweep } : {});
-      if (out !== null) await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      const format = flags.format as 'csv' | 'jsonl';
+      const opts = typeof flags.sweep === 'string' ? { sweep: flags.sweep } : {};
+      if (out !== null) {
+        writeFileAtomically(out, (write) => exportRuns(store, format, write, opts));
+      } else {
+        // `| head` closes the pipe early; that is not an error.
+        process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
+        exportRuns(store, format, (s) => process.stdout.write(s), opts);
+      }
     } finally {
       store.close();
     }

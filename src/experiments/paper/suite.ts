@@ -87,7 +87,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
   const out = resolve(o.outDir);
   mkdirSync(out, { recursive: true });
   const db = join(out, 'runs.db');
-  const store = new ResultsStore(db);
+  const store = new ResultsStore(db, { remedy: 'give another --out folder' });
   const claims: Claim[] = [];
   const details: PaperResult['details'] = { batchSelections: [], svagEta: null, fineTuneShift: null, fineTuneSelections: [], theory: [], seconds: 0 };
   const classes = 10;
