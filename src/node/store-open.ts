@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS sweeps (
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sweep_runs (
   sweep TEXT NOT NULL,
   hash TEXT NOT NULL,
@@ -99,8 +100,10 @@ function storeShapes(): TableShapes {
   return schemaShapes;
 }
 
+/** Equal tables, except that `meta` (the store's identity, added with checkpoints tied to it) may be missing from `a`. */
 function sameShapes(a: TableShapes, b: TableShapes): boolean {
-  return a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+  const wanted = [...b].filter(([k]) => k !== 'meta' || a.has('meta'));
+  return a.size === wanted.length && wanted.every(([k, v]) => a.get(k) === v);
 }
 
 /** What the open database is, from reads only. */
@@ -168,7 +171,7 @@ function openForWriting(path: string, remedy: string, timeout: number): Database
         // Another process may have created the store between the first look and this write lock.
         const r = recognise(open);
         refuse(r, path, remedy);
-        if (r.kind === 'empty') open.exec(SCHEMA);
+        if (r.kind === 'empty' || r.kind === 'unstamped') open.exec(SCHEMA); // unstamped: adds any table it lacks (meta)
         if (r.kind !== 'store') {
           open.pragma(`application_id = ${STORE_APPLICATION_ID}`);
           open.pragma(`user_version = ${STORE_LAYOUT}`);

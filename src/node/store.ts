@@ -88,9 +88,10 @@ export class ResultsStore {
 
   /** This store's identity, a UUID made once with it: checkpoints carry it, so a new store never resumes old ones. */
   id(): string {
-    this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('id', ?)").run(randomUUID());
-    return (this.db.prepare("SELECT value FROM meta WHERE key = 'id'").get() as { value: string }).value;
+    return this.io(() => {
+      this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('id', ?)").run(randomUUID());
+      return (this.db.prepare("SELECT value FROM meta WHERE key = 'id'").get() as { value: string }).value;
+    });
   }
 
   /** Inserts the run as queued unless it exists. */

@@ -96,7 +96,7 @@ function sh(cmd: string, ...args: string[]): boolean {
 /**
  * `dir` as a read-only folder holding copies of `files`: a read-only bind mount, which even root cannot write into
  * (chmod 0555 does not stop root, and the tests run as root). Returns null where mounts are not permitted; the
- * caller skips then. Call the returned function to unmount.
+ * caller fails then, naming what it needs. Call the returned function to unmount.
  */
 export function readOnlyFolder(dir: string, files: string[]): { path: string; release: () => void } | null {
   const src = `${dir}.src`;
