@@ -25,3 +25,18 @@ export function maxAbsDiff(a: number[][], b: number[][]): number {
   }
   return m;
 }
+
+/** Runs `f` with this process's stderr captured: its result and the non-empty lines written meanwhile. */
+export async function withStderrLines<T>(f: () => T | Promise<T>): Promise<{ value: T; lines: string[] }> {
+  const lines: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array): boolean => {
+    lines.push(...String(chunk).split('\n').filter((l) => l !== ''));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { value: await f(), lines };
+  } finally {
+    process.stderr.write = write;
+  }
+}

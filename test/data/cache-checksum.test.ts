@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import { loadSplits } from '../../src/node/data/load.js';
 import { encodeIdx } from '../../src/core/data/idx.js';
 import { Rng } from '../../src/core/util/rng.js';
+import { withStderrLines } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ml-cache-sum-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 const bytesOf = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
-test('a cache overwritten with same-size garbage is rebuilt: the loaded data equals a fresh decode', () => {
+test('a cache overwritten with same-size garbage is rebuilt: the loaded data equals a fresh decode', async () => {
   const cacheDir = join(dir, 'cache');
   const src = join(cacheDir, 'mnist');
   mkdirSync(src, { recursive: true });
@@ -44,18 +45,7 @@ test('a cache overwritten with same-size garbage is rebuilt: the loaded data equ
   closeSync(fd);
   assert.equal(statSync(file).size, size);
 
-  const lines: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array): boolean => {
-    lines.push(...String(chunk).split('\n').filter((l) => l !== ''));
-    return true;
-  }) as typeof process.stderr.write;
-  let got: ReturnType<typeof loadSplits>;
-  try {
-    got = loadSplits('mnist', { cacheDir });
-  } finally {
-    process.stderr.write = write;
-  }
+  const { value: got, lines } = await withStderrLines(() => loadSplits('mnist', { cacheDir }));
   assert.equal(got.cached, false);
   for (const k of ['train', 'test'] as const) {
     assert.equal(got[k].n, fresh[k].n);

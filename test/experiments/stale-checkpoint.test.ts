@@ -9,6 +9,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { executeRun, expandGrid, parseSweepConfig, ResultsStore, runSweep, type SweepConfigInput } from '../../src/experiments/index.js';
 import { tempDir } from './helpers.js';
+import { withStderrLines } from '../helpers.js';
 
 const sweep: SweepConfigInput = {
   name: 'stale',
@@ -65,17 +66,7 @@ test('a checkpoint not written for this store is not resumed: the run starts afr
   for (const p of expandGrid(parseSweepConfig(sweep))) await executeRun(p.config, p.hash, { checkpointDir: ckptDir });
   assert.equal(ckptFiles(ckptDir).length, 4);
 
-  const lines: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array): boolean => {
-    lines.push(...String(chunk).split('\n').filter((l) => l !== ''));
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    await runSweep(sweep, { db, workers: 0 });
-  } finally {
-    process.stderr.write = write;
-  }
+  const { lines } = await withStderrLines(() => runSweep(sweep, { db, workers: 0 }));
   const got = storeContents(db);
   assert.deepEqual(got.runs.map((r) => (r as { resumedFromStep: number | null }).resumedFromStep), [null, null, null, null]);
   assert.deepEqual(got, storeContents(clean));
