@@ -2,6 +2,7 @@
  * Flag parsing for the CLI: `--key value`, `--key=value` and boolean `--flag`, checked against each command's
  * declared flags so a typo is a one-line error, not a silently ignored option.
  */
+import { availableParallelism } from 'node:os';
 import { UserError } from '../core/util/errors.js';
 
 export type FlagKind = 'string' | 'number' | 'boolean' | 'int';
@@ -10,6 +11,11 @@ export interface FlagSpec {
   help: string;
   default?: string | number | boolean;
   choices?: readonly string[];
+  /**
+   * A thread count: more than os.availableParallelism() is an error, not a warning, because the kernels would
+   * quietly run on fewer threads than asked and the run's recorded settings would not describe it.
+   */
+  threads?: boolean;
 }
 export type FlagValues = Record<string, string | number | boolean | undefined>;
 
@@ -18,7 +24,8 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
-export function parseArgs(argv: readonly string[], specs: Record<string, FlagSpec>, command: string): ParsedArgs {
+/** `maxPositionals`: how many positional arguments the command takes; any beyond are errors naming them. */
+export function parseArgs(argv: readonly string[], specs: Record<string, FlagSpec>, command: string, maxPositionals = Infinity): ParsedArgs {
   const flags: FlagValues = {};
   const positionals: string[] = [];
   for (const [name, s] of Object.entries(specs)) if (s.default !== undefined) flags[name] = s.default;
@@ -44,12 +51,16 @@ export function parseArgs(argv: readonly string[], specs: Record<string, FlagSpe
     }
     if (raw === undefined) {
       raw = argv[++i];
-      if (raw === undefined) throw new UserError(`--${name} needs a value (${spec.help})`);
+      // `--data-dir --lr 0.1` would otherwise take `--lr` as the folder.
+      if (raw === undefined || raw.startsWith('--')) throw new UserError(`--${name} needs a value (${spec.help})`);
     }
     if (spec.kind === 'number' || spec.kind === 'int') {
       const v = Number(raw);
       if (raw.trim() === '' || !Number.isFinite(v)) throw new UserError(`--${name} must be a number, got '${raw}'`);
       if (spec.kind === 'int' && !Number.isInteger(v)) throw new UserError(`--${name} must be an integer, got '${raw}'`);
+      if (spec.threads === true && v > availableParallelism()) {
+        throw new UserError(`--${name} ${raw} is more than the ${availableParallelism()} cores here (os.availableParallelism()); give at most that`);
+      }
       flags[name] = v;
     } else {
       if (spec.choices !== undefined && !spec.choices.includes(raw)) {
@@ -57,6 +68,10 @@ export function parseArgs(argv: readonly string[], specs: Record<string, FlagSpe
       }
       flags[name] = raw;
     }
+  }
+  if (positionals.length > maxPositionals) {
+    const extra = positionals.slice(maxPositionals).map((p) => JSON.stringify(p)).join(' ');
+    throw new UserError(`'${command}' takes ${maxPositionals === 0 ? 'no' : `at most ${maxPositionals}`} positional argument${maxPositionals === 1 ? '' : 's'}; unexpected: ${extra}`);
   }
   return { flags, positionals };
 }

@@ -7,5 +7,7 @@ export interface Command {
   summary: string;
   usage?: string;
   flags: Record<string, FlagSpec>;
+  /** How many positional arguments it takes (0 for none); extra ones are errors. */
+  positionals: number;
   run(flags: FlagValues, positionals: string[]): Promise<number | void> | number | void;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UserError } from '../core/util/errors.js';
+import { checkJsonDepth } from '../core/util/limits.js';
 
 /** Reads and parses a JSON file, naming the file in any error. */
 export function readJsonFile(path: string, what = 'file'): unknown {
@@ -10,9 +11,12 @@ export function readJsonFile(path: string, what = 'file'): unknown {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(`cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? String(e)}`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw new UserError(`${what} ${path} is not valid JSON: ${(e as Error).message}`);
   }
+  checkJsonDepth(value, `${what} ${path}`);
+  return value;
 }

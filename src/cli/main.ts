@@ -1,10 +1,20 @@
 #!/usr/bin/env node
 import { isUserError } from '../core/util/errors.js';
 import { installNodeHost } from '../node/host.js';
+import { installEnvLimits } from '../node/limits.js';
 import { addPlugins, extractPluginFlags, loadPlugins } from '../node/plugins.js';
 import { flagHelp, parseArgs } from './args.js';
 import { COMMANDS } from './commands/index.js';
 import type { Command } from './command.js';
+
+/**
+ * A user error as one terminal-safe line: control characters that came from a config or flag (newlines, escape
+ * sequences) are written as \xNN rather than acted on by the terminal.
+ */
+function printable(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  return message.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  momentum-lab ${c.path.join(' ').padEnd(18)} ${c.summary}`);
@@ -22,13 +32,14 @@ function findCommand(argv: string[]): { cmd: Command; rest: string[] } | null {
 export async function main(args: string[]): Promise<number> {
   let argv: string[];
   try {
+    installEnvLimits();
     const { plugins, rest } = extractPluginFlags(args);
     addPlugins(plugins);
     await loadPlugins();
     argv = rest;
   } catch (e) {
     if (!isUserError(e)) throw e;
-    process.stderr.write(`error: ${e.message}\n`);
+    process.stderr.write(`error: ${printable(e.message)}\n`);
     return 2;
   }
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
@@ -46,12 +57,12 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   try {
-    const { flags, positionals } = parseArgs(rest, cmd.flags, cmd.path.join(' '));
+    const { flags, positionals } = parseArgs(rest, cmd.flags, cmd.path.join(' '), cmd.positionals);
     const code = await cmd.run(flags, positionals);
     return typeof code === 'number' ? code : 0;
   } catch (e) {
     if (isUserError(e)) {
-      process.stderr.write(`error: ${e.message}\n`);
+      process.stderr.write(`error: ${printable(e.message)}\n`);
       return 2;
     }
     throw e;

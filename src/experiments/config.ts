@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { checkJsonDepth } from '../core/util/limits.js';
 import { z } from 'zod';
 import { UserError } from '../core/util/errors.js';
 import { SEED_LIMIT } from '../core/util/rng.js';
@@ -84,6 +85,24 @@ export function parseWith<S extends AnySchema>(schema: S, raw: unknown, prefix =
   throw new UserError(msg);
 }
 
+/**
+ * YAML's .inf and .nan parse to numbers that JSON (run records, hashes) cannot hold; refused where they are written,
+ * under YAML's spelling, instead of surfacing later as null. Iterative: depth is checked first but may be raised.
+ */
+export function checkFiniteNumbers(value: unknown, what: string): void {
+  const stack: [unknown, string][] = [[value, '']];
+  while (stack.length > 0) {
+    const [v, at] = stack.pop()!;
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      const written = Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';
+      throw new UserError(`${what}: ${at === '' ? 'value' : at} must be a finite number, got ${written}`, at === '' ? undefined : at);
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (Array.isArray(v)) v.forEach((c, i) => stack.push([c, `${at}[${i}]`]));
+    else for (const [k, c] of Object.entries(v)) stack.push([c, at === '' ? k : `${at}.${k}`]);
+  }
+}
+
 /** Reads a JSON or YAML (by extension, .yaml/.yml) config file, naming the file in any error. */
 export function readConfigFile(path: string): unknown {
   let text: string;
@@ -93,11 +112,15 @@ export function readConfigFile(path: string): unknown {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(`cannot read config ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? String(e)}`);
   }
+  let value: unknown;
   try {
-    return /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+    value = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
     throw new UserError(`config ${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(e as Error).message.split('\n')[0]}`);
   }
+  checkJsonDepth(value, `config ${path}`);
+  checkFiniteNumbers(value, `config ${path}`);
+  return value;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

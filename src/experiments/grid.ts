@@ -3,6 +3,7 @@
  * the DeepOBS protocol's selection step (best lr per setting by final or best validation metric).
  */
 import { UserError } from '../core/util/errors.js';
+import { checkLimit } from '../core/util/limits.js';
 import { canonicalJson, configHash, lrValues, protocolMode, resolveRunConfig, runEffectiveLr, type ResolvedRunConfig, type SweepConfig } from './config.js';
 import { resolveTaskParams } from './task.js';
 import type { RunRow } from '../node/store.js';
@@ -43,6 +44,11 @@ export function expandGrid(s: SweepConfig, seeds?: number[]): PlannedRun[] {
   const baseOpt = (base.optimizer ?? {}) as Record<string, unknown>;
   const forms = s.grid.form ?? [String(baseOpt.form ?? 'pytorch')];
   const momenta = s.grid.momentum ?? [typeof baseOpt.momentum === 'number' ? baseOpt.momentum : 0];
+  // Counted before any axis is materialised: `lr.num: 1e7` must be refused, not allocated.
+  const lrCount = s.grid.lr === undefined ? 1 : Array.isArray(s.grid.lr) ? s.grid.lr.length : s.grid.lr.num;
+  const betaCount = forms.filter((f) => f !== 'sgd').length * momenta.length + forms.filter((f) => f === 'sgd').length;
+  const runs = betaCount * lrCount * (s.grid.batchSize?.length ?? 1) * (s.grid.svag?.length ?? 1) * (s.grid.schedule?.length ?? 1) * (seeds ?? s.grid.seed ?? [0]).length;
+  checkLimit(runs, 'gridRuns', 'the sweep grid (form/β × lr × batchSize × svag × schedule × seed)', 'grid');
   const lrs = lrValues(s.grid.lr) ?? (typeof baseOpt.lr === 'number' ? [baseOpt.lr] : undefined);
   if (lrs === undefined) throw new UserError('grid.lr: required when base.optimizer.lr is not set (e.g. {"min": 0.01, "max": 1, "num": 5})');
   const batches = s.grid.batchSize ?? [typeof base.batchSize === 'number' ? base.batchSize : NaN];

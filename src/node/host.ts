@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useNormalsWasm } from '../core/theory/normals.js';
 import { useSimulationThreads } from '../core/theory/simulate.js';
+import { installEnvLimits } from './limits.js';
 import { packageRoot } from './package-root.js';
 import { nodeSimulationThreads } from './sim-threads.js';
 
@@ -22,4 +23,5 @@ export function installNodeHost(): void {
     if (WebAssembly.validate(bytes)) useNormalsWasm(bytes);
   }
   useSimulationThreads(nodeSimulationThreads());
+  try { installEnvLimits(); } catch { /* a bad value is reported by the entry point that reads it (the CLI) */ }
 }

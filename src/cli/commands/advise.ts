@@ -11,13 +11,14 @@ export const adviseCommand: Command = {
   path: ['advise'],
   summary: 'probe a training config and say whether momentum is worth its memory (ηλ_max, B_noise, stationary split)',
   usage: 'momentum-lab advise CONFIG [--probe-steps N] [--seeds N] [--whole-run-max-steps N] [--json]   (CONFIG: {"model", "dataset", "batch", "lr", "momentum", "form", "epochs"} or {"problem": "linear-regression", ...})',
+  positionals: 1,
   flags: {
     'probe-steps': { kind: 'int', help: 'optimizer steps of the probe run (fewer when the config\'s "epochs" budget is shorter)', default: 100 },
     checkpoints: { kind: 'int', help: 'measurements (λ_max, noise) along the probe', default: 3 },
     'lanczos-steps': { kind: 'int', help: 'Hessian-vector products per λ_max measurement', default: 12 },
     seeds: { kind: 'int', help: 'seeds of the coupled SGD-vs-SGDM comparison over the run\'s whole "epochs" budget (judged on the mean)', default: 3 },
     'whole-run-max-steps': { kind: 'int', help: 'when a shorter probe\'s rules disagree, repeat the coupled runs over the whole budget if it is at most this many steps (0: never)', default: WHOLE_RUN_MAX_STEPS },
-    threads: { kind: 'int', help: 'kernel threads for engine models (default: all cores)' },
+    threads: { kind: 'int', threads: true, help: 'kernel threads for engine models (default: all cores)' },
     json: { kind: 'boolean', help: 'print one JSON object (verdict, numbers, probe checkpoints)' },
   },
   async run(flags, positionals) {

@@ -38,6 +38,7 @@ export const dataList: Command = {
   path: ['data', 'list'],
   summary: 'show which datasets are available here, where they were found, and how to get the missing ones',
   usage: 'momentum-lab data list [--data-dir DIR] [--cache-dir DIR] [--json]',
+  positionals: 0,
   flags: {
     'data-dir': { kind: 'string', help: 'also look for dataset files only in this folder' },
     'cache-dir': { kind: 'string', help: 'downloads and decoded arrays (default ~/.cache/momentum-lab)' },
@@ -64,6 +65,7 @@ export const dataFetch: Command = {
   path: ['data', 'fetch'],
   summary: 'download a dataset (fashion-mnist, mnist, cifar10) into the cache folder, verifying SHA-256',
   usage: `momentum-lab data fetch <${datasetNames({ files: true }).join('|')}> [--cache-dir DIR] [--url BASE]`,
+  positionals: 1,
   flags: {
     'cache-dir': { kind: 'string', help: 'where to put the files (default ~/.cache/momentum-lab)' },
     url: { kind: 'string', help: 'mirror: download <BASE>/<file name> instead of the canonical URLs' },

@@ -7,6 +7,7 @@ export const paperCommand: Command = {
   path: ['paper'],
   summary: 'reproduce the paper\'s claims at CPU scale and write report.html + claims.json (resumes when re-run)',
   usage: 'momentum-lab paper [--quick | --full] [--out DIR] [--data mnist|fashion-mnist] [--workers N] [--json]',
+  positionals: 0,
   flags: {
     quick: { kind: 'boolean', help: 'the ~10-minute protocol on the embedded MNIST digits (default)' },
     full: { kind: 'boolean', help: 'the full protocol (about 1.5 h on 2 cores): a CNN on Fashion-MNIST when installed, B up to 4096, SVAG ℓ up to 8' },

@@ -9,6 +9,7 @@ export const reportCommand: Command = {
   path: ['report'],
   summary: 'write a self-contained HTML report (plus SVG charts and Markdown/CSV tables) from a results store',
   usage: 'momentum-lab report DIR|DB [--out DIR] [--metric TAG] [--select-metric TAG] [--png]',
+  positionals: 1,
   flags: {
     out: { kind: 'string', help: 'output folder (default: report/ next to the store)' },
     metric: { kind: 'string', help: 'metric for the lr/batch/SVAG plots, e.g. test/accuracy (default: test/accuracy if logged)' },

@@ -7,6 +7,7 @@ export const sweepCommand: Command = {
   path: ['sweep'],
   summary: 'run (or resume) a sweep from a JSON/YAML config into a SQLite results store',
   usage: 'momentum-lab sweep CONFIG [--db FILE] [--workers N] [--checkpoint-dir DIR] [--json]',
+  positionals: 1,
   flags: {
     db: { kind: 'string', help: 'results store (SQLite); finished runs in it are skipped', default: 'results.db' },
     workers: { kind: 'int', help: 'worker threads (default: number of cores; 0 = run in the main thread)' },
@@ -57,6 +58,7 @@ export const runsExportCommand: Command = {
   path: ['runs', 'export'],
   summary: 'export a results store as CSV (one row per scalar) or JSONL (one object per run)',
   usage: 'momentum-lab runs export DB [--format csv|jsonl] [--out FILE] [--sweep NAME]',
+  positionals: 1,
   flags: {
     format: { kind: 'string', help: 'output format', choices: ['csv', 'jsonl'], default: 'csv' },
     out: { kind: 'string', help: 'output file (default: stdout)' },

@@ -52,6 +52,7 @@ export const theory: Command = {
   summary: `run a theory check of the paper (${CHECK_NAMES.join(', ')})`,
   usage: `momentum-lab theory <${CHECK_NAMES.join('|')}> [--param value ...] [--json] [--out DIR]\n` +
     'Prints a table, the pass criterion and PASS/FAIL (exit code 1 on FAIL), and writes DIR/<check>.svg.',
+  positionals: 1,
   flags: {
     json: { kind: 'boolean', help: 'print { check, pass, criterion, rows, params, notes } as JSON instead of the table' },
     out: { kind: 'string', help: 'directory for the chart', default: './theory-out' },

@@ -6,6 +6,7 @@ import { parseModelSpec } from '../../core/nn/models.js';
 import { optimizerConfig, parseSchedule, type OptimizerForm } from '../../core/optim/index.js';
 import { UserError, check } from '../../core/util/errors.js';
 import { checkSeed } from '../../core/util/rng.js';
+import { checkJsonDepth } from '../../core/util/limits.js';
 import type { Command } from '../command.js';
 import type { FlagValues } from '../args.js';
 import { existsSync } from 'node:fs';
@@ -16,11 +17,14 @@ import { checkpointToSnapshot, snapshotToCheckpoint, trainSignature } from '../.
 import { openKernels } from '../../node/kernels.js';
 
 function parseJsonFlag(raw: string, flag: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(raw);
+    value = JSON.parse(raw);
   } catch {
     throw new UserError(`--${flag} must be JSON, e.g. '{"kind":"multistep","milestones":[900],"gamma":0.1}', got '${raw}'`);
   }
+  checkJsonDepth(value, `--${flag}`);
+  return value;
 }
 
 function modelArg(raw: string): unknown {
@@ -31,6 +35,7 @@ export const trainCommand: Command = {
   path: ['train'],
   summary: 'train a model (mlp, cnn, resnet20/32, transformer) with SGD or SGDM and report test accuracy',
   usage: 'momentum-lab train --dataset fashion-mnist --model mlp --optimizer sgdm --lr 0.05 --momentum 0.9 --batch 128 --epochs 3 --seed 0 [--json]',
+  positionals: 0,
   flags: {
     dataset: { kind: 'string', help: `a registered dataset: ${datasetNames().join(', ')} (synthetic: random prototypes, for smoke tests)`, default: 'fashion-mnist' },
     'data-dir': { kind: 'string', help: 'folder holding the dataset files' },
@@ -47,7 +52,7 @@ export const trainCommand: Command = {
     batch: { kind: 'int', help: 'minibatch size', default: 128 },
     epochs: { kind: 'int', help: 'passes over the training set (×ℓ steps under SVAG)', default: 3 },
     seed: { kind: 'int', help: 'seed for initialisation and data order', default: 0 },
-    threads: { kind: 'int', help: 'kernel threads (default: all cores)' },
+    threads: { kind: 'int', threads: true, help: 'kernel threads (default: all cores)' },
     'max-steps': { kind: 'int', help: 'stop after this many steps (smoke tests)' },
     inputs: { kind: 'string', help: 'standardize (per-channel mean/std of the train split) or raw [0, 1] pixels', choices: ['standardize', 'raw'], default: 'standardize' },
     json: { kind: 'boolean', help: 'print one JSON object with the results at the end' },
@@ -176,11 +181,12 @@ export const benchTrainCommand: Command = {
   path: ['bench', 'train'],
   summary: 'training throughput (samples/s) of a model on random data of its input shape',
   usage: 'momentum-lab bench train --model mlp|cnn --batch 128 --steps 50 [--json]',
+  positionals: 0,
   flags: {
     model: { kind: 'string', help: 'mlp, cnn, resnet20, resnet32, transformer or a JSON spec', default: 'mlp' },
     batch: { kind: 'int', help: 'minibatch size', default: 128 },
     steps: { kind: 'int', help: 'timed steps (after 3 warm-up steps)', default: 50 },
-    threads: { kind: 'int', help: 'kernel threads (default: all cores)' },
+    threads: { kind: 'int', threads: true, help: 'kernel threads (default: all cores)' },
     input: { kind: 'string', help: 'input shape CxHxW of the random data, e.g. 3x32x32 for CIFAR-10', default: '1x28x28' },
     json: { kind: 'boolean', help: 'print {"samplesPerSec": …} as JSON' },
   },

@@ -9,6 +9,7 @@ import { Scratch, Sequential, type BuildContext } from '../engine/layers/index.j
 import { countCorrect, softmaxCrossEntropy } from '../engine/loss.js';
 import { ParameterStore } from '../engine/params.js';
 import { UserError, check } from '../util/errors.js';
+import { checkLimit } from '../util/limits.js';
 import { Rng } from '../util/rng.js';
 import type { CnnSpec, MlpSpec, ResNetSpec, TransformerSpec } from './families/index.js';
 import './families/index.js'; // registers the built-in families
@@ -86,6 +87,8 @@ export function buildModel(spec: ModelSpec, opts: ModelOptions): Model {
   const rng = new Rng(opts.seed);
   const ctx: BuildContext = { store, backend, rng: new Rng(rng.nextU32()), scratch: new Scratch(backend) };
   const layers = modelFamily(spec).build(spec, opts.inShape, opts.classes, ctx);
+  // Layers only declare their parameters while building; the one allocation happens in finalize.
+  checkLimit(store.size, 'parameters', `model ${spec.kind}: the parameter count`, 'model');
   const net = new Sequential(layers);
   net.needsInputGrad = false;
   store.finalize(rng);

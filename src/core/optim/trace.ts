@@ -4,6 +4,7 @@
  * The lr in the spec is used as is (no SVAG lr transform), so a trace isolates the update rule.
  */
 import { UserError, check } from '../util/errors.js';
+import { checkLimit } from '../util/limits.js';
 import { initOptimizer, optimizerStep, parseOptimizerConfig, type OptimizerConfig } from './sgd.js';
 import { parseSchedule, scheduleLength } from './schedules.js';
 import { checkSvagLevel, svagCombine } from './svag.js';
@@ -41,6 +42,7 @@ export function parseTraceSpec(raw: unknown): TraceSpec {
   check(x0.length > 0, 'x0', 'must not be empty');
   check(typeof o.steps === 'number' && Number.isInteger(o.steps) && o.steps >= 0, 'steps', `must be an integer ≥ 0, got ${JSON.stringify(o.steps)}`);
   const steps = o.steps;
+  checkLimit(steps, 'steps', 'steps', 'steps');
   check(typeof o.problem === 'object' && o.problem !== null && !Array.isArray(o.problem), 'problem', 'must be an object like {"kind": "quadratic", "h": [...]}');
   const p = o.problem as Record<string, unknown>;
   for (const k of Object.keys(p)) check(['kind', 'h', 'noise', 'noise2'].includes(k), `problem.${k}`, 'unknown key (allowed: kind, h, noise, noise2)');

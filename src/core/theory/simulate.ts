@@ -10,6 +10,7 @@
  */
 import { initOptimizer, optimizerStep, svagCombine, checkSvagLevel, type OptimizerConfig, type OptimizerState } from '../optim/index.js';
 import { check } from '../util/errors.js';
+import { checkLimit } from '../util/limits.js';
 import { NormalStream } from './normals.js';
 import { makeProblem, type Problem, type ProblemSpec } from './problems.js';
 
@@ -190,6 +191,7 @@ export function simulate(spec: SimulationSpec): SimulationResult {
   check(spec.x0.length === dim, 'x0', `must have ${dim} coordinates, got ${spec.x0.length}`);
   const l = spec.svag ?? 1;
   checkSvagLevel(l, 'svag');
+  checkSimulationSize(chains, dim, steps, runs.length * (l === 1 ? 1 : 2));
   const every = spec.every ?? 1;
   check(spec.threads === undefined || (Number.isInteger(spec.threads) && spec.threads >= 1), 'threads', `must be an integer ≥ 1, got ${spec.threads}`);
   const lent = lentThreads;
@@ -366,12 +368,21 @@ export interface SdeSpec {
   every?: number;
 }
 
+/** Bounds a job before any buffer is allocated (src/core/util/limits.ts): horizon, work and state size. */
+function checkSimulationSize(chains: number, dim: number, steps: number, runs: number): void {
+  checkLimit(steps, 'steps', 'the horizon in steps (T/η or T/dt)', 'steps');
+  checkLimit(chains * dim * runs, 'chainValues', 'the simulator state (chains × coordinates × runs)', 'chains');
+  checkLimit(chains * dim * steps * runs, 'work', 'the simulation work (chains × coordinates × steps × runs)', 'chains');
+}
+
 /** Euler–Maruyama for dX = −∇L dt + (ησ²Σ)^{1/2} dW: X ← X − ∇L(X)·dt + σ√(η·dt)·Σ^{1/2}z. */
 export function simulateSde(spec: SdeSpec): Float64Array {
   const p = spec.problem;
   check(p.diffusion !== undefined && p.sigma !== undefined, 'problem', `${p.name} has no Gaussian diffusion term for an SDE`);
   check(spec.dt > 0 && spec.T >= 0, 'dt', `needs dt > 0 and T ≥ 0, got dt=${spec.dt}, T=${spec.T}`);
   const steps = Math.round(spec.T / spec.dt);
+  check(Number.isInteger(spec.chains) && spec.chains >= 1, 'chains', `must be an integer ≥ 1, got ${spec.chains}`);
+  checkSimulationSize(spec.chains, p.dim, steps, 1);
   const n = spec.chains * p.dim;
   const x = broadcast(spec.x0, spec.chains, p.dim);
   const drift = new Float64Array(n);
