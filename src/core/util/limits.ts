@@ -23,7 +23,7 @@ export interface Limits {
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   gridRuns: 100_000,
   steps: 10_000_000,
-  work: 1e11,
+  work: 1e10,
   chainValues: 2 ** 27,
   parameters: 2 ** 29,
   jsonDepth: 64,
