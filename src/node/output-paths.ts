@@ -35,8 +35,9 @@ export function checkOutputFile(path: string, flag: string): void {
 }
 
 /**
- * Refuses a folder path (`flag` names the option) that is a file or read-only; a missing folder is fine when its
- * nearest existing parent is a writable folder (it is created when the work starts).
+ * Refuses a folder path (`flag` names the option) that is a file or lies under one; a missing folder is fine (it is
+ * created when the work starts). A read-only folder is left to the first write, whose error names the file that
+ * needed it (the results store, the report).
  */
 export function checkOutputFolder(path: string, flag: string): void {
   const fail = (why: string): never => { throw new UserError(`${flag} ${path}: ${why}; give another folder`); };
@@ -45,7 +46,6 @@ export function checkOutputFolder(path: string, flag: string): void {
     const s = statOrNull(p);
     if (s !== null) {
       if (!s.isDirectory()) fail(p === resolve(path) ? 'it is a file, not a folder' : `${p} is a file, not a folder`);
-      if (!writable(p)) fail(`folder ${p} is read-only`);
       return;
     }
     const up = dirname(p);
