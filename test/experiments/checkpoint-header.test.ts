@@ -11,6 +11,7 @@ import { UserError } from '../../src/core/util/errors.js';
 import { decodeCheckpoint, encodeCheckpoint, expandGrid, parseSweepConfig, saveCheckpoint, selectBest } from '../../src/experiments/index.js';
 import type { RunRow } from '../../src/node/store.js';
 import { tempDir } from './helpers.js';
+import { fullDisk } from '../node/faults.js';
 
 /** Checkpoint bytes with `header` as its header text, `data` bytes of buffers and a correct SHA-256. */
 function crafted(header: string, data = 16, declaredLength?: number): Uint8Array {
@@ -114,4 +115,21 @@ test('selecting an lr when no run of the tuning phase finished is a one-line Use
   assert.equal(sel[0]!.gridLr, a!.labels.gridLr);
   assert.equal(sel[0]!.score, 0.5);
   assert.ok(b !== undefined);
+});
+
+test('saveCheckpoint on a full disk is a one-line UserError and leaves no temp file', (t) => {
+  const disk = fullDisk(join(tempDir('ckpt-full'), 'full'), 64, []);
+  if (disk === null) {
+    t.skip('mounting a tmpfs needs root');
+    return;
+  }
+  try {
+    // 64K float32s = 256 KiB, four times the disk.
+    const data = { signature: 's', meta: {}, buffers: { x: new Float32Array(1 << 16) } };
+    assert.throws(() => saveCheckpoint(join(disk.path, 'c.ckpt'), data), (e: unknown) =>
+      e instanceof UserError && /^disk full writing checkpoint \S+c\.ckpt/.test(e.message) && !e.message.includes('\n'));
+    assert.deepEqual(readdirSync(disk.path).sort(), ['filler']);
+  } finally {
+    disk.release();
+  }
 });
