@@ -12,6 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../core/util/errors.js';
+import { mapIoError } from '../node/io-errors.js';
 import type { OptimizerState } from '../core/optim/index.js';
 
 const MAGIC = 'MLCKPT01';
@@ -99,35 +100,82 @@ export function decodeCheckpoint(bytes: Uint8Array, what = 'checkpoint'): Checkp
   if (!digest.equals(buf.subarray(buf.length - HASH_BYTES))) {
     throw new UserError(`${what} is damaged (checksum mismatch); delete it to start the run from scratch`);
   }
-  const hlen = buf.readUInt32LE(8);
-  const header = JSON.parse(buf.toString('utf8', 12, 12 + hlen)) as Header;
-  const start = 12 + hlen;
+  const header = parseHeader(buf, what);
+  const start = 12 + buf.readUInt32LE(8);
   const buffers: Record<string, CheckpointBuffer> = {};
   for (const e of header.buffers) {
-    const size = { float32: 4, float64: 8, int32: 4, uint32: 4, uint8: 1 }[e.dtype] * e.length;
+    const size = DTYPE_BYTES[e.dtype] * e.length;
     buffers[e.name] = makeBuffer(e.dtype, buf.subarray(start + e.offset, start + e.offset + size));
   }
   return { signature: header.signature, buffers, meta: header.meta };
 }
+
+const DTYPE_BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, uint32: 4, uint8: 1 };
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The header of checksummed bytes, every field checked: a valid checksum proves the file is intact, not that a
+ * momentum-lab build of this format wrote it.
+ */
+function parseHeader(buf: Buffer, what: string): Header {
+  const bad = (why: string): UserError => new UserError(`${what} has a malformed header (${why}); it was not written by this version of momentum-lab`);
+  const hlen = buf.readUInt32LE(8);
+  const dataEnd = buf.length - HASH_BYTES;
+  if (12 + hlen > dataEnd) throw bad(`header length ${hlen} runs past the end of the file`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(buf.toString('utf8', 12, 12 + hlen));
+  } catch {
+    throw bad('not JSON');
+  }
+  if (!isRecord(raw)) throw bad('not a JSON object');
+  if (raw.version !== 1) throw bad(`version ${JSON.stringify(raw.version)}, expected 1`);
+  if (typeof raw.signature !== 'string') throw bad('signature is not a string');
+  if (!isRecord(raw.meta)) throw bad('meta is not an object');
+  if (!Array.isArray(raw.buffers)) throw bad('buffers is not a list');
+  const room = dataEnd - (12 + hlen);
+  const names = new Set<string>();
+  for (const [i, e] of (raw.buffers as unknown[]).entries()) {
+    if (!isRecord(e)) throw bad(`buffer ${i} is not an object`);
+    const { name, dtype, length, offset } = e;
+    if (typeof name !== 'string' || names.has(name)) throw bad(`buffer ${i} has a missing or repeated name`);
+    names.add(name);
+    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) throw bad(`buffer ${name} has unknown dtype ${JSON.stringify(dtype)}`);
+    if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) throw bad(`buffer ${name} has length ${JSON.stringify(length)}`);
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0 || offset % 8 !== 0) throw bad(`buffer ${name} has offset ${JSON.stringify(offset)}`);
+    const bytes = DTYPE_BYTES[dtype as DType] * length;
+    if (offset + bytes > room) throw bad(`buffer ${name} (${bytes} bytes at offset ${offset}) runs past the end of the file`);
+  }
+  return raw as unknown as Header;
+}
+
+const CKPT_REMEDY = 'give another checkpoint path';
 
 /** Writes `data` to `path` atomically: a crash leaves either the old file or the new one, never a torn file. */
 export function saveCheckpoint(path: string, data: CheckpointData): void {
   const bytes = encodeCheckpoint(data);
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const fd = openSync(tmp, 'w');
+  let fd: number;
   try {
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    fd = openSync(tmp, 'w');
+  } catch (e) {
+    throw mapIoError(e, { file: path, what: 'checkpoint', remedy: CKPT_REMEDY });
   }
   try {
+    try {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
   } catch (e) {
+    // A full disk or a failed rename must not leave a temp file the size of a checkpoint behind.
     try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
+    throw mapIoError(e, { file: path, what: 'checkpoint', remedy: CKPT_REMEDY });
   }
   const dfd = openSync(dir, 'r');
   try {

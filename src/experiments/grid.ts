@@ -134,6 +134,11 @@ export function selectBest(planned: PlannedRun[], rows: Map<string, RunRow>, s: 
   }
   const key = `${s.protocol.select}/${s.protocol.metric}`;
   const finished = [...rows.values()].filter((r) => r.status === 'done' && r.summary !== null);
+  // With no finished run every candidate scores the worst value, and a "best" lr would be an arbitrary pick.
+  if (bySetting.size > 0 && finished.length === 0) {
+    const failed = [...rows.values()].find((r) => r.status === 'failed' && r.error !== null);
+    throw new UserError(`no run of the tuning phase finished (${rows.size} runs: ${countStatuses(rows)}), so no lr can be selected${failed === undefined ? '' : `; first error: ${failed.error!.split('\n')[0]}`}`);
+  }
   if (finished.length > 0 && !finished.some((r) => key in r.summary!)) {
     const logged = [...new Set(finished.flatMap((r) => Object.keys(r.summary!).filter((k) => k.startsWith(`${s.protocol.select}/`)).map((k) => k.slice(s.protocol.select.length + 1))))];
     throw new UserError(`protocol.metric: ${s.protocol.metric} was not logged by these runs (logged: ${logged.join(', ')})`);
@@ -148,6 +153,12 @@ export function selectBest(planned: PlannedRun[], rows: Map<string, RunRow>, s: 
     out.push({ setting, label, gridLr: best.gridLr, effectiveLr: best.eff, score: best.score, candidates: candidates.map(({ gridLr, score }) => ({ gridLr, score })) });
   }
   return out;
+}
+
+function countStatuses(rows: Map<string, RunRow>): string {
+  const n = new Map<string, number>();
+  for (const r of rows.values()) n.set(r.status, (n.get(r.status) ?? 0) + 1);
+  return [...n].map(([k, v]) => `${v} ${k}`).join(', ');
 }
 
 function bySchedule(planned: PlannedRun[]): boolean {

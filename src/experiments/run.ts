@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/util/errors.js';
+import { checkOutputFolder } from '../node/output-paths.js';
 import { loadCheckpointIfExists, saveCheckpoint, type CheckpointData } from './checkpoint.js';
 import type { ResolvedRunConfig } from './config.js';
 import { getTask, type RunContext } from './task.js';
@@ -102,6 +103,7 @@ export async function executeRun(config: ResolvedRunConfig, hash: string, opts: 
   const ckpt = opts.checkpointDir === undefined ? null : checkpointPath(opts.checkpointDir, hash);
   const store = opts.checkpointStore;
   if (opts.checkpointDir !== undefined) {
+    checkOutputFolder(opts.checkpointDir, 'checkpoint folder');
     if (!existsSync(opts.checkpointDir)) mkdirSync(opts.checkpointDir, { recursive: true });
     // A kill during saveCheckpoint can leave its temp file behind (the real checkpoint is intact); tidy up.
     for (const f of readdirSync(opts.checkpointDir)) {

@@ -1,6 +1,7 @@
 import { PAPER_PARTS, progressReporter, runPaperSuite } from '../../experiments/index.js';
 import { writePaperReport } from '../../report/paper.js';
 import { UserError } from '../../core/util/errors.js';
+import { checkOutputFolder } from '../../node/output-paths.js';
 import type { Command } from '../command.js';
 
 export const paperCommand: Command = {
@@ -21,6 +22,7 @@ export const paperCommand: Command = {
     if (flags.quick === true && flags.full === true) throw new UserError('give --quick or --full, not both');
     const mode = flags.full === true ? 'full' : 'quick';
     if (flags.workers !== undefined && (flags.workers as number) < 1) throw new UserError(`--workers must be ≥ 1, got ${String(flags.workers)}`);
+    checkOutputFolder(flags.out as string, '--out');
     const progress = progressReporter(process.stderr);
     const log = (line: string): void => { process.stderr.write(`${line}\n`); };
     const result = await runPaperSuite({

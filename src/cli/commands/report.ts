@@ -2,6 +2,7 @@ import { dirname, join, resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import { UserError } from '../../core/util/errors.js';
 import { mapIoError } from '../../node/io-errors.js';
+import { checkOutputFolder } from '../../node/output-paths.js';
 import { checkReportInBrowser, chromiumAvailable, CHROMIUM_PATH, writeReport } from '../../report/index.js';
 import type { Command } from '../command.js';
 
@@ -23,6 +24,7 @@ export const reportCommand: Command = {
     let isDir = false;
     try { isDir = statSync(src).isDirectory(); } catch { /* writeReport names the missing path */ }
     const out = typeof flags.out === 'string' ? flags.out : join(isDir ? src : dirname(src), 'report');
+    checkOutputFolder(out, '--out');
     const r = await writeReport(src, {
       outDir: out,
       ...(typeof flags.metric === 'string' ? { metric: flags.metric } : {}),

@@ -15,6 +15,7 @@ import { datasetNames } from '../../core/data/registry.js';
 import { canonicalJson, loadCheckpoint, saveCheckpoint } from '../../experiments/index.js';
 import { checkpointToSnapshot, snapshotToCheckpoint, trainSignature } from '../../experiments/train-checkpoint.js';
 import { openKernels } from '../../node/kernels.js';
+import { checkOutputFile } from '../../node/output-paths.js';
 
 function parseJsonFlag(raw: string, flag: string): unknown {
   let value: unknown;
@@ -63,6 +64,7 @@ export const trainCommand: Command = {
   },
   async run(flags) {
     if (flags.lr === undefined) throw new UserError('--lr is required (e.g. --lr 0.05)');
+    if (typeof flags.checkpoint === 'string') checkOutputFile(flags.checkpoint, '--checkpoint');
     checkSeed(flags.seed as number, '--seed');
     const sgd = flags.optimizer === 'sgd';
     if (sgd) check(flags.momentum === undefined || flags.momentum === 0, '--momentum', 'plain SGD has no momentum; use --optimizer sgdm');

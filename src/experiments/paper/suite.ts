@@ -14,6 +14,7 @@ import { parseSweepConfig, type SweepConfigInput } from '../config.js';
 import { expandGrid, selectBest, type PlannedRun } from '../grid.js';
 import { ResultsStore, type RunRow } from '../../node/store.js';
 import { measurePeakRss } from '../../node/memory.js';
+import { checkOutputFolder } from '../../node/output-paths.js';
 import { runGridSweeps, runSweep, type SweepProgress } from '../sweep.js';
 import { ACCURACY_FLOOR, UNRESOLVED_TIE_NOISE, advisorClaim, batchSizeClaim, fineTuneClaim, memoryClaim, svagClaim, theoryClaim, unresolvedTie, type Claim, type PairRow } from './claims.js';
 import { adviseConfig } from '../../node/advise.js';
@@ -75,6 +76,7 @@ function finalAccuracy(r: RunRow | undefined, tag: string, classes: number): num
 export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
   const t0 = performance.now();
   const log = o.log ?? ((): void => {});
+  checkOutputFolder(o.outDir, '--out');
   const skip = new Set(o.skip ?? []);
   for (const s of skip) if (!(PAPER_PARTS as readonly string[]).includes(s)) throw new UserError(`unknown part '${s}' (parts: ${PAPER_PARTS.join(', ')})`, '--skip');
   const dataset = o.data ?? (o.mode === 'quick' ? 'mnist' : tryLocateDataset('fashion-mnist') !== null ? 'fashion-mnist' : 'mnist');

@@ -68,18 +68,27 @@ function discard(res: IncomingMessage): void {
   res.resume();
 }
 
-/** Appends the body to `fd`; resolves with the bytes written and whether the body ended normally. */
-function drain(res: IncomingMessage, fd: number, progress?: (bytes: number) => void): Promise<{ bytes: number; complete: boolean }> {
+/**
+ * Appends the body to `fd`, at most `limit` bytes: a body that would pass it is cut off there (`overflow`), so a
+ * wrong or hostile server cannot fill the disk.
+ */
+function drain(res: IncomingMessage, fd: number, limit: number, progress?: (bytes: number) => void): Promise<{ bytes: number; complete: boolean; overflow: boolean }> {
   return new Promise((resolvePromise) => {
     let bytes = 0;
     let last = Date.now();
     let done = false;
-    const finish = (complete: boolean): void => {
+    const finish = (complete: boolean, overflow = false): void => {
       if (done) return;
       done = true;
-      resolvePromise({ bytes, complete });
+      resolvePromise({ bytes, complete, overflow });
     };
     res.on('data', (chunk: Buffer) => {
+      if (done) return;
+      if (bytes + chunk.length > limit) {
+        finish(false, true);
+        res.destroy();
+        return;
+      }
       writeSync(fd, chunk);
       bytes += chunk.length;
       if (progress !== undefined && Date.now() - last > 2000) {
@@ -153,15 +162,28 @@ export async function downloadVerified(url: string, dest: string, sha256: string
         log(`${name}: server ignored the range request; downloading from the start`);
       }
       const expected = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : undefined;
-      const total = size ?? (expected !== undefined ? (append ? offset : 0) + expected : undefined);
+      const start = append ? offset : 0;
+      const total = size ?? (expected !== undefined ? start + expected : undefined);
+      const tooLarge = (sent: string): UserError => new UserError(
+        `download of ${current} is larger than the expected ${size} bytes (the server ${sent}); the partial file was deleted`,
+      );
+      if (size !== undefined && expected !== undefined && start + expected > size) {
+        discard(res);
+        if (existsSync(part)) unlinkSync(part);
+        throw tooLarge(`announced ${start + expected} bytes`);
+      }
       const fd = openSync(part, append ? 'a' : 'w');
-      let result: { bytes: number; complete: boolean };
+      let result: { bytes: number; complete: boolean; overflow: boolean };
       try {
         const mb = (b: number): string => (b / 1e6).toFixed(1);
-        result = await drain(res, fd, (b) => log(`${name}: ${mb((append ? offset : 0) + b)}${total !== undefined ? ` of ${mb(total)}` : ''} MB`));
-        fsyncSync(fd);
+        result = await drain(res, fd, size === undefined ? Infinity : size - start, (b) => log(`${name}: ${mb(start + b)}${total !== undefined ? ` of ${mb(total)}` : ''} MB`));
+        if (!result.overflow) fsyncSync(fd);
       } finally {
         closeSync(fd);
+      }
+      if (result.overflow) {
+        unlinkSync(part);
+        throw tooLarge(`sent more than ${size} bytes`);
       }
       const have = statSync(part).size;
       if (!result.complete || (expected !== undefined && result.bytes < expected)) {

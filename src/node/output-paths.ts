@@ -1,0 +1,55 @@
+/**
+ * Output paths checked before any work starts: a checkpoint path in a missing folder, or a report folder that is a
+ * file, is a one-line error at once instead of a crash at the first write, hours into a run. Nothing is created here.
+ */
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { UserError } from '../core/util/errors.js';
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses a file path (`flag` names the option) whose folder is missing, not a folder or read-only, or that is a folder. */
+export function checkOutputFile(path: string, flag: string): void {
+  const fail = (why: string): never => { throw new UserError(`${flag} ${path}: ${why}; give another path`); };
+  const dir = dirname(resolve(path));
+  const d = statOrNull(dir);
+  if (d === null) fail(`folder ${dir} does not exist`);
+  if (!d!.isDirectory()) fail(`${dir} is not a folder`);
+  if (statOrNull(path)?.isDirectory() === true) fail('it is a folder, not a file');
+  if (!writable(dir)) fail(`folder ${dir} is read-only`);
+}
+
+/**
+ * Refuses a folder path (`flag` names the option) that is a file or lies under one; a missing folder is fine (it is
+ * created when the work starts). A read-only folder is left to the first write, whose error names the file that
+ * needed it (the results store, the report).
+ */
+export function checkOutputFolder(path: string, flag: string): void {
+  const fail = (why: string): never => { throw new UserError(`${flag} ${path}: ${why}; give another folder`); };
+  let p = resolve(path);
+  for (;;) {
+    const s = statOrNull(p);
+    if (s !== null) {
+      if (!s.isDirectory()) fail(p === resolve(path) ? 'it is a file, not a folder' : `${p} is a file, not a folder`);
+      return;
+    }
+    const up = dirname(p);
+    if (up === p) fail('no part of it exists');
+    p = up;
+  }
+}
