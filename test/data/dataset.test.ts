@@ -127,10 +127,7 @@ test('channelStats and normalize (hand-computed)', () => {
 
 const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
 test('real Fashion-MNIST (Debian dataset-fashion-mnist): 60,000/10,000 28×28, balanced classes', (t) => {
-  if (!existsSync(join(FASHION_DIR, 'train-images-idx3-ubyte.gz'))) {
-    t.skip(`Fashion-MNIST not installed at ${FASHION_DIR} (apt-get install dataset-fashion-mnist)`);
-    return;
-  }
+  assert.ok(existsSync(join(FASHION_DIR, 'train-images-idx3-ubyte.gz')), `Fashion-MNIST not installed at ${FASHION_DIR}: run ./scripts/setup-debian.sh`);
   const { loc, train, test: te } = loadSplits('fashion-mnist', { dataDir: FASHION_DIR, useCache: false });
   assert.equal(loc.source, FASHION_DIR);
   assert.equal(train.n, 60000);

@@ -9,9 +9,9 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { downloadVerified } from '../../src/node/data/fetch.js';
 import { UserError } from '../../src/core/util/errors.js';
+import { serveOnLoopback } from './loopback.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ml-fetch-cap-'));
 const body = Buffer.alloc(1000, 7);
@@ -46,15 +46,7 @@ const server: Server = createServer((req, res) => {
     default: res.writeHead(404).end();
   }
 });
-let base = '';
-test.before(async () => {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-test.after(() => {
-  server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const base = serveOnLoopback(server, () => rmSync(dir, { recursive: true, force: true }));
 
 async function refused(url: string, dest: string, message: string): Promise<void> {
   await assert.rejects(downloadVerified(url, dest, sha, body.length), (e: unknown) => {
@@ -68,19 +60,19 @@ async function refused(url: string, dest: string, message: string): Promise<void
 
 test('a body of exactly the expected size is downloaded and verified', async () => {
   const dest = join(dir, 'exact.bin');
-  assert.equal(await downloadVerified(`${base}/exact`, dest, sha, body.length), 'downloaded');
+  assert.equal(await downloadVerified(`${base()}/exact`, dest, sha, body.length), 'downloaded');
   assert.deepEqual(readFileSync(dest), body);
 });
 
 test('one byte more than expected, announced by Content-Length, is refused before anything is written', async () => {
-  await refused(`${base}/long`, join(dir, 'long.bin'),
-    `download of ${base}/long is larger than the expected 1000 bytes (the server announced 1001 bytes); the partial file was deleted`);
+  await refused(`${base()}/long`, join(dir, 'long.bin'),
+    `download of ${base()}/long is larger than the expected 1000 bytes (the server announced 1001 bytes); the partial file was deleted`);
 });
 
 test('a body without Content-Length is cut off at the expected size, not read to the end', async () => {
   streamed = 0;
-  await refused(`${base}/endless`, join(dir, 'endless.bin'),
-    `download of ${base}/endless is larger than the expected 1000 bytes (the server sent more than 1000 bytes); the partial file was deleted`);
+  await refused(`${base()}/endless`, join(dir, 'endless.bin'),
+    `download of ${base()}/endless is larger than the expected 1000 bytes (the server sent more than 1000 bytes); the partial file was deleted`);
   // The server stops when the client hangs up: far less than its 64 MiB limit went out.
   await new Promise((r) => setTimeout(r, 100));
   assert.ok(streamed < 16 << 20, `server sent ${streamed} bytes`);
@@ -90,7 +82,7 @@ test('a resumed download whose rest would pass the expected size is refused and 
   const dest = join(dir, 'range.bin');
   writeFileSync(`${dest}.part`, body.subarray(0, 500));
   // 500 bytes kept + 2000 announced = 2500 > 1000.
-  await refused(`${base}/range`, dest,
-    `download of ${base}/range is larger than the expected 1000 bytes (the server announced 2500 bytes); the partial file was deleted`);
+  await refused(`${base()}/range`, dest,
+    `download of ${base()}/range is larger than the expected 1000 bytes (the server announced 2500 bytes); the partial file was deleted`);
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('range')), []);
 });

@@ -5,12 +5,12 @@ import { createServer, type Server } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { extractTarGz, fetchDataset } from '../../src/node/data/fetch.js';
 import { loadDatasetSync } from '../../src/node/data/load.js';
 import type { RemoteFile } from '../../src/core/data/registry.js';
 import { UserError } from '../../src/core/util/errors.js';
+import { serveOnLoopback } from './loopback.js';
 
 // No test touches the internet: everything is served by a local server on 127.0.0.1, port 0.
 const dir = mkdtempSync(join(tmpdir(), 'ml-fetch-'));
@@ -47,15 +47,7 @@ const server: Server = createServer((req, res) => {
   }
   res.end(body);
 });
-let base = '';
-test.before(async () => {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-test.after(() => {
-  server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const base = serveOnLoopback(server, () => rmSync(dir, { recursive: true, force: true }));
 
 function table(files: Record<string, Buffer>, wrongHashFor?: string): RemoteFile[] {
   return Object.entries(files).map(([name, body]) => {
@@ -67,11 +59,11 @@ function table(files: Record<string, Buffer>, wrongHashFor?: string): RemoteFile
 test('fetch downloads, verifies and skips verified files on a second run', async () => {
   const cacheDir = join(dir, 'c1');
   const files = table({ 'a.bin': randomBytes(50_000), 'b.bin': randomBytes(3) });
-  const r1 = await fetchDataset('mnist', { cacheDir, baseUrl: `${base}/ok`, files });
+  const r1 = await fetchDataset('mnist', { cacheDir, baseUrl: `${base()}/ok`, files });
   assert.deepEqual(r1.files.map((f) => f.status), ['downloaded', 'downloaded']);
   assert.equal(sha(readFileSync(join(cacheDir, 'mnist', 'a.bin'))), files[0]!.sha256);
   const before = requests.length;
-  const r2 = await fetchDataset('mnist', { cacheDir, baseUrl: `${base}/ok`, files });
+  const r2 = await fetchDataset('mnist', { cacheDir, baseUrl: `${base()}/ok`, files });
   assert.deepEqual(r2.files.map((f) => f.status), ['present', 'present']);
   assert.equal(requests.length, before, 'no request for files already verified');
   assert.deepEqual(readdirSync(join(cacheDir, 'mnist')).sort(), ['a.bin', 'b.bin']);
@@ -82,7 +74,7 @@ test('a truncated response keeps .part (never the final name) and the next run r
   const body = randomBytes(200_000);
   const files = table({ 'big.bin': body });
   const dest = join(cacheDir, 'mnist', 'big.bin');
-  await assert.rejects(fetchDataset('mnist', { cacheDir, baseUrl: `${base}/trunc`, files }), (e: unknown) => {
+  await assert.rejects(fetchDataset('mnist', { cacheDir, baseUrl: `${base()}/trunc`, files }), (e: unknown) => {
     assert.ok(e instanceof UserError);
     assert.match(e.message, /stopped at \d+ of 200000 bytes/);
     assert.match(e.message, /run the same command again to resume/);
@@ -92,7 +84,7 @@ test('a truncated response keeps .part (never the final name) and the next run r
   const partSize = statSync(`${dest}.part`).size;
   // the server wrote half (100,000 bytes) before dropping the connection; the client may have received less
   assert.ok(partSize > 0 && partSize <= 100_000, `part ${partSize}`);
-  const r = await fetchDataset('mnist', { cacheDir, baseUrl: `${base}/ok`, files });
+  const r = await fetchDataset('mnist', { cacheDir, baseUrl: `${base()}/ok`, files });
   assert.equal(r.files[0]!.status, 'resumed');
   assert.equal(requests.at(-1)!.range, `bytes=${partSize}-`);
   assert.ok(readFileSync(dest).equals(body));
@@ -104,9 +96,9 @@ test('a server that ignores Range restarts the download cleanly', async () => {
   const body = randomBytes(60_000);
   const files = table({ 'n.bin': body });
   const dest = join(cacheDir, 'mnist', 'n.bin');
-  await assert.rejects(fetchDataset('mnist', { cacheDir, baseUrl: `${base}/trunc`, files }), UserError);
+  await assert.rejects(fetchDataset('mnist', { cacheDir, baseUrl: `${base()}/trunc`, files }), UserError);
   assert.ok(existsSync(`${dest}.part`));
-  const r = await fetchDataset('mnist', { cacheDir, baseUrl: `${base}/norange`, files });
+  const r = await fetchDataset('mnist', { cacheDir, baseUrl: `${base()}/norange`, files });
   assert.equal(r.files[0]!.status, 'downloaded');
   assert.ok(readFileSync(dest).equals(body));
 });
@@ -116,7 +108,7 @@ test('a wrong checksum deletes the download; a corrupt existing file is replaced
   const body = randomBytes(10_000);
   const bad = table({ 'w.bin': body }, 'w.bin');
   const dest = join(cacheDir, 'mnist', 'w.bin');
-  await assert.rejects(fetchDataset('mnist', { cacheDir, baseUrl: `${base}/ok`, files: bad }), (e: unknown) => {
+  await assert.rejects(fetchDataset('mnist', { cacheDir, baseUrl: `${base()}/ok`, files: bad }), (e: unknown) => {
     assert.ok(e instanceof UserError);
     assert.ok(e.message.includes('w.bin') && e.message.includes('does not match') && e.message.includes('deleted'));
     assert.ok(!e.message.includes('\n'));
@@ -127,11 +119,11 @@ test('a wrong checksum deletes the download; a corrupt existing file is replaced
   // a corrupt file under the final name (e.g. copied by hand) is re-downloaded, not trusted
   writeFileSync(dest, 'corrupt');
   const good = table({ 'w.bin': body });
-  const r = await fetchDataset('mnist', { cacheDir, baseUrl: `${base}/ok`, files: good });
+  const r = await fetchDataset('mnist', { cacheDir, baseUrl: `${base()}/ok`, files: good });
   assert.equal(r.files[0]!.status, 'downloaded');
   assert.ok(readFileSync(dest).equals(body));
   // HTTP errors and unknown datasets are one-line user errors
-  await assert.rejects(fetchDataset('mnist', { cacheDir: join(dir, 'c5'), baseUrl: `${base}/missing`, files: good }), /HTTP 404/);
+  await assert.rejects(fetchDataset('mnist', { cacheDir: join(dir, 'c5'), baseUrl: `${base()}/missing`, files: good }), /HTTP 404/);
   await assert.rejects(fetchDataset('imagenet', { cacheDir }), /unknown dataset 'imagenet'/);
 });
 
@@ -170,7 +162,7 @@ test('cifar10 fetch unpacks the tarball so loadDataset finds the batches', async
   members['cifar-10-batches-bin/test_batch.bin'] = rec(1, 0);
   members['../evil.bin'] = rec(1, 0); // path traversal attempt: written under its base name only
   const files = table({ 'cifar-10-binary.tar.gz': gzipSync(tar(members)) });
-  const r = await fetchDataset('cifar10', { cacheDir, baseUrl: `${base}/ok`, files });
+  const r = await fetchDataset('cifar10', { cacheDir, baseUrl: `${base()}/ok`, files });
   assert.equal(r.extracted.length, 8);
   assert.equal(existsSync(join(cacheDir, 'evil.bin')), false);
   const ds = loadDatasetSync('cifar10', { cacheDir, useCache: false });

@@ -1,5 +1,5 @@
 /** Shared test helpers for test/experiments and test/report (no tests here). */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,7 +10,9 @@ import { repoRoot } from '../helpers.js';
 export function cliCommand(): string[] {
   const root = repoRoot();
   if (import.meta.url.endsWith('.ts')) return ['--import', 'tsx', join(root, 'src/cli/main.ts')];
-  return [join(root, 'dist/src/cli/main.js')];
+  const main = join(root, 'dist/src/cli/main.js');
+  if (!existsSync(main)) throw new Error('dist/src/cli/main.js not built: run npm run build');
+  return [main];
 }
 
 export function tempDir(tag: string): string {
