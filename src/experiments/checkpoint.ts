@@ -8,11 +8,12 @@
  *   "MLCKPT01" | u32 header length H | header JSON (H bytes, padded with spaces to a multiple of 8)
  *   | buffer bytes, each 8-byte aligned, at the offsets the header lists | SHA-256 of everything before it (32 bytes)
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { UserError } from '../core/util/errors.js';
 import { mapIoError } from '../node/io-errors.js';
+import { writeAtomically } from '../node/atomic-write.js';
 import type { OptimizerState } from '../core/optim/index.js';
 
 const MAGIC = 'MLCKPT01';
@@ -155,29 +156,13 @@ const CKPT_REMEDY = 'give another checkpoint path';
 /** Writes `data` to `path` atomically: a crash leaves either the old file or the new one, never a torn file. */
 export function saveCheckpoint(path: string, data: CheckpointData): void {
   const bytes = encodeCheckpoint(data);
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  let fd: number;
   try {
-    fd = openSync(tmp, 'w');
+    writeAtomically(path, (write) => write(bytes));
   } catch (e) {
     throw mapIoError(e, { file: path, what: 'checkpoint', remedy: CKPT_REMEDY });
   }
-  try {
-    try {
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    // A full disk or a failed rename must not leave a temp file the size of a checkpoint behind.
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw mapIoError(e, { file: path, what: 'checkpoint', remedy: CKPT_REMEDY });
-  }
-  const dfd = openSync(dir, 'r');
+  // The rename itself survives a power cut only once the folder is synced.
+  const dfd = openSync(dirname(path), 'r');
   try {
     fsyncSync(dfd);
   } finally {

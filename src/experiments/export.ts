@@ -3,10 +3,10 @@
  * CSV — one row per scalar with the run's grid coordinates (AlgoPerf-style `split/metric` tags);
  * JSONL — one JSON object per run (DeepOBS-style: config, optimizer record, status, summary, per-tag series).
  */
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../core/util/errors.js';
 import { mapIoError } from '../node/io-errors.js';
+import { outputFileProblem } from '../node/output-paths.js';
+import { writeAtomically } from '../node/atomic-write.js';
 import type { ResultsStore, RunRow } from '../node/store.js';
 import { runEffectiveLr } from './config.js';
 
@@ -59,12 +59,16 @@ export function exportRuns(store: ResultsStore, format: 'csv' | 'jsonl', write: 
 
 const OUT_REMEDY = 'give another --out path';
 
-/** Refuses an output path that cannot be written before any work is done: a missing folder, or a folder itself. */
+/**
+ * Refuses an output path that cannot be written before any work is done: a missing folder, or a folder itself. A
+ * read-only folder is left to the write, whose error names the export file.
+ */
 export function checkOutputPath(out: string): void {
-  const dir = dirname(resolve(out));
-  if (!existsSync(dir)) throw new UserError(`cannot write ${out}: folder ${dir} does not exist; create it or ${OUT_REMEDY}`);
-  if (!statSync(dir).isDirectory()) throw new UserError(`cannot write ${out}: ${dir} is not a folder; ${OUT_REMEDY}`);
-  if (existsSync(out) && statSync(out).isDirectory()) throw new UserError(`cannot write ${out}: it is a folder; ${OUT_REMEDY}`);
+  const p = outputFileProblem(out);
+  if (p === null || p.kind === 'read-only') return;
+  const why = p.kind === 'missing-folder' ? `folder ${p.dir} does not exist; create it or ${OUT_REMEDY}`
+    : p.kind === 'not-a-folder' ? `${p.dir} is not a folder; ${OUT_REMEDY}` : `it is a folder; ${OUT_REMEDY}`;
+  throw new UserError(`cannot write ${out}: ${why}`);
 }
 
 /**
@@ -73,34 +77,19 @@ export function checkOutputPath(out: string): void {
  */
 export function writeFileAtomically(out: string, produce: (write: (s: string) => void) => void): void {
   checkOutputPath(out);
-  const tmp = join(dirname(resolve(out)), `.${basename(out)}.${process.pid}.tmp`);
-  let fd: number | null = null;
   try {
-    fd = openSync(tmp, 'wx');
-    const file = fd;
-    let pending: string[] = [];
-    let size = 0;
-    const flush = (): void => {
-      const bytes = Buffer.from(pending.join(''), 'utf8');
-      for (let off = 0; off < bytes.length;) off += writeSync(file, bytes, off);
-      pending = [];
-      size = 0;
-    };
-    produce((s) => {
-      pending.push(s);
-      size += s.length;
-      if (size >= 1 << 16) flush();
+    writeAtomically(out, (write) => {
+      // Many small strings: joined into 64 KiB writes.
+      let pending: string[] = [];
+      let size = 0;
+      produce((s) => {
+        pending.push(s);
+        size += s.length;
+        if (size >= 1 << 16) { write(pending.join('')); pending = []; size = 0; }
+      });
+      write(pending.join(''));
     });
-    flush();
-    fsyncSync(file);
-    closeSync(file);
-    fd = null;
-    renameSync(tmp, out);
   } catch (e) {
-    if (fd !== null) {
-      try { closeSync(fd); } catch { /* the write error is the one to report */ }
-    }
-    rmSync(tmp, { force: true });
     throw mapIoError(e, { file: out, what: 'export file', remedy: OUT_REMEDY });
   }
 }

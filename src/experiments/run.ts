@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/util/errors.js';
 import { checkOutputFolder } from '../node/output-paths.js';
+import { isTempFileOf } from '../node/atomic-write.js';
 import { loadCheckpointIfExists, saveCheckpoint, type CheckpointData } from './checkpoint.js';
 import type { ResolvedRunConfig } from './config.js';
 import { getTask, type RunContext } from './task.js';
@@ -107,7 +108,7 @@ export async function executeRun(config: ResolvedRunConfig, hash: string, opts: 
     if (!existsSync(opts.checkpointDir)) mkdirSync(opts.checkpointDir, { recursive: true });
     // A kill during saveCheckpoint can leave its temp file behind (the real checkpoint is intact); tidy up.
     for (const f of readdirSync(opts.checkpointDir)) {
-      if (f.startsWith(`.${hash}.ckpt.tmp-`)) try { unlinkSync(join(opts.checkpointDir, f)); } catch { /* gone */ }
+      if (isTempFileOf(f, `${hash}.ckpt`)) try { unlinkSync(join(opts.checkpointDir, f)); } catch { /* gone */ }
     }
   }
   let resumedFromStep: number | null = null;

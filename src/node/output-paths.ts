@@ -23,15 +23,31 @@ function writable(path: string): boolean {
   }
 }
 
-/** Refuses a file path (`flag` names the option) whose folder is missing, not a folder or read-only, or that is a folder. */
-export function checkOutputFile(path: string, flag: string): void {
-  const fail = (why: string): never => { throw new UserError(`${flag} ${path}: ${why}; give another path`); };
+/** What stops a file from being written at `path`, or null: checked before any work, nothing created. */
+export type OutputFileProblem =
+  | { kind: 'missing-folder'; dir: string }
+  | { kind: 'not-a-folder'; dir: string }
+  | { kind: 'is-a-folder' }
+  | { kind: 'read-only'; dir: string };
+
+export function outputFileProblem(path: string): OutputFileProblem | null {
   const dir = dirname(resolve(path));
   const d = statOrNull(dir);
-  if (d === null) fail(`folder ${dir} does not exist`);
-  if (!d!.isDirectory()) fail(`${dir} is not a folder`);
-  if (statOrNull(path)?.isDirectory() === true) fail('it is a folder, not a file');
-  if (!writable(dir)) fail(`folder ${dir} is read-only`);
+  if (d === null) return { kind: 'missing-folder', dir };
+  if (!d.isDirectory()) return { kind: 'not-a-folder', dir };
+  if (statOrNull(path)?.isDirectory() === true) return { kind: 'is-a-folder' };
+  if (!writable(dir)) return { kind: 'read-only', dir };
+  return null;
+}
+
+/** Refuses a file path (`flag` names the option) whose folder is missing, not a folder or read-only, or that is a folder. */
+export function checkOutputFile(path: string, flag: string): void {
+  const p = outputFileProblem(path);
+  if (p === null) return;
+  const why = p.kind === 'missing-folder' ? `folder ${p.dir} does not exist`
+    : p.kind === 'not-a-folder' ? `${p.dir} is not a folder`
+      : p.kind === 'is-a-folder' ? 'it is a folder, not a file' : `folder ${p.dir} is read-only`;
+  throw new UserError(`${flag} ${path}: ${why}; give another path`);
 }
 
 /**

@@ -6,7 +6,7 @@
  * in memory.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -14,6 +14,7 @@ import { UserError } from '../../core/util/errors.js';
 import { toSplit, type Dataset, type RawSplit, type Split } from '../../core/data/dataset.js';
 import { datasetSource, type FileHost, type Located } from '../../core/data/registry.js';
 import { readMaybeGzip } from './files.js';
+import { writeAtomically } from '../atomic-write.js';
 
 export type { Located } from '../../core/data/registry.js';
 
@@ -223,25 +224,13 @@ function writeCache(path: string, key: string, pixels: number, data: { train: Sp
   const pre = Buffer.alloc(12);
   pre.write(MAGIC, 0, 'latin1');
   pre.writeUInt32LE(header.length, 8);
-  const tmp = `${path}.tmp-${process.pid}`;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    const fd = openSync(tmp, 'w');
-    try {
-      for (const part of [pre, header, ...parts]) {
-        writeSync(fd, new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
-      }
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    writeAtomically(path, (write) => {
+      for (const part of [pre, header, ...parts]) write(new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
+    });
   } catch {
     // A read-only or full cache folder only costs speed: the next load decodes again.
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* nothing to remove */
-    }
   }
 }
 
