@@ -33,6 +33,7 @@ export function progressReporter(out: ProgressWriter = process.stderr, tty = out
   const quarter = new Map<string, number>();
   let phaseStart = Date.now();
   let finishedAtStart = 0;
+  let waiting = 0;
   const width = (): number => Math.max(60, (out.columns || 100) - 1);
 
   const draw = (force: boolean): void => {
@@ -42,7 +43,8 @@ export function progressReporter(out: ProgressWriter = process.stderr, tty = out
     const doneNow = finished - finishedAtStart;
     const left = runs - finished;
     const total = doneNow > 0 ? ` ETA ${formatDuration((((now - phaseStart) / 1000) / doneNow) * left)}` : '';
-    const lines = [`${phase}: ${finished}/${runs} runs finished${total}`];
+    const wait = waiting > 0 ? `, waiting for ${waiting} run(s) of another process` : '';
+    const lines = [`${phase}: ${finished}/${runs} runs finished${total}${wait}`];
     for (const [w, l] of [...lanes.entries()].sort((a, b) => a[0] - b[0])) {
       const frac = l.total > 0 ? l.step / l.total : 0;
       const elapsed = (now - l.started) / 1000;
@@ -62,6 +64,7 @@ export function progressReporter(out: ProgressWriter = process.stderr, tty = out
         runs = e.runs;
         finished = e.finished;
         finishedAtStart = e.finished;
+        waiting = 0;
         phaseStart = Date.now();
         if (!tty) out.write(`${e.phase}: ${e.runs} runs (${e.finished} already finished), ${e.workers} worker(s)\n`);
         break;
@@ -85,6 +88,10 @@ export function progressReporter(out: ProgressWriter = process.stderr, tty = out
         }
         break;
       }
+      case 'wait':
+        waiting = e.runs;
+        if (!tty) out.write(`${e.phase}: waiting for ${e.runs} run(s) another process is executing, to select on every result\n`);
+        break;
       case 'finish': {
         finished++;
         const l = lanes.get(e.worker);

@@ -15,7 +15,9 @@ export type SweepProgress =
   | { type: 'phase'; phase: string; runs: number; finished: number; workers: number }
   | { type: 'start'; worker: number; hash: string; label: string }
   | { type: 'step'; worker: number; hash: string; label: string; step: number; total: number; note?: string }
-  | { type: 'finish'; worker: number; hash: string; label: string; status: RunStatus; error: string | null; summary: Record<string, number> };
+  | { type: 'finish'; worker: number; hash: string; label: string; status: RunStatus; error: string | null; summary: Record<string, number> }
+  /** Runs of `phase` that another live process is executing, which this sweep waits for before it selects. */
+  | { type: 'wait'; phase: string; runs: number };
 
 export interface SweepOptions {
   /** Path of the SQLite results store, or an open store. */
@@ -25,6 +27,8 @@ export interface SweepOptions {
   /** Checkpoint folder (default `<db>.ckpt`). */
   checkpointDir?: string;
   onProgress?: (e: SweepProgress) => void;
+  /** How often to look again at tuning runs another live process is executing (default 500 ms). */
+  waitPollMs?: number;
   /** Test hook: sleep per step (default: env MOMENTUM_LAB_STEP_DELAY_MS or 0). */
   stepDelayMs?: number;
 }
@@ -56,8 +60,12 @@ function workerFactory(): () => Worker {
   return () => new Worker(new URL('./worker.js', self));
 }
 
+/** How often a sweep looks again at tuning runs another live process is executing. */
+const WAIT_POLL_MS = 500;
+
 interface Pool {
-  run(jobs: PlannedRun[], phase: string): Promise<Map<string, RunStatus | 'busy'>>;
+  /** Executes the jobs this process can claim; `announce` false skips the phase event (a re-check of busy runs). */
+  run(jobs: PlannedRun[], phase: string, announce?: boolean): Promise<Map<string, RunStatus | 'busy'>>;
   close(): Promise<void>;
 }
 
@@ -68,7 +76,7 @@ function makePool(store: ResultsStore, workers: number, ckptDir: string, delay: 
   const checkpointStore = { id: store.id(), path: store.path };
   const pool = {
     executed: 0,
-    async run(jobs: PlannedRun[], phase: string): Promise<Map<string, RunStatus | 'busy'>> {
+    async run(jobs: PlannedRun[], phase: string, announce = true): Promise<Map<string, RunStatus | 'busy'>> {
       const result = new Map<string, RunStatus | 'busy'>();
       const queue = [...jobs];
       let finished = 0;
@@ -76,7 +84,7 @@ function makePool(store: ResultsStore, workers: number, ckptDir: string, delay: 
         const r = store.getRun(j.hash);
         if (r !== undefined && (r.status === 'done' || r.status === 'diverged')) finished++;
       }
-      emit({ type: 'phase', phase, runs: jobs.length, finished, workers: Math.min(workers, Math.max(1, jobs.length - finished)) });
+      if (announce) emit({ type: 'phase', phase, runs: jobs.length, finished, workers: Math.min(workers, Math.max(1, jobs.length - finished)) });
       const store1 = (o: RunOutcome, w: number, label: string): void => {
         store.finishRun(o);
         // Committed: the checkpoint has nothing left to resume. A failed run keeps it, so its next attempt resumes.
@@ -156,6 +164,24 @@ function openPool(store: ResultsStore, opts: SweepOptions, configWorkers: number
   return makePool(store, workers, opts.checkpointDir ?? `${store.path}.ckpt`, delay, opts.onProgress);
 }
 
+/**
+ * Waits until no run of `jobs` is held by another live process, taking over any whose owner dies meanwhile (its
+ * claim lapses), so that a decision made on these runs — the tuning selection — sees every result. Two sweeps on one
+ * store therefore select the same lr and share the final runs by config hash.
+ */
+async function awaitOthers(pool: Pool, jobs: PlannedRun[], phase: string, st: Map<string, RunStatus | 'busy'>,
+  emit: (e: SweepProgress) => void, pollMs: number): Promise<void> {
+  let busy = jobs.filter((j) => st.get(j.hash) === 'busy');
+  let shown = -1;
+  while (busy.length > 0) {
+    if (busy.length !== shown) emit({ type: 'wait', phase, runs: busy.length });
+    shown = busy.length;
+    await new Promise((r) => setTimeout(r, pollMs));
+    for (const [h, status] of await pool.run(busy, phase, false)) st.set(h, status);
+    busy = busy.filter((j) => st.get(j.hash) === 'busy');
+  }
+}
+
 function registerRuns(store: ResultsStore, s: SweepConfig, ps: PlannedRun[], phase: string): void {
   for (const p of ps) store.ensureRun(p.hash, p.config, runRecord(p.config));
   store.recordSweep(s.name, s, ps.map((p) => ({ hash: p.hash, phase, labels: p.labels as unknown as Record<string, unknown> })));
@@ -195,6 +221,7 @@ export async function runSweep(input: SweepConfigInput | SweepConfig, opts: Swee
     const register = (ps: PlannedRun[], phase: string): void => registerRuns(store, s, ps, phase);
     register(planned, phase1);
     const st1 = await pool.run(planned, phase1);
+    if (s.protocol.tune) await awaitOthers(pool, planned, phase1, st1, opts.onProgress ?? ((): void => {}), opts.waitPollMs ?? WAIT_POLL_MS);
     for (const p of planned) runs.push({ hash: p.hash, phase: phase1, status: st1.get(p.hash) ?? 'queued', labels: p.labels });
     if (s.protocol.tune) {
       const rows = new Map(planned.map((p) => [p.hash, store.getRun(p.hash)!]));
