@@ -48,7 +48,8 @@ export async function main(args: string[]): Promise<number> {
   }
   const found = findCommand(argv);
   if (found === null) {
-    process.stderr.write(`error: unknown command '${argv.join(' ')}'\n${usage()}\n`);
+    const names = [...new Set(COMMANDS.map((c) => c.path[0]!))];
+    process.stderr.write(`error: unknown command ${printable(JSON.stringify(argv[0]))} (commands: ${names.join(', ')}; run 'momentum-lab --help' for what each does)\n`);
     return 2;
   }
   const { cmd, rest } = found;

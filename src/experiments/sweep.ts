@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { parseSweepConfig, runRecord, type SweepConfig, type SweepConfigInput } from './config.js';
 import { expandGrid, selectBest, type GridLabels, type PlannedRun, type Selection } from './grid.js';
 import { executeRun, removeCheckpoint, type RunOutcome } from './run.js';
+import { checkOutputFolder } from '../node/output-paths.js';
 import { ResultsStore, type RunStatus } from '../node/store.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
 
@@ -157,11 +158,22 @@ function makePool(store: ResultsStore, workers: number, ckptDir: string, delay: 
   return pool;
 }
 
+const checkpointDirOf = (opts: SweepOptions): string => opts.checkpointDir ?? `${typeof opts.db === 'string' ? opts.db : opts.db.path}.ckpt`;
+
+/**
+ * Opens the store after checking the checkpoint folder, so that a folder that cannot be made (a file in its path) is
+ * refused before the store is created or any run is claimed, rather than failing every run.
+ */
+function openStore(opts: SweepOptions): ResultsStore {
+  checkOutputFolder(checkpointDirOf(opts), '--checkpoint-dir');
+  return typeof opts.db === 'string' ? new ResultsStore(opts.db) : opts.db;
+}
+
 function openPool(store: ResultsStore, opts: SweepOptions, configWorkers: number | undefined): ReturnType<typeof makePool> {
   const workers = opts.workers ?? configWorkers ?? availableParallelism();
   const envDelay = Number(process.env.MOMENTUM_LAB_STEP_DELAY_MS ?? 0);
   const delay = opts.stepDelayMs ?? (Number.isFinite(envDelay) ? envDelay : 0);
-  return makePool(store, workers, opts.checkpointDir ?? `${store.path}.ckpt`, delay, opts.onProgress);
+  return makePool(store, workers, checkpointDirOf(opts), delay, opts.onProgress);
 }
 
 /**
@@ -194,7 +206,7 @@ function registerRuns(store: ResultsStore, s: SweepConfig, ps: PlannedRun[], pha
 export async function runGridSweeps(inputs: (SweepConfigInput | SweepConfig)[], opts: SweepOptions): Promise<PlannedRun[][]> {
   const parsed = inputs.map((i) => parseSweepConfig(i));
   for (const s of parsed) if (s.protocol.tune) throw new Error(`runGridSweeps: sweep ${s.name} has protocol.tune; use runSweep`);
-  const store = typeof opts.db === 'string' ? new ResultsStore(opts.db) : opts.db;
+  const store = openStore(opts);
   const pool = openPool(store, opts, parsed[0]?.workers);
   try {
     const planned = parsed.map((s) => expandGrid(s));
@@ -211,7 +223,7 @@ export async function runGridSweeps(inputs: (SweepConfigInput | SweepConfig)[], 
 /** Runs (or resumes) a sweep; idempotent by config hash. */
 export async function runSweep(input: SweepConfigInput | SweepConfig, opts: SweepOptions): Promise<SweepResult> {
   const s = parseSweepConfig(input);
-  const store = typeof opts.db === 'string' ? new ResultsStore(opts.db) : opts.db;
+  const store = openStore(opts);
   const pool = openPool(store, opts, s.workers);
   const runs: SweepRunResult[] = [];
   let selections: Selection[] = [];

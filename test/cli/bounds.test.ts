@@ -63,6 +63,15 @@ test('a model of 10⁸ hidden units is refused from its parameter count before a
     /parameter count is 79,500,000,010, over the limit of 536,870,912 \(raise it with MOMENTUM_LAB_MAX_PARAMETERS=N\)/);
 });
 
+test('a batch whose activations exceed the limit (or the 4 GiB WASM memory, when the limit is raised) is refused before allocation', () => {
+  // The first 512-channel convolution's output on 28×28 inputs alone is 512 × 784 = 401,408 values per sample,
+  // so a batch of 4096 needs more than 1.6·10⁹ of them.
+  const args = ['train', '--dataset', 'mnist', '--lr', '0.1', '--batch', '4096', '--max-steps', '1', '--model', '{"kind":"cnn","channels":[512,512]}'];
+  const line = refused(args, /model cnn: the activation count \(values\) for batches of 4096 samples is ([\d,]+), over the limit of 1,073,741,824 \(raise it with MOMENTUM_LAB_MAX_ACTIVATIONS=N\)/);
+  assert.ok(Number(/is ([\d,]+),/.exec(line)![1]!.replaceAll(',', '')) > 4096 * 512 * 784);
+  refused(args, /need \d+\.\d GiB of WASM kernel memory, over its 4 GiB maximum: use a smaller batch or model/, { MOMENTUM_LAB_MAX_ACTIVATIONS: '1e12' });
+});
+
 test('configs nested 5,000 levels deep are refused (model flag, schedule flag, advise config, sweep config)', () => {
   refused(['train', '--lr', '0.1', '--model', `{"kind":"mlp","hidden":${deep(5000)}}`], /--model is nested more than 64 levels deep .*MOMENTUM_LAB_MAX_JSON_DEPTH/);
   refused(['train', '--lr', '0.1', '--schedule', `{"kind":"multistep","milestones":${deep(5000)}}`], /--schedule is nested more than 64 levels/);
@@ -92,5 +101,10 @@ test('non-finite numbers are named with the value as written', () => {
 
 test('control characters from user input are escaped in the error line', () => {
   const line = refused(['train', '--lr', '0.1', '--optimizer', 'sg\x1b[31md\rx'], /got 'sg\\x1b\[31md\\x0dx'/);
+  assert.doesNotMatch(line, /[\x00-\x1f]/);
+});
+
+test('an unknown command is one escaped line listing the commands', () => {
+  const line = refused(['tran\x1b[2J', '--lr', '0.1'], /^error: unknown command "tran\\u001b\[2J" \(commands: optim, data, sweep, runs, train, .*; run 'momentum-lab --help' for what each does\)$/);
   assert.doesNotMatch(line, /[\x00-\x1f]/);
 });

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   checkpointPath, configHash, executeRun, loadCheckpoint, modelSignature, optimizerStateToCheckpoint, resolveRunConfig,
-  resolveTaskParams, restoreOptimizerState, saveCheckpoint, type MetricRows,
+  resolveTaskParams, restoreOptimizerState, runGridSweeps, runSweep, saveCheckpoint, type MetricRows,
 } from '../../src/experiments/index.js';
 import { initOptimizer, optimizerConfig } from '../../src/core/optim/index.js';
 import { Rng } from '../../src/core/util/rng.js';
@@ -87,4 +87,15 @@ test('a run interrupted after a checkpoint resumes from it and ends bit-identica
   assert.equal(resumed.resumedFromStep, 140);
   rowsEqual(resumed.rows, ref.rows);
   assert.deepEqual(resumed.summary, ref.summary);
+});
+
+test('runSweep and runGridSweeps refuse a checkpoint folder that is a file before the store is created', async () => {
+  const d = tempDir('ckpt-file');
+  writeFileSync(join(d, 'ckpt'), 'a file');
+  const sweep = { name: 's', task: 'synthetic', base: { steps: 4 }, grid: { lr: [0.1] } };
+  const db = join(d, 'r.db');
+  const why = /^--checkpoint-dir .*ckpt: it is a file, not a folder; give another folder$/;
+  await assert.rejects(runSweep(sweep, { db, workers: 0, checkpointDir: join(d, 'ckpt') }), (e: Error) => e instanceof UserError && why.test(e.message));
+  await assert.rejects(runGridSweeps([sweep], { db, workers: 0, checkpointDir: join(d, 'ckpt') }), (e: Error) => e instanceof UserError && why.test(e.message));
+  assert.equal(existsSync(db), false);
 });

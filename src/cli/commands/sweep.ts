@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { UserError } from '../../core/util/errors.js';
 import { checkOutputPath, expandGrid, exportRuns, parseSweepConfig, progressReporter, readConfigFile, ResultsStore, runLabel, runSweep, writeFileAtomically } from '../../experiments/index.js';
-import { checkOutputFolder } from '../../node/output-paths.js';
 import type { Command } from '../command.js';
 
 export const sweepCommand: Command = {
@@ -31,7 +30,6 @@ export const sweepCommand: Command = {
       if (flags.json !== true) process.stdout.write(`${planned.length} runs${config.protocol.tune ? ' in the tuning phase (the final phase is planned after it)' : ''}\n`);
       return 0;
     }
-    checkOutputFolder(typeof flags['checkpoint-dir'] === 'string' ? flags['checkpoint-dir'] : `${flags.db as string}.ckpt`, '--checkpoint-dir');
     const workers = flags.workers as number | undefined;
     if (workers !== undefined && workers < 0) throw new UserError(`--workers must be ≥ 0, got ${workers}`);
     const progress = flags.quiet === true ? undefined : progressReporter(process.stderr);

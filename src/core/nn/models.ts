@@ -42,19 +42,50 @@ export interface ModelOptions {
   backend?: Backend;
 }
 
+/** A backend whose `alloc` counts the values it hands out, so a model can measure its activation footprint. */
+interface CountingBackend extends Backend { readonly allocated: number }
+
+function countingBackend(be: Backend): CountingBackend {
+  let allocated = 0;
+  return {
+    ...be,
+    get allocated() { return allocated; },
+    alloc: (n: number) => { allocated += n; return be.alloc(n); },
+  };
+}
+
 /** A classifier: network, its parameter store and a preallocated logits gradient. */
 export class Model {
   private dlogits: Buf = new Float64Array(0);
   private cap = 0;
+  private perSample = 0;
   constructor(readonly spec: ModelSpec, readonly backend: Backend, readonly store: ParameterStore,
     readonly net: Sequential, readonly inShape: readonly number[], readonly classes: number) {}
 
   get capacity(): number { return this.cap; }
   get inputSize(): number { return this.inShape.reduce((a, b) => a * b, 1); }
 
-  /** Preallocates every activation for batches of up to `capacity` samples. */
+  /**
+   * Activation values (outputs, input gradients and per-layer buffers, as float32/float64 elements) one sample
+   * needs, measured by preparing the network for two samples; 0 when the backend does not count its allocations.
+   */
+  activationsPerSample(): number {
+    if (this.perSample === 0 && 'allocated' in this.backend) {
+      const be = this.backend as CountingBackend;
+      this.net.setup(1); // sizes the shared scratch buffers, so that the next count holds only per-sample buffers
+      const before = be.allocated;
+      this.net.setup(2);
+      this.perSample = Math.ceil((be.allocated - before) / 2) + this.classes;
+      this.cap = 0;
+    }
+    return this.perSample;
+  }
+
+  /** Preallocates every activation for batches of up to `capacity` samples (refused past the activations limit). */
   setup(capacity: number): void {
     if (capacity === this.cap) return;
+    checkLimit(capacity * this.activationsPerSample(), 'activations',
+      `model ${this.spec.kind}: the activation count (values) for batches of ${capacity} samples`, 'batch');
     this.cap = capacity;
     this.net.setup(capacity);
     this.dlogits = this.backend.alloc(capacity * this.classes);
@@ -82,7 +113,7 @@ export class Model {
 }
 
 export function buildModel(spec: ModelSpec, opts: ModelOptions): Model {
-  const backend = opts.backend ?? float32Backend();
+  const backend = countingBackend(opts.backend ?? float32Backend());
   const store = new ParameterStore(backend);
   const rng = new Rng(opts.seed);
   const ctx: BuildContext = { store, backend, rng: new Rng(rng.nextU32()), scratch: new Scratch(backend) };

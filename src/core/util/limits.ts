@@ -16,6 +16,11 @@ export interface Limits {
   chainValues: number;
   /** Trainable parameters of one model (float32: 2³¹ bytes of weights, as many again for gradients). */
   parameters: number;
+  /**
+   * Activation values (layer outputs, input gradients, layer buffers) of one model for its largest batch; the
+   * default is what a 4 GiB WASM memory holds in float32.
+   */
+  activations: number;
   /** Nesting depth of JSON/YAML configs and JSON flags. */
   jsonDepth: number;
 }
@@ -26,6 +31,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   work: 1e10,
   chainValues: 2 ** 27,
   parameters: 2 ** 29,
+  activations: 2 ** 30,
   jsonDepth: 64,
 });
 
@@ -36,6 +42,7 @@ export const LIMIT_ENV: Readonly<Record<keyof Limits, string>> = Object.freeze({
   work: 'MOMENTUM_LAB_MAX_WORK',
   chainValues: 'MOMENTUM_LAB_MAX_CHAIN_VALUES',
   parameters: 'MOMENTUM_LAB_MAX_PARAMETERS',
+  activations: 'MOMENTUM_LAB_MAX_ACTIVATIONS',
   jsonDepth: 'MOMENTUM_LAB_MAX_JSON_DEPTH',
 });
 

@@ -16,6 +16,7 @@
  */
 import type { Kernels } from './api.js';
 import { convOutputSize } from './api.js';
+import { UserError } from '../../util/errors.js';
 import {
   ARGS, CLAIM, CTRL_BYTES, DONE, F64_ARGS, FAILED, GEN, KERNEL_EXPORTS, MAX_THREADS, OP, OP_EXIT, OP_GEMM_SHARED, OP_GEMM_STATIC,
   OP_POOL_RELU, OP_SGD_MOMENTUM, PROBE, RECTS, SOLO, type KernelExports, type KernelWorkerInit,
@@ -118,6 +119,9 @@ class WasmKernels implements Required<Kernels> {
   private reserve(bytes: number): number {
     const ptr = align(this.top, 64);
     const end = ptr + bytes;
+    if (end > MAX_PAGES * PAGE) {
+      throw new UserError(`the model and its batches need ${(end / 2 ** 30).toFixed(1)} GiB of WASM kernel memory, over its 4 GiB maximum: use a smaller batch or model`);
+    }
     const have = this.memory.buffer.byteLength;
     if (end > have) {
       const pages = Math.ceil((end - have) / PAGE);
