@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { crashPoint } from './crash-points.js';
 
 /** The temp-file name `writeAtomically` uses for `path` (a kill mid-write can leave one; callers may sweep them). */
 export function isTempFileOf(name: string, path: string): boolean {
@@ -26,6 +27,7 @@ export function writeAtomically(path: string, produce: (write: (chunk: Uint8Arra
     fsyncSync(file);
     closeSync(file);
     fd = null;
+    crashPoint('atomic-rename');
     renameSync(tmp, path);
   } catch (e) {
     if (fd !== null) {

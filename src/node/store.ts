@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { mapIoError } from './io-errors.js';
+import { crashPoint } from './crash-points.js';
 import { BUSY_TIMEOUT_MS, defaultRemedy, openStore, type StoreOpenOptions } from './store-open.js';
 import type { ResolvedRunConfig } from '../experiments/config.js';
 import type { MetricRows, RunOutcome } from '../experiments/run.js';
@@ -142,6 +143,7 @@ export class ResultsStore {
         }
         this.db.prepare(`UPDATE runs SET status = ?, summary = ?, diverged_at_step = ?, error = ?, resumed_from_step = ?, owner = NULL, finished_at = ? WHERE hash = ?`)
           .run(o.status, JSON.stringify(o.summary), o.divergedAtStep, o.error, o.resumedFromStep, now(), o.hash);
+        crashPoint('store-commit');
       }).immediate();
     });
   }
@@ -195,6 +197,23 @@ export class ResultsStore {
     return this.io(() => (hash === undefined
       ? this.db.prepare('SELECT hash, tag, step, epoch, value FROM metrics ORDER BY hash, tag, step').all()
       : this.db.prepare('SELECT hash, tag, step, epoch, value FROM metrics WHERE hash = ? ORDER BY tag, step').all(hash)) as MetricRow[]);
+  }
+
+  /**
+   * The store's results as lines, without how they were obtained (attempts, owners, times, resume steps): the runs
+   * (hash, status, divergence step, summary, config) and every metric value bit for bit. A sweep that was killed and
+   * resumed must give the same lines as an uninterrupted one.
+   */
+  resultLines(): string[] {
+    const runs = this.listRuns().sort((a, b) => a.hash.localeCompare(b.hash))
+      .map((r) => JSON.stringify({ hash: r.hash, status: r.status, divergedAtStep: r.divergedAtStep, summary: r.summary, config: r.config }));
+    const bits = new DataView(new ArrayBuffer(8));
+    const exact = (v: number | null): string => {
+      if (v === null) return 'null';
+      bits.setFloat64(0, v);
+      return bits.getBigUint64(0).toString(16);
+    };
+    return [...runs, ...this.metrics().map((m) => `${m.hash}/${m.tag}@${m.step}:${m.epoch} ${exact(m.value)}`)];
   }
 
   /** Scalars of one run grouped by tag, in step order. */
