@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# System packages momentum-lab uses on Debian: the real Fashion-MNIST files and headless Chromium (report tests).
+# System packages momentum-lab uses on Debian: the real Fashion-MNIST files, headless Chromium (report tests) and
+# redis-server (sweeps on a queue; its tests start their own instance on 127.0.0.1).
 # Idempotent: installs only what is missing. Fixture regeneration also needs python3-torch (scripts/gen_fixtures_*.py run with Debian's /usr/bin/python3).
 set -euo pipefail
-pkgs=(dataset-fashion-mnist chromium)
+pkgs=(dataset-fashion-mnist chromium redis-server)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi

@@ -164,3 +164,9 @@ function countStatuses(rows: Map<string, RunRow>): string {
 function bySchedule(planned: PlannedRun[]): boolean {
   return new Set(planned.map((p) => p.labels.schedule)).size > 1;
 }
+
+/** A run's one-line label for progress and logs. */
+export function runLabel(l: GridLabels): string {
+  const beta = l.form === 'sgd' ? '' : ` β=${l.momentum}`;
+  return `${l.form}${beta} η=${l.effectiveLr.toPrecision(3)} B=${l.batchSize}${l.svag > 1 ? ` ℓ=${l.svag}` : ''} seed=${l.seed}`;
+}

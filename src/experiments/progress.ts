@@ -88,6 +88,10 @@ export function progressReporter(out: ProgressWriter = process.stderr, tty = out
         }
         break;
       }
+      case 'note':
+        out.write(`${tty && drawn > 0 ? `\x1b[${drawn}A\r\x1b[J` : ''}${e.message}\n`);
+        drawn = 0;
+        break;
       case 'wait':
         waiting = e.runs;
         if (!tty) out.write(`${e.phase}: waiting for ${e.runs} run(s) another process is executing, to select on every result\n`);

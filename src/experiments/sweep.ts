@@ -6,11 +6,13 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { parseSweepConfig, runRecord, type SweepConfig, type SweepConfigInput } from './config.js';
-import { expandGrid, selectBest, type GridLabels, type PlannedRun, type Selection } from './grid.js';
+import { expandGrid, runLabel, selectBest, type GridLabels, type PlannedRun, type Selection } from './grid.js';
 import { executeRun, removeCheckpoint, type RunOutcome } from './run.js';
 import { checkOutputFolder } from '../node/output-paths.js';
 import { ResultsStore, type RunStatus } from '../node/store.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
+import { openQueueExecutor } from './queue/coordinator.js';
+import { parseRedisUrl } from './queue/redis-url.js';
 
 export type SweepProgress =
   | { type: 'phase'; phase: string; runs: number; finished: number; workers: number }
@@ -18,7 +20,9 @@ export type SweepProgress =
   | { type: 'step'; worker: number; hash: string; label: string; step: number; total: number; note?: string }
   | { type: 'finish'; worker: number; hash: string; label: string; status: RunStatus; error: string | null; summary: Record<string, number> }
   /** Runs of `phase` that another live process is executing, which this sweep waits for before it selects. */
-  | { type: 'wait'; phase: string; runs: number };
+  | { type: 'wait'; phase: string; runs: number }
+  /** A line about the executor itself (a queue waiting for Redis). */
+  | { type: 'note'; message: string };
 
 export interface SweepOptions {
   /** Path of the SQLite results store, or an open store. */
@@ -28,6 +32,10 @@ export interface SweepOptions {
   /** Checkpoint folder (default `<db>.ckpt`). */
   checkpointDir?: string;
   onProgress?: (e: SweepProgress) => void;
+  /** A BullMQ queue (redis://…) whose workers execute the runs, instead of this process's worker threads. */
+  queue?: string;
+  /** With a queue: how often a run is tried before it is stored as failed (default 3). */
+  attempts?: number;
   /** How often to look again at tuning runs another live process is executing (default 500 ms). */
   waitPollMs?: number;
   /** Test hook: sleep per step (default: env MOMENTUM_LAB_STEP_DELAY_MS or 0). */
@@ -44,10 +52,6 @@ export interface SweepResult {
   executed: number;
 }
 
-export function runLabel(l: GridLabels): string {
-  const beta = l.form === 'sgd' ? '' : ` β=${l.momentum}`;
-  return `${l.form}${beta} η=${l.effectiveLr.toPrecision(3)} B=${l.batchSize}${l.svag > 1 ? ` ℓ=${l.svag}` : ''} seed=${l.seed}`;
-}
 
 function workerFactory(): () => Worker {
   const self = import.meta.url;
@@ -64,13 +68,20 @@ function workerFactory(): () => Worker {
 /** How often a sweep looks again at tuning runs another live process is executing. */
 const WAIT_POLL_MS = 500;
 
-interface Pool {
+/**
+ * Where a sweep's runs execute: the local pool of worker threads (makePool, the default) or a BullMQ queue served by
+ * worker processes on any machine (queue/coordinator.ts). Either way this process claims the runs and is the only
+ * writer of the store.
+ */
+export interface Executor {
   /** Executes the jobs this process can claim; `announce` false skips the phase event (a re-check of busy runs). */
   run(jobs: PlannedRun[], phase: string, announce?: boolean): Promise<Map<string, RunStatus | 'busy'>>;
   close(): Promise<void>;
+  /** Runs executed (results written) by this executor so far. */
+  readonly executed: number;
 }
 
-function makePool(store: ResultsStore, workers: number, ckptDir: string, delay: number, onProgress: ((e: SweepProgress) => void) | undefined): Pool & { executed: number } {
+function makePool(store: ResultsStore, workers: number, ckptDir: string, delay: number, onProgress: ((e: SweepProgress) => void) | undefined): Executor {
   const emit = onProgress ?? ((): void => {});
   const created: Worker[] = [];
   const make = workers > 0 ? workerFactory() : null;
@@ -166,10 +177,12 @@ const checkpointDirOf = (opts: SweepOptions): string => opts.checkpointDir ?? `$
  */
 function openStore(opts: SweepOptions): ResultsStore {
   checkOutputFolder(checkpointDirOf(opts), '--checkpoint-dir');
+  if (opts.queue !== undefined) parseRedisUrl(opts.queue);
   return typeof opts.db === 'string' ? new ResultsStore(opts.db) : opts.db;
 }
 
-function openPool(store: ResultsStore, opts: SweepOptions, configWorkers: number | undefined): ReturnType<typeof makePool> {
+function openPool(store: ResultsStore, opts: SweepOptions, configWorkers: number | undefined): Executor {
+  if (opts.queue !== undefined) return openQueueExecutor(store, { url: opts.queue, ...(opts.attempts === undefined ? {} : { attempts: opts.attempts }), ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }) });
   const workers = opts.workers ?? configWorkers ?? availableParallelism();
   const envDelay = Number(process.env.MOMENTUM_LAB_STEP_DELAY_MS ?? 0);
   const delay = opts.stepDelayMs ?? (Number.isFinite(envDelay) ? envDelay : 0);
@@ -181,7 +194,7 @@ function openPool(store: ResultsStore, opts: SweepOptions, configWorkers: number
  * claim lapses), so that a decision made on these runs — the tuning selection — sees every result. Two sweeps on one
  * store therefore select the same lr and share the final runs by config hash.
  */
-async function awaitOthers(pool: Pool, jobs: PlannedRun[], phase: string, st: Map<string, RunStatus | 'busy'>,
+async function awaitOthers(pool: Executor, jobs: PlannedRun[], phase: string, st: Map<string, RunStatus | 'busy'>,
   emit: (e: SweepProgress) => void, pollMs: number): Promise<void> {
   let busy = jobs.filter((j) => st.get(j.hash) === 'busy');
   let shown = -1;

@@ -6,12 +6,14 @@ import type { Command } from '../command.js';
 export const sweepCommand: Command = {
   path: ['sweep'],
   summary: 'run (or resume) a sweep from a JSON/YAML config into a SQLite results store',
-  usage: 'momentum-lab sweep CONFIG [--db FILE] [--workers N] [--checkpoint-dir DIR] [--json]',
+  usage: 'momentum-lab sweep CONFIG [--db FILE] [--workers N | --queue redis://HOST:PORT] [--checkpoint-dir DIR] [--json]',
   positionals: 1,
   flags: {
     db: { kind: 'string', help: 'results store (SQLite); finished runs in it are skipped', default: 'results.db' },
     workers: { kind: 'int', help: 'worker threads (default: number of cores; 0 = run in the main thread)' },
     'checkpoint-dir': { kind: 'string', help: 'checkpoint folder (default: <db>.ckpt)' },
+    queue: { kind: 'string', help: 'run on the workers of this Redis queue (momentum-lab worker --queue URL) instead of local threads' },
+    attempts: { kind: 'int', help: 'with --queue: tries per run before it is stored as failed (default 3)' },
     json: { kind: 'boolean', help: 'print a JSON summary on stdout at the end' },
     quiet: { kind: 'boolean', help: 'no progress output' },
     plan: { kind: 'boolean', help: 'list the (first-phase) runs and their status in the store without running anything' },
@@ -31,12 +33,15 @@ export const sweepCommand: Command = {
       return 0;
     }
     const workers = flags.workers as number | undefined;
+    if (workers !== undefined && typeof flags.queue === 'string') throw new UserError('--workers sets local threads and --queue sends the runs to queue workers: give one of them');
     if (workers !== undefined && workers < 0) throw new UserError(`--workers must be ≥ 0, got ${workers}`);
     const progress = flags.quiet === true ? undefined : progressReporter(process.stderr);
     const result = await runSweep(config, {
       db: flags.db as string,
       ...(workers === undefined ? {} : { workers }),
       ...(typeof flags['checkpoint-dir'] === 'string' ? { checkpointDir: flags['checkpoint-dir'] } : {}),
+      ...(typeof flags.queue === 'string' ? { queue: flags.queue } : {}),
+      ...(typeof flags.attempts === 'number' ? { attempts: flags.attempts } : {}),
       ...(progress === undefined ? {} : { onProgress: progress.onProgress }),
     });
     progress?.done();
@@ -50,7 +55,12 @@ export const sweepCommand: Command = {
       process.stdout.write(`sweep ${result.name}: ${unique.size} runs (${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}), ${result.executed} executed now; store ${String(flags.db)}\n`);
       for (const s of result.selections) process.stdout.write(`best lr for ${s.label}: ${s.gridLr} (${config.protocol.select} ${config.protocol.metric} ${s.score})\n`);
     }
-    return result.runs.some((r) => r.status === 'failed') ? 1 : 0;
+    const failed = [...new Map(result.runs.filter((r) => r.status === 'failed').map((r) => [r.hash, r])).values()];
+    if (failed.length === 0) return 0;
+    const store = new ResultsStore(flags.db as string, { readonly: true });
+    for (const r of failed) process.stderr.write(`run ${r.hash} (${runLabel(r.labels)}) failed: ${(store.getRun(r.hash)?.error ?? 'no error recorded').split('\n')[0]}\n`);
+    store.close();
+    return 1;
   },
 };
 
