@@ -36,6 +36,8 @@ export interface SweepOptions {
   queue?: string;
   /** With a queue: how often a run is tried before it is stored as failed (default 3). */
   attempts?: number;
+  /** With a queue: how long Redis may stay unreachable before the sweep stops (default 120 s). */
+  redisWaitMs?: number;
   /** How often to look again at tuning runs another live process is executing (default 500 ms). */
   waitPollMs?: number;
   /** Test hook: sleep per step (default: env MOMENTUM_LAB_STEP_DELAY_MS or 0). */
@@ -182,7 +184,14 @@ function openStore(opts: SweepOptions): ResultsStore {
 }
 
 function openPool(store: ResultsStore, opts: SweepOptions, configWorkers: number | undefined): Executor {
-  if (opts.queue !== undefined) return openQueueExecutor(store, { url: opts.queue, ...(opts.attempts === undefined ? {} : { attempts: opts.attempts }), ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }) });
+  if (opts.queue !== undefined) {
+    return openQueueExecutor(store, {
+      url: opts.queue,
+      ...(opts.attempts === undefined ? {} : { attempts: opts.attempts }),
+      ...(opts.redisWaitMs === undefined ? {} : { redisDownMs: opts.redisWaitMs }),
+      ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
+    });
+  }
   const workers = opts.workers ?? configWorkers ?? availableParallelism();
   const envDelay = Number(process.env.MOMENTUM_LAB_STEP_DELAY_MS ?? 0);
   const delay = opts.stepDelayMs ?? (Number.isFinite(envDelay) ? envDelay : 0);

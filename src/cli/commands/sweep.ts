@@ -14,6 +14,7 @@ export const sweepCommand: Command = {
     'checkpoint-dir': { kind: 'string', help: 'checkpoint folder (default: <db>.ckpt)' },
     queue: { kind: 'string', help: 'run on the workers of this Redis queue (momentum-lab worker --queue URL) instead of local threads' },
     attempts: { kind: 'int', help: 'with --queue: tries per run before it is stored as failed (default 3)' },
+    'redis-wait': { kind: 'number', help: 'with --queue: seconds to wait for an unreachable Redis before stopping (default 120)' },
     json: { kind: 'boolean', help: 'print a JSON summary on stdout at the end' },
     quiet: { kind: 'boolean', help: 'no progress output' },
     plan: { kind: 'boolean', help: 'list the (first-phase) runs and their status in the store without running anything' },
@@ -42,6 +43,7 @@ export const sweepCommand: Command = {
       ...(typeof flags['checkpoint-dir'] === 'string' ? { checkpointDir: flags['checkpoint-dir'] } : {}),
       ...(typeof flags.queue === 'string' ? { queue: flags.queue } : {}),
       ...(typeof flags.attempts === 'number' ? { attempts: flags.attempts } : {}),
+      ...(typeof flags['redis-wait'] === 'number' ? { redisWaitMs: flags['redis-wait'] * 1000 } : {}),
       ...(progress === undefined ? {} : { onProgress: progress.onProgress }),
     });
     progress?.done();

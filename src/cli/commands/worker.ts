@@ -14,13 +14,17 @@ export const workerCommand: Command = {
     threads: { kind: 'int', threads: true, help: 'kernel threads per run (default: what the run asks, usually 1)' },
     'checkpoint-dir': { kind: 'string', help: 'this worker\'s checkpoint folder; shared by workers, a run taken over resumes from it', default: 'worker.ckpt' },
     'data-dir': { kind: 'string', help: 'folder with the datasets\' files (default: the dataset cache)' },
+    'lock-seconds': { kind: 'number', help: 'how long a run stays locked without this worker\'s heartbeat: a dead worker\'s run is taken over after about this long', default: 30 },
   },
   async run(flags) {
     if (typeof flags.queue !== 'string') throw new UserError('--queue is required (e.g. --queue redis://127.0.0.1:6379)');
     parseRedisUrl(flags.queue);
     const concurrency = flags.concurrency as number;
     if (concurrency < 1) throw new UserError(`--concurrency must be ≥ 1, got ${concurrency}`);
+    const lock = flags['lock-seconds'] as number;
+    if (!(lock >= 1)) throw new UserError(`--lock-seconds must be ≥ 1, got ${lock}`);
     const w = startQueueWorker({
+      lockDurationMs: lock * 1000,
       url: flags.queue,
       concurrency,
       checkpointDir: flags['checkpoint-dir'] as string,

@@ -148,7 +148,14 @@ export function openQueueExecutor(store: ResultsStore, o: QueueExecutorOptions):
         const state = await job.getState();
         if (state === 'completed') {
           const outcome = decodeOutcome(job.returnvalue);
-          if (outcome.hash !== hash) throw new Error(`queue job ${hash} returned the result of run ${outcome.hash}`);
+          if (outcome.hash !== hash) {
+            // A worker that lost Redis mid-job can file one run's result under another job's id; the worker signs
+            // each result with the hash of the config it ran, so such a result is never stored: the run goes again.
+            emit({ type: 'note', message: `queue job ${hash} came back with the result of run ${outcome.hash}; running it again` });
+            await job.remove();
+            await enqueue(pending.get(hash)!);
+            return;
+          }
           store.finishRun(outcome);
           settle(hash, outcome.status, outcome.error, outcome.summary);
         } else if (state === 'failed') {
@@ -180,9 +187,17 @@ export function openQueueExecutor(store: ResultsStore, o: QueueExecutorOptions):
       return result;
     },
     async close(): Promise<void> {
-      // A Redis that is down must not hold the process at exit.
-      await Promise.race([Promise.all([events.close(), queue.close()]), new Promise((r) => setTimeout(r, 2000))]);
-      await Promise.all([events.disconnect(), queue.disconnect()]).catch(() => {});
+      // A Redis that is down must not hold the process at exit (nor let it end early on a promise nothing keeps alive).
+      let timer: NodeJS.Timeout | undefined;
+      const closed = await Promise.race([
+        Promise.all([events.close(), queue.close()]).then(() => true, () => false),
+        new Promise<boolean>((r) => { timer = setTimeout(() => r(false), 2000); }),
+      ]);
+      clearTimeout(timer);
+      if (!closed) {
+        void events.disconnect().catch(() => {});
+        void queue.disconnect().catch(() => {});
+      }
     },
   };
   return ex;
