@@ -128,9 +128,9 @@ export const slowSdeCheck: CheckDefinition = {
             const okD = Math.abs(d.mean - meanD) <= tol + Z * d.se;
             const okS = Math.abs(s.mean - ref.s) <= tol + Z * Math.hypot(s.se, ref.sSe);
             rows.push({ optimizer: names[r]!, eta, phase: point.phase, step: k, t: round(point.t, 4),
-              meanD: round(d.mean, 4), sdeD: round(meanD, 4), seD: round(d.se, 2),
+              meanD: round(d.mean, 4), sdeD: round(meanD, 5), seD: round(d.se, 2),
               sharpness: round(s.mean, 4), sdeS: round(ref.s, 4), seS: round(Math.hypot(s.se, ref.sSe), 2),
-              noiseFreeFlowS: round(Math.sqrt(meanD * meanD + 4), 4), momentumMinusPlainD: minusFirst, gapSe: minusFirstSe, pass: judged ? okD && okS : null });
+              noiseFreeFlowS: round(Math.sqrt(meanD * meanD + 4), 5), momentumMinusPlainD: minusFirst, gapSe: minusFirstSe, pass: judged ? okD && okS : null });
           });
         },
       });
