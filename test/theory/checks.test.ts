@@ -94,7 +94,8 @@ test('weak-approx: max weak error vs SGD at η̄ falls at rate ≥ (1−α)/2 fo
     assert.ok(n(s, 'slope') >= n(s, 'theoremOrder') + 0.1, JSON.stringify(s));
   }
   assert.equal(r.pass, true);
-  assert.match(r.notes[0]!, /Thm 3\.5 \(docs\/theory\.md §3\.4\)/);
+  assert.match(r.statement!, /^Thm 3\.5 \(docs\/theory\.md §3\.4\)/);
+  assert.equal(r.notes[0], `tests ${r.statement}`);
 });
 
 test('weak-approx negative control: SGD at the unmatched lr γ = η(1−β) is rejected (its error does not vanish)', () => {
@@ -135,7 +136,8 @@ test('slow-sde: from off Γ, SGD and SGDM reach Φ(x₀) and follow the slow SDE
   assert.equal(gaps.length, 3);
   assert.ok(gaps[2]! < gaps[1]! && gaps[1]! < gaps[0]!, `${gaps}`);
   assert.equal(r.pass, true);
-  assert.match(r.notes[0]!, /Thm 4\.5 \(docs\/theory\.md §3\.5\)/);
+  assert.match(r.statement!, /^Thm 4\.5 \(docs\/theory\.md §3\.5\)/);
+  assert.equal(r.notes[0], `tests ${r.statement}`);
 });
 
 test('slow-sde negative control: noise-free GD (and GDM) is rejected — D stays near D₀ = 3 instead of drifting to 1.578', () => {

@@ -148,7 +148,7 @@ export const slowSdeCheck: CheckDefinition = {
     }
     const phiU = Math.sqrt((Math.sqrt(d0 * d0 + 4) + d0) / 2);
     return {
-      check: 'slow-sde', pass: rows.every((r) => r.pass !== false), rows, params: p,
+      check: 'slow-sde', pass: rows.every((r) => r.pass !== false), rows, params: p, statement: STATEMENT,
       criterion: `at the smallest η, for ${names.join(' and ')}, at every t and at the projection step ⌈${FLOW_TIME}/η⌉: |E D − E D_sde| ≤ ${tol} + ${Z}·se and |E S − E S_sde| ≤ ${tol} + ${Z}·se (D = u² − v², S = u² + v²), and the mean over those points of |E D(${names[1]}) − E D(${names[0]})| on coupled chains is smaller there than at the largest η; larger η show the approach and are not judged otherwise`,
       notes: [
         `tests ${STATEMENT}`,

@@ -112,7 +112,7 @@ export const weakApproxCheck: CheckDefinition = {
     }
     const lr = sgdLr === 'averaged' ? 'the averaged schedule η̄_k' : 'the unmatched lr γ_k = η_k(1−β) (negative control)';
     return {
-      check: 'weak-approx', pass: slopes.every((r) => r.pass === true), rows: [...rows, ...slopes], params: p,
+      check: 'weak-approx', pass: slopes.every((r) => r.pass === true), rows: [...rows, ...slopes], params: p, statement: STATEMENT,
       criterion: `for every α and h ∈ {x², cos x, tanh x}, the least-squares slope of log max_{k ≤ T/η}|E h(x_k) − E h(z_k)| vs log η is ≥ the theorem's order (1−α)/2`,
       notes: [
         `tests ${STATEMENT}`,
