@@ -12,6 +12,7 @@
  * `--noise none` runs noise-free GD and GDM against the same slow SDE: a negative control the check rejects.
  */
 import { optimizerConfig } from '../../optim/index.js';
+import { checkLimit } from '../../util/limits.js';
 import { NormalStream } from '../normals.js';
 import { noisyUV } from '../problems.js';
 import { meanAndError, simulate } from '../simulate.js';
@@ -39,6 +40,8 @@ export function slowSdeMoments(times: readonly number[], o: { d0: number; delta:
   const at = new Map<number, number[]>();
   for (const t of times) at.set(Math.round(t / dt), [...(at.get(Math.round(t / dt)) ?? []), t]);
   const steps = Math.max(...at.keys());
+  checkLimit(paths, 'chainValues', 'the slow SDE\'s Euler–Maruyama state (paths)', 'paths');
+  checkLimit(paths * steps, 'work', 'the slow SDE\'s Euler–Maruyama work (paths × t/dt)', 'paths');
   const D = new Float64Array(paths).fill(d0), S = new Float64Array(paths), z = new Float64Array(paths);
   const rng = new NormalStream(o.seed);
   const out = new Map<number, { d: number; dSe: number; s: number; sSe: number }>();
@@ -162,7 +165,7 @@ export const slowSdeCheck: CheckDefinition = {
     return {
       title: 'Sharpness E S along the slow SDE: simulation (points) vs slow SDE (line), per η',
       layer: [
-        { data: { values: r.rows.filter((x) => x.eta === Math.min(...(r.params.eta as number[]))) }, mark: 'line',
+        { data: { values: r.rows.filter((x) => x.eta === Math.min(...(r.params.eta as number[])) && x.t !== undefined && x.optimizer === r.rows[0]!.optimizer) }, mark: 'line',
           encoding: { x: { field: 't', type: 'quantitative', title: 't = kη²' }, y: { field: 'sdeS', type: 'quantitative', title: 'E (u² + v²)', scale: { zero: false } } } },
         { data: { values: r.rows.filter((x) => x.t !== undefined) }, mark: { type: 'point', filled: true, size: 60 },
           encoding: { x: { field: 't', type: 'quantitative' }, y: { field: 'sharpness', type: 'quantitative' }, color: { field: 'optimizer', type: 'nominal' }, shape: { field: 'eta', type: 'nominal' } } },
