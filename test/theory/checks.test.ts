@@ -124,8 +124,9 @@ test('slow-sde: from off Γ, SGD and SGDM reach Φ(x₀) and follow the slow SDE
   // The projection step ⌈3/η⌉ at η = 0.01 is 300, slow time 0.03: E D = 3e^{−0.03} + 0.75(1 − e^{−0.03}) = 2.9335.
   const proj = laws.filter((x) => x.phase === 'projection' && x.eta === 0.01);
   assert.deepEqual(proj.map((x) => [x.step, x.t, x.sdeD]), [[300, 0.03, 2.9335], [300, 0.03, 2.9335]]);
-  // Both are near Φ(x₀) (S = √13 = 3.606 at t = 0), not at x₀ (S = 5).
-  for (const row of proj) assert.ok(Math.abs(n(row, 'sharpness') - 3.56) < 0.08, JSON.stringify(row));
+  // Both are at Φ(x₀) moved along the slow SDE (E S = 3.563 there; √13 = 3.606 at t = 0), far from S(x₀) = 5: SGD within
+  // ≈ 0.01, SGDM within 0.1 — its heavy-ball first phase moves D by O(η/(1−β)) (3.495–3.531 over seeds 1–5).
+  for (const row of proj) assert.ok(Math.abs(n(row, 'sharpness') - n(row, 'sdeS')) < 0.1, JSON.stringify(row));
   // The noise term raises E S at t = 1 from the noise-free flow's √(1.5777² + 4) = 2.5474 to ≈ 3.01; both runs show it (> 10 se).
   for (const row of laws.filter((x) => x.eta === 0.01 && x.t === 1)) {
     assert.equal(row.noiseFreeFlowS, 2.5474);
@@ -150,6 +151,8 @@ test('slow-sde negative control: noise-free GD (and GDM) is rejected — D stays
     assert.equal(row.pass, false);
   }
   assert.equal(r.pass, false);
+  assert.throws(() => runCheck('slow-sde', { paths: 1e9 }), (e: unknown) => e instanceof UserError && /Euler–Maruyama state .* over the limit/.test(e.message));
+  assert.throws(() => runCheck('slow-sde', { noise: 'label' }), (e: unknown) => e instanceof UserError && e.message.includes('--noise'));
 });
 
 test('slow-sde: the Euler–Maruyama mean of D matches the closed form (4 se)', () => {
