@@ -71,7 +71,7 @@ test('coupling: ratio → β/√(1+β) = 0.408, 0.653 at small η (within 4·SE 
 });
 
 test('weak-approx: max weak error vs SGD at η̄ falls at rate ≥ (1−α)/2 for α = 0 and 0.5, under step decay', () => {
-  const r = runCheck('weak-approx', { chains: 10_000 });
+  const r = runCheck('weak-approx', {});
   const points = r.rows.filter((x) => x.eta !== undefined);
   assert.equal(points.length, 2 * 4 * 3);
   // 1 − β = (1 − β₀)(η/η_max)^α with β₀ = 0.9, η_max = 0.01: α = 0 keeps β = 0.9; α = 0.5 gives
@@ -79,14 +79,14 @@ test('weak-approx: max weak error vs SGD at η̄ falls at rate ≥ (1−α)/2 fo
   const betas = (alpha: number): number[] => points.filter((x) => x.alpha === alpha && x.h === 'x^2').map((x) => n(x, 'beta'));
   assert.deepEqual(betas(0), [0.9, 0.9, 0.9, 0.9]);
   assert.deepEqual(betas(0.5), [0.9, 0.9293, 0.95, 0.9646]);
-  // The error falls at every halving of η, for every h and α (its Monte-Carlo se is below 3% of it).
+  // The error falls at every halving of η, for every h and α (its Monte-Carlo se is below 4% of it).
   for (const alpha of [0, 0.5]) {
     for (const h of ['x^2', 'cos x', 'tanh x']) {
       const e = points.filter((x) => x.alpha === alpha && x.h === h).map((x) => n(x, 'maxWeakError'));
       for (let i = 1; i < e.length; i++) assert.ok(e[i]! < e[i - 1]!, `${alpha} ${h}: ${e}`);
     }
   }
-  // Observed slopes ≈ 0.9 (α = 0) and ≈ 0.4 (α = 0.5) over seeds 1–4; the theorem's orders are 0.5 and 0.25.
+  // Observed slopes 0.81–0.92 (α = 0) and 0.37–0.42 (α = 0.5) over seeds 1–3; the theorem's orders are 0.5 and 0.25.
   const slopes = r.rows.filter((x) => x.slope !== undefined);
   assert.equal(slopes.length, 6);
   for (const s of slopes) {
@@ -99,9 +99,9 @@ test('weak-approx: max weak error vs SGD at η̄ falls at rate ≥ (1−α)/2 fo
 });
 
 test('weak-approx negative control: SGD at the unmatched lr γ = η(1−β) is rejected (its error does not vanish)', () => {
-  const r = runCheck('weak-approx', { sgdLr: 'unmatched', chains: 5000 });
+  const r = runCheck('weak-approx', { sgdLr: 'unmatched', eta: [0.01, 0.005, 0.0025], chains: 5000 });
   // SGD at γ covers time T(1−β) instead of T: the weak error tends to |E h(X_T) − E h(X_{T(1−β)})| > 0, so the
-  // fitted slope is ≈ 0 (−0.15 … 0.03 over seeds 1–3), below the theorem's order for every α and h.
+  // fitted slope is ≈ 0 (−0.15 … 0.06 over seeds 1–2), below the theorem's order for every α and h.
   const slopes = r.rows.filter((x) => x.slope !== undefined);
   assert.equal(slopes.length, 6);
   for (const s of slopes) {
