@@ -125,7 +125,7 @@ test('slow-sde: from off Γ, SGD and SGDM reach Φ(x₀) and follow the slow SDE
   const proj = laws.filter((x) => x.phase === 'projection' && x.eta === 0.01);
   assert.deepEqual(proj.map((x) => [x.step, x.t, x.sdeD]), [[300, 0.03, 2.9335], [300, 0.03, 2.9335]]);
   // Both are at Φ(x₀) moved along the slow SDE (E S = 3.563 there; √13 = 3.606 at t = 0), far from S(x₀) = 5: SGD within
-  // ≈ 0.01, SGDM within 0.1 — its heavy-ball first phase moves D by O(η/(1−β)) (3.495–3.531 over seeds 1–5).
+  // ≈ 0.01, SGDM within 0.1 — its heavy-ball first phase moves D by O(η/(1−β)) (3.497–3.529 over seeds 1–5).
   for (const row of proj) assert.ok(Math.abs(n(row, 'projectedS') - n(row, 'sdeS')) < 0.1, JSON.stringify(row));
   // The noise term raises E S at t = 1 from the noise-free flow's √(1.5777² + 4) = 2.5474 to ≈ 3.01; both runs show it (> 10 se).
   for (const row of laws.filter((x) => x.eta === 0.01 && x.t === 1)) {
