@@ -33,7 +33,7 @@ export function logLogSlope(x: readonly number[], y: readonly number[]): number 
   return sxy / sxx;
 }
 
-/** The maximum over observed steps of |mean_c h(x_k) − h(z_k)|, with its step and Monte-Carlo standard error, and the value at k = K. */
+/** The maximum over steps k ≤ K of |mean_c h(x_k) − h(z_k)|, with its step and Monte-Carlo standard error, and the value at k = K. */
 interface MaxWeakError { error: number; step: number; se: number; end: number }
 
 function runPair(eta: number, beta: number, steps: number, schedule: ScheduleSpec, sgdLr: string, chains: number, seed: number): MaxWeakError[] {
