@@ -35,6 +35,7 @@ export type ProblemSpec =
   | { kind: 'quadratic'; lambdas: number[]; s: number }
   | { kind: 'double-well'; sigma: number }
   | { kind: 'label-noise-uv'; delta: number }
+  | { kind: 'uv'; delta: number; noiseU: number; noiseV: number }
   | { kind: 'linear-regression'; data: LinearRegressionData; batch: number };
 
 export function makeProblem(spec: ProblemSpec): Problem {
@@ -45,6 +46,8 @@ export function makeProblem(spec: ProblemSpec): Problem {
       return doubleWell(spec.sigma);
     case 'label-noise-uv':
       return labelNoiseUV(spec.delta);
+    case 'uv':
+      return noisyUV(spec.delta, spec.noiseU, spec.noiseV);
     case 'linear-regression':
       return linearRegression(spec.data, spec.batch);
   }
@@ -184,6 +187,41 @@ export function labelNoiseUV(delta: number): Problem {
         out[i] = out[i]! - scale * x[i + 1]! * z[c]!;
         out[i + 1] = out[i + 1]! - scale * x[i]! * z[c]!;
       }
+    },
+  };
+}
+
+/**
+ * The uv model with label noise plus independent coordinate noise: g = (uv − 1 − δξ₀)·(v, u) + (s_u ξ₁, s_v ξ₂).
+ * Its covariance δ²(v, u)(v, u)ᵀ + diag(s_u², s_v²) is not proportional to the Hessian on Γ = {uv = 1}, so the slow
+ * SDE keeps a noise term (docs/theory.md §3.5). `loss` is L̄ = ½(uv − 1)².
+ */
+export function noisyUV(delta: number, noiseU: number, noiseV: number): Problem {
+  for (const [name, v] of [['delta', delta], ['noiseU', noiseU], ['noiseV', noiseV]] as const) {
+    check(Number.isFinite(v) && v >= 0, name, `must be ≥ 0, got ${v}`);
+  }
+  return {
+    name: `uv(δ=${delta}, s_u=${noiseU}, s_v=${noiseV})`,
+    dim: 2,
+    noise: { kind: 'normal', perChain: 3 },
+    spec: { kind: 'uv', delta, noiseU, noiseV },
+    oracle(x, z, out) {
+      for (let c = 0, i = 0; i < x.length; c++, i += 2) {
+        const u = x[i]!, v = x[i + 1]!;
+        const r = u * v - 1 - delta * z[3 * c]!;
+        out[i] = r * v + noiseU * z[3 * c + 1]!;
+        out[i + 1] = r * u + noiseV * z[3 * c + 2]!;
+      }
+    },
+    gradient(x, out) {
+      for (let i = 0; i < x.length; i += 2) {
+        const r = x[i]! * x[i + 1]! - 1;
+        out[i] = r * x[i + 1]!;
+        out[i + 1] = r * x[i]!;
+      }
+    },
+    loss(x, out) {
+      for (let c = 0, i = 0; i < x.length; c++, i += 2) out[c] = 0.5 * (x[i]! * x[i + 1]! - 1) ** 2;
     },
   };
 }

@@ -34,6 +34,8 @@ export interface CheckResult {
   params: ParamValues;
   /** Remarks a reader needs (e.g. what the Monte-Carlo error was). */
   notes: string[];
+  /** The paper's statement the check tests, with its docs/theory.md section (also the first note). */
+  statement?: string;
 }
 
 export interface CheckDefinition {
