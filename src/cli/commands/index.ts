@@ -7,6 +7,7 @@ import { sweepCommands } from './sweep.js';
 import { benchTrainCommand, trainCommand } from './train.js';
 import { reportCommand } from './report.js';
 import { paperCommand } from './paper.js';
+import { labCommand } from './lab.js';
 
 /** Every CLI command; add yours here. */
-export const COMMANDS: Command[] = [optimTrace, dataList, dataFetch, ...sweepCommands, trainCommand, benchTrainCommand, theory, reportCommand, adviseCommand, paperCommand];
+export const COMMANDS: Command[] = [optimTrace, dataList, dataFetch, ...sweepCommands, trainCommand, benchTrainCommand, theory, reportCommand, adviseCommand, paperCommand, labCommand];
