@@ -27,7 +27,20 @@ export interface TrainOutcome {
   /** Test-subset loss and accuracy after `steps` updates. */
   testLoss: number;
   testAccuracy: number;
+  /** FNV-1a of the float32 parameters' bits after `steps` updates: equal hashes mean bit-identical weights. */
+  paramsHash: string;
   kernels: string;
+}
+
+/** FNV-1a (32-bit) over the bit patterns of a float32 buffer, as 8 hex digits. */
+export function float32Hash(a: Float32Array | Float64Array): string {
+  const bits = a instanceof Float32Array ? new Uint32Array(a.buffer, a.byteOffset, a.length) : new Uint32Array(Float32Array.from(a).buffer);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bits.length; i++) {
+    const w = bits[i]!;
+    for (let b = 0; b < 32; b += 8) h = Math.imul(h ^ ((w >>> b) & 0xff), 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 export function labOptimizer(lr: number, momentum: number): OptimizerConfig {
@@ -49,5 +62,5 @@ export function trainSteps(data: Dataset, kernels: Kernels, r: TrainRequest): Tr
   const losses: number[] = [];
   for (let k = 0; k < r.steps && !t.done; k++) losses.push(t.step().loss);
   const ev = t.evaluate(data.test);
-  return { loss: losses[losses.length - 1]!, losses, testLoss: ev.loss, testAccuracy: ev.accuracy, kernels: t.backend.name };
+  return { loss: losses[losses.length - 1]!, losses, testLoss: ev.loss, testAccuracy: ev.accuracy, paramsHash: float32Hash(t.model.store.params), kernels: t.backend.name };
 }
