@@ -97,6 +97,8 @@ const worker = new Worker(new URL('./train-worker.ts', import.meta.url), { type:
 const pending = new Map<number, { resolve: (r: TrainOutcome) => void; reject: (e: Error) => void }>();
 let nextId = 1;
 let history: { step: number; sgd: RunPoint; sgdm: RunPoint }[] = [];
+/** A live run is in progress: moving a slider restarts it with the new setting. */
+let running = false;
 let workerReady: (v: { threads: number; kernels: string }) => void;
 const ready = new Promise<{ threads: number; kernels: string }>((r) => { workerReady = r; });
 const send = (m: WorkerRequest): void => worker.postMessage(m);
@@ -109,6 +111,7 @@ function digitParams(): { eta: number; beta: number; batch: number } {
 
 function startDigits(): void {
   history = [];
+  running = true;
   send({ type: 'live', ...digitParams(), seed: 1, steps: 2000, evalEvery: 20 });
 }
 
@@ -141,6 +144,7 @@ worker.onmessage = (e: MessageEvent<WorkerReply>) => {
   } else if (m.type === 'progress') {
     history.push({ step: m.step, sgd: m.sgd, sgdm: m.sgdm });
     $('d-step').textContent = `step ${m.step}${m.done ? ' (done)' : ''}`;
+    if (m.done) running = false;
     for (const [k, r] of [['sgd', m.sgd], ['sgdm', m.sgdm]] as const) {
       $(`d-${k}-loss`).textContent = fmt(r.loss);
       $(`d-${k}-test`).textContent = fmt(r.testLoss);
@@ -151,8 +155,12 @@ worker.onmessage = (e: MessageEvent<WorkerReply>) => {
 };
 worker.onerror = (e) => { $('d-step').textContent = `error: ${e.message}`; };
 $('d-run').addEventListener('click', startDigits);
-$('d-stop').addEventListener('click', () => send({ type: 'stop' }));
-for (const id of ['d-eta', 'd-beta', 'd-batch']) $(id).addEventListener('input', digitParams);
+$('d-stop').addEventListener('click', () => { running = false; send({ type: 'stop' }); });
+for (const id of ['d-eta', 'd-beta', 'd-batch']) {
+  $(id).addEventListener('input', digitParams);
+  // On release (or a key press), not on every pixel of a drag: each restart builds two fresh models.
+  $(id).addEventListener('change', () => { if (running) startDigits(); });
+}
 digitParams();
 
 // ---- start-up and the test hook ----

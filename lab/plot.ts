@@ -57,8 +57,13 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], o: { logY
   let ly = T + 14;
   for (const s of series) {
     const w = ctx.measureText(s.label).width;
-    ctx.fillStyle = s.color;
-    ctx.fillRect(W - R - w - 26, ly - 8, 16, 3);
+    ctx.strokeStyle = s.color;
+    ctx.setLineDash(s.dash ?? []);
+    ctx.beginPath();
+    ctx.moveTo(W - R - w - 28, ly - 7);
+    ctx.lineTo(W - R - w - 10, ly - 7);
+    ctx.stroke();
+    ctx.setLineDash([]);
     ctx.fillStyle = '#222';
     ctx.fillText(s.label, W - R - w - 6, ly - 3);
     ly += 16;

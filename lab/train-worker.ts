@@ -27,8 +27,10 @@ export type WorkerReply =
 
 const post = (m: WorkerReply): void => self.postMessage(m);
 let data: Dataset | null = null;
-let kernels: Kernels | null = null;
-let live: { runs: Trainer[]; lossSums: number[]; step: number; steps: number; evalEvery: number; gen: number } | null = null;
+/** The compiled kernels and the thread count each kernel set gets; null module: the reference kernels. */
+let kernelSource: { module: WebAssembly.Module | null; threads: number } | null = null;
+let live: { runs: Trainer[]; kernels: Kernels; lossSums: number[]; step: number; steps: number; evalEvery: number; gen: number } | null = null;
+/** Bumped by every live/stop request, so a run whose kernels arrive after a newer request is dropped. */
 let generation = 0;
 
 function spawnKernelWorker(init: KernelWorkerInit): KernelWorkerHandle {
@@ -41,19 +43,33 @@ function spawnKernelWorker(init: KernelWorkerInit): KernelWorkerHandle {
   return { ready, terminate: () => w.terminate() };
 }
 
+/**
+ * A fresh kernel set per run: its memory is one bump allocation that only grows, so each run (every slider move
+ * restarts one) gets its own and gives it back with `dispose`.
+ */
+function openKernels(): Promise<Kernels> {
+  const { module, threads } = kernelSource!;
+  if (module === null) return Promise.resolve(createReferenceKernels());
+  return instantiateWasmKernels({ module, threads, ...(threads > 1 ? { spawnWorker: spawnKernelWorker } : {}) });
+}
+
 async function init(digitsUrl: string): Promise<void> {
   const [digits, wasm] = await Promise.all([fetch(digitsUrl), fetch(kernelsUrl)]);
   if (!digits.ok || !wasm.ok) throw new Error(`could not load ${digits.ok ? kernelsUrl : digitsUrl} (HTTP ${digits.ok ? wasm.status : digits.status})`);
   data = unpackDigits(new Uint8Array(await digits.arrayBuffer()));
-  const bytes = await wasm.arrayBuffer();
+  const module = await WebAssembly.compile(await wasm.arrayBuffer());
   const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  kernelSource = { module, threads };
+  let k: Kernels;
   try {
-    kernels = await instantiateWasmKernels({ module: bytes, threads, ...(threads > 1 ? { spawnWorker: spawnKernelWorker } : {}) });
+    k = await openKernels();
   } catch {
     // A shared WebAssembly memory can be refused outside cross-origin isolation: the reference kernels still train.
-    kernels = createReferenceKernels();
+    kernelSource = { module: null, threads: 1 };
+    k = await openKernels();
   }
-  post({ type: 'ready', threads: (kernels as { threads?: number }).threads ?? 1, kernels: kernels.name, trainN: data.train.n, testN: data.test.n });
+  post({ type: 'ready', threads: (k as { threads?: number }).threads ?? 1, kernels: k.name, trainN: data.train.n, testN: data.test.n });
+  k.dispose();
 }
 
 function point(t: Trainer, loss: number): RunPoint {
@@ -77,31 +93,35 @@ function tick(gen: number): void {
   if (L.step < L.steps) setTimeout(() => tick(gen), 0);
 }
 
-self.onmessage = (e: MessageEvent<WorkerRequest>) => {
-  const m = e.data;
-  try {
-    if (m.type === 'init') {
-      init(m.digitsUrl).catch((err: unknown) => post({ type: 'error', message: (err as Error)?.message ?? String(err) }));
-      return;
+async function handle(m: WorkerRequest): Promise<void> {
+  if (m.type === 'init') return init(m.digitsUrl);
+  if (data === null || kernelSource === null) throw new Error('the training worker is not ready yet');
+  if (m.type === 'train') {
+    let kernels: Kernels | null = null;
+    try {
+      kernels = await openKernels();
+      post({ type: 'trained', id: m.id, result: trainSteps(data, kernels, m.request) });
+    } catch (err) {
+      post({ type: 'trained', id: m.id, message: (err as Error)?.message ?? String(err) });
+    } finally {
+      kernels?.dispose();
     }
-    if (data === null || kernels === null) throw new Error('the training worker is not ready yet');
-    if (m.type === 'train') {
-      try {
-        post({ type: 'trained', id: m.id, result: trainSteps(data, kernels, m.request) });
-      } catch (err) {
-        post({ type: 'trained', id: m.id, message: (err as Error)?.message ?? String(err) });
-      }
-    } else if (m.type === 'live') {
-      // Matched effective learning rate: SGD at η, SGDM at γ = η(1−β).
-      const runs = [labTrainer(data, kernels, m.seed, m.batch, labOptimizer(m.eta, 0)), labTrainer(data, kernels, m.seed, m.batch, labOptimizer(m.eta * (1 - m.beta), m.beta))];
-      live = { runs, lossSums: [0, 0], step: 0, steps: m.steps, evalEvery: m.evalEvery, gen: ++generation };
-      const [a, b] = runs.map((t) => point(t, NaN));
-      post({ type: 'progress', step: 0, sgd: a!, sgdm: b!, done: false });
-      tick(live.gen);
-    } else if (m.type === 'stop') {
-      live = null;
-    }
-  } catch (err) {
-    post({ type: 'error', message: (err as Error)?.message ?? String(err) });
+    return;
   }
+  const gen = ++generation;
+  live?.kernels.dispose();
+  live = null;
+  if (m.type === 'stop') return;
+  const kernels = await openKernels();
+  if (gen !== generation) { kernels.dispose(); return; }
+  // Matched effective learning rate: SGD at η, SGDM at γ = η(1−β).
+  const runs = [labTrainer(data, kernels, m.seed, m.batch, labOptimizer(m.eta, 0)), labTrainer(data, kernels, m.seed, m.batch, labOptimizer(m.eta * (1 - m.beta), m.beta))];
+  live = { runs, kernels, lossSums: [0, 0], step: 0, steps: m.steps, evalEvery: m.evalEvery, gen };
+  const [a, b] = runs.map((t) => point(t, NaN));
+  post({ type: 'progress', step: 0, sgd: a!, sgdm: b!, done: false });
+  tick(gen);
+}
+
+self.onmessage = (e: MessageEvent<WorkerRequest>) => {
+  handle(e.data).catch((err: unknown) => post({ type: 'error', message: (err as Error)?.message ?? String(err) }));
 };
