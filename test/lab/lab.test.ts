@@ -175,3 +175,23 @@ test('lab: served by momentum-lab lab, isolated, offline; simulator, closed form
     await lab.close();
   }
 });
+
+test('lab on a static host without COOP/COEP: not isolated, one thread, and the same trained weights', async () => {
+  const lab = await openLab({ isolate: false });
+  try {
+    const w = await lab.page.evaluate(() => window.momentumLab.ready) as { threads: number; kernels: string; crossOriginIsolated: boolean };
+    assert.equal(w.crossOriginIsolated, false);
+    assert.equal(w.threads, 1);
+    const req = { seed: 3, steps: 30, batch: 32, lr: 0.01, momentum: 0.9 };
+    const r = await lab.page.evaluate((q) => window.momentumLab.train(q), req) as Trained;
+    // Chromium still creates a shared WebAssembly memory outside isolation (only SharedArrayBuffer's constructor is
+    // hidden), so the kernels are the WebAssembly ones on one thread, with the same weights as Node's.
+    assert.equal(r.kernels, 'wasm-simd-1t');
+    const n = await nodeTrain(req, 1);
+    assert.equal(r.paramsHash, n.paramsHash);
+    assert.deepEqual(lab.consoleErrors, []);
+    assert.deepEqual(lab.externalRequests, []);
+  } finally {
+    await lab.close();
+  }
+});

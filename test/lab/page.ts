@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM_PATH } from '../../src/report/browser.js';
+import { serveLab } from '../../src/node/lab-server.js';
 import { cliCommand, repoRoot } from '../experiments/helpers.js';
 
 export interface LabSession {
@@ -35,11 +36,17 @@ function startServer(): Promise<{ child: ChildProcess; url: string }> {
   });
 }
 
-export async function openLab(): Promise<LabSession> {
+/** `isolate: false` serves the same folder in-process without the COOP/COEP headers, as a plain static host would. */
+async function plainServer(): Promise<{ child: { kill(): void }; url: string }> {
+  const { server, url } = await serveLab({ port: 0, isolate: false });
+  return { child: { kill: () => void server.close() }, url };
+}
+
+export async function openLab(opts: { isolate?: boolean } = {}): Promise<LabSession> {
   if (!existsSync(join(repoRoot(), 'dist', 'lab', 'index.html'))) throw new Error('dist/lab not built: run npm run build:lab');
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}: run ./scripts/setup-debian.sh`);
   const { chromium } = await import('playwright-core');
-  const { child, url } = await startServer();
+  const { child, url } = opts.isolate === false ? await plainServer() : await startServer();
   const profile = mkdtempSync(join(tmpdir(), 'ml-lab-chromium-'));
   let ctx: BrowserContext | null = null;
   try {
