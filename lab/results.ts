@@ -74,6 +74,10 @@ export function setupResults(): void {
     const input = $(id) as HTMLInputElement;
     input.addEventListener('change', () => { open([...(input.files ?? [])]).catch(report); });
   }
+  // The drop zone is focusable: Enter or Space opens the file picker, so the keyboard reaches it too.
+  drop.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); ($('pick-files') as HTMLInputElement).click(); }
+  });
   drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
   drop.addEventListener('drop', (e) => {
