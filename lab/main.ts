@@ -52,12 +52,12 @@ let quad: LiveQuadratic | null = null;
 let curves: [number, number][][] = [[], []];
 
 function quadParams(): LiveParams {
-  return { eta: pow10('q-eta'), beta: linear('q-beta'), lambda: pow10('q-lambda'), s: pow10('q-s'), batch: pow2('q-batch'), l: pow2('q-l'), chains: CHAINS, seed: 1 };
+  return { eta: pow10('q-eta'), beta: linear('q-beta'), lambda: pow10('q-lambda'), dims: pow2('q-dims'), s: pow10('q-s'), batch: pow2('q-batch'), l: pow2('q-l'), chains: CHAINS, seed: 1 };
 }
 
 function resetQuadratic(): void {
   const p = quadParams();
-  show('q-eta-out', p.eta); show('q-beta-out', p.beta); show('q-lambda-out', p.lambda); show('q-s-out', p.s); show('q-batch-out', p.batch); show('q-l-out', p.l);
+  show('q-eta-out', p.eta); show('q-beta-out', p.beta); show('q-lambda-out', p.lambda); show('q-dims-out', p.dims); show('q-s-out', p.s); show('q-batch-out', p.batch); show('q-l-out', p.l);
   const th = liveTheory(p);
   const cell = (id: string, v: number): void => { $(id).textContent = fmt(v); $(id).dataset.value = String(v); };
   cell('q-sgd-closed', th.sgd); cell('q-sgdm-closed', th.sgdm); cell('q-floor', th.floor);
@@ -84,13 +84,13 @@ function frameQuadratic(): void {
       { label: 'SGDM', color: '#175cd3', points: curves[1]! },
       { label: 'SGD closed form', color: '#b42318', dash: [6, 4], points: [[0, th.sgd], [end, th.sgd]] },
       { label: 'SGDM closed form', color: '#175cd3', dash: [6, 4], points: [[0, th.sgdm], [end, th.sgdm]] },
-      { label: 'noise floor ηs²/4', color: '#555', dash: [2, 3], points: [[0, th.floor], [end, th.floor]] },
+      { label: 'noise floor', color: '#555', dash: [2, 3], points: [[0, th.floor], [end, th.floor]] },
     ];
     drawChart($<HTMLCanvasElement>('q-chart'), series, { logY: true, xLabel: 'step (÷ℓ)', yLabel: 'E[L]' });
   }
   requestAnimationFrame(frameQuadratic);
 }
-for (const id of ['q-eta', 'q-beta', 'q-lambda', 'q-s', 'q-batch', 'q-l']) $(id).addEventListener('input', resetQuadratic);
+for (const id of ['q-eta', 'q-beta', 'q-lambda', 'q-dims', 'q-s', 'q-batch', 'q-l']) $(id).addEventListener('input', resetQuadratic);
 
 // ---- digits, lock-step ----
 const worker = new Worker(new URL('./train-worker.ts', import.meta.url), { type: 'module' });

@@ -59,12 +59,24 @@ export function closedForm(eta: number, beta: number, lambda: number, s: number,
 }
 
 export interface LiveParams {
-  eta: number; beta: number; lambda: number; s: number;
+  eta: number; beta: number;
+  /** The largest curvature λ_max; with `dims` > 1 the spectrum is `spectrum(lambda, dims)`. */
+  lambda: number;
+  dims: number;
+  s: number;
   /** Minibatch size: the gradient noise of a mean of B samples has scale s/√B. */
   batch: number;
   /** SVAG level ℓ: lr η/ℓ, noise ×√ℓ per step, ℓ× the steps. */
   l: number;
   chains: number; seed: number;
+}
+
+/** Condition number of the live view's spectrum: λ_j runs log-spaced from λ_max down to λ_max/SPREAD. */
+export const SPREAD = 100;
+
+/** λ_j = λ_max · SPREAD^(−j/(d−1)), j = 0 … d−1 (just λ_max when d = 1). */
+export function spectrum(lambdaMax: number, dims: number): number[] {
+  return Array.from({ length: dims }, (_, j) => (dims === 1 ? lambdaMax : lambdaMax * SPREAD ** (-j / (dims - 1))));
 }
 
 /** What the live view shows beside its curves. */
@@ -73,7 +85,7 @@ export interface LiveTheory {
   sgd: number;
   sgdm: number;
   floor: number;
-  /** ηλ/ℓ against the thresholds 2 (SGD) and 2(1+β)/(1−β) (normalised SGDM). */
+  /** ηλ_max/ℓ against the thresholds 2 (SGD) and 2(1+β)/(1−β) (normalised SGDM). */
   etaLambda: number;
   sgdThreshold: number;
   sgdmThreshold: number;
@@ -84,19 +96,27 @@ export interface LiveTheory {
 /** Below this curvature-induced share the SGD–SGDM gap is under ~10% of the loss: the noise floor dominates. */
 const NOISE_DOMINATED = 0.1;
 
+/**
+ * The coordinates are independent (diagonal Hessian, isotropic noise), so each closed form is the sum of the 1-D
+ * ones over the spectrum, and the floor is d·ηs²/4.
+ */
 export function liveTheory(p: LiveParams): LiveTheory {
-  const noiseScale = p.s / Math.sqrt(p.batch);
+  const noiseScale = p.s / Math.sqrt(p.batch), lambdas = spectrum(p.lambda, p.dims);
+  const sum = (beta: number): number => lambdas.reduce((acc, l) => acc + closedForm(p.eta, beta, l, noiseScale, p.l), 0);
   const etaLambda = p.eta * p.lambda / p.l;
   const sgdThreshold = 2, sgdmThreshold = normalizedStabilityThreshold(p.beta);
   const regime = etaLambda >= sgdmThreshold ? 'both unstable' : etaLambda >= sgdThreshold ? 'SGD unstable'
     : etaLambda / 2 < NOISE_DOMINATED ? 'noise-dominated' : 'curvature-limited';
   return {
     noiseScale, etaLambda, sgdThreshold, sgdmThreshold, regime,
-    sgd: closedForm(p.eta, 0, p.lambda, noiseScale, p.l), sgdm: closedForm(p.eta, p.beta, p.lambda, noiseScale, p.l), floor: noiseInducedLoss(p.eta, noiseScale),
+    sgd: sum(0), sgdm: sum(p.beta), floor: p.dims * noiseInducedLoss(p.eta, noiseScale),
   };
 }
 
-/** SGD and normalised SGDM stepped together on one noise stream, with prefix sums of their mean loss per step. */
+/**
+ * SGD and normalised SGDM stepped together on one noise stream, with prefix sums of their mean loss per step.
+ * Buffers hold chains × d values, coordinate j of chain c at c·d + j (the simulator's layout).
+ */
 export class LiveQuadratic {
   readonly runs: OptimizerConfig[];
   private readonly xs: Float64Array[];
@@ -107,6 +127,8 @@ export class LiveQuadratic {
   private readonly z2: Float64Array;
   private readonly stream: NormalStream;
   private readonly noise: number;
+  /** λ of each buffer position. */
+  private readonly lam: Float64Array;
   /** prefix[r][k] = Σ_{i ≤ k} mean loss of run r after step i. */
   private prefix: Float64Array[];
   readonly diverged = [false, false];
@@ -114,7 +136,8 @@ export class LiveQuadratic {
 
   constructor(readonly p: LiveParams) {
     this.runs = [quadraticOptimizer(p.eta, 0), quadraticOptimizer(p.eta, p.beta)];
-    const n = p.chains;
+    const d = p.dims, n = p.chains * d, lambdas = spectrum(p.lambda, d);
+    this.lam = Float64Array.from({ length: n }, (_, i) => lambdas[i % d]!);
     this.xs = this.runs.map(() => new Float64Array(n));
     this.states = this.runs.map((c) => initOptimizer(c, n, 'float64'));
     this.g = new Float64Array(n); this.g2 = new Float64Array(n);
@@ -125,7 +148,7 @@ export class LiveQuadratic {
   }
 
   advance(steps: number): void {
-    const { lambda, l } = this.p, s = this.noise, n = this.p.chains;
+    const { l, chains } = this.p, s = this.noise, lam = this.lam, n = lam.length;
     for (let k = 0; k < steps; k++) {
       this.stream.fillNormal(this.z);
       if (l !== 1) this.stream.fillNormal(this.z2);
@@ -134,15 +157,15 @@ export class LiveQuadratic {
         const x = this.xs[r]!, g = this.g, g2 = this.g2;
         let loss = NaN;
         if (!this.diverged[r]) {
-          for (let i = 0; i < n; i++) g[i] = lambda * x[i]! + s * this.z[i]!;
+          for (let i = 0; i < n; i++) g[i] = lam[i]! * x[i]! + s * this.z[i]!;
           if (l !== 1) {
-            for (let i = 0; i < n; i++) g2[i] = lambda * x[i]! + s * this.z2[i]!;
+            for (let i = 0; i < n; i++) g2[i] = lam[i]! * x[i]! + s * this.z2[i]!;
             svagCombine(g, g2, l, g);
           }
           optimizerStep(this.runs[r]!, x, g, this.states[r]!, 1 / l);
           let sum = 0;
-          for (let i = 0; i < n; i++) sum += x[i]! * x[i]!;
-          loss = 0.5 * lambda * sum / n;
+          for (let i = 0; i < n; i++) sum += lam[i]! * x[i]! * x[i]!;
+          loss = 0.5 * sum / chains;
           if (!(loss < 1e100)) this.diverged[r] = true;
         }
         const pr = this.prefix[r]!;

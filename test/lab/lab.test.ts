@@ -118,6 +118,25 @@ test('lab: served by momentum-lab lab, isolated, offline; simulator, closed form
       assert.equal(await page.locator('#q-regime').textContent(), 'noise-dominated');
     });
 
+    await t.test('a spectrum: d = 8 curvatures from λ to λ/100, closed forms summed over them, the simulation near them', async () => {
+      const read = async (id: string): Promise<number> => Number(await page.locator(`#${id}`).getAttribute('data-value'));
+      await page.locator('#q-eta').fill('-0.3');
+      await page.locator('#q-dims').fill('3');
+      const eta = await read('q-eta-out'), lambda = await read('q-lambda-out');
+      assert.equal(await read('q-dims-out'), 8);
+      const lambdas = Array.from({ length: 8 }, (_, j) => lambda * 100 ** (-j / 7));
+      const sum = (beta: number): number => lambdas.reduce((a, l) => a + stationaryLoss(eta, beta, l, 1), 0);
+      assert.equal(await read('q-sgd-closed'), sum(0));
+      assert.equal(await read('q-sgdm-closed'), sum(0.9));
+      assert.equal(await read('q-floor'), 8 * (eta / 4));
+      await page.waitForTimeout(4000);
+      for (const [run, beta] of [['sgd', 0], ['sgdm', 0.9]] as const) {
+        const sim = Number(await page.locator(`#q-${run}-sim`).textContent());
+        assert.ok(Math.abs(sim - sum(beta)) < 0.1 * sum(beta), `${run}: simulated ${sim} vs closed form ${sum(beta)}`);
+      }
+      await page.locator('#q-dims').fill('0');
+    });
+
     await t.test('train: SGD and SGDM losses bit-identical to the Node engine at the same seed and thread count', async () => {
       for (const momentum of [0, 0.9]) {
         const req = { seed: 3, steps: 30, batch: 32, lr: momentum === 0 ? 0.1 : 0.01, momentum };
