@@ -29,6 +29,9 @@ test('lab server: COOP/COEP on every file, wasm as application/wasm, nothing out
     assert.notEqual((await fetch(`${url}%2e%2e/secret.txt`)).status, 200);
     // An encoded slash survives URL parsing and decodes to /../secret.txt: refused.
     assert.equal((await fetch(`${url}%2e%2e%2fsecret.txt`)).status, 403);
+    // A malformed escape is a bad request, not a crash: the server still answers afterwards.
+    assert.equal((await fetch(`${url}%E0%A4%A`)).status, 400);
+    assert.equal((await fetch(url)).status, 200);
     const port = Number(new URL(url).port);
     await assert.rejects(serveLab({ port, dir }), (e: unknown) => e instanceof UserError && /port \d+ is in use \(pick another with --port N\)/.test(e.message));
   } finally {
