@@ -8,6 +8,7 @@ import type { PaperResult } from '../experiments/paper/suite.js';
 import { ResultsStore } from '../node/store.js';
 import { getCheck } from '../core/theory/index.js';
 import { curvesChart, metricVsLrChart, renderSvg, type Chart } from './charts.js';
+import { pairChart } from './claim-charts.js';
 import { groupRuns, loadRuns, type ReportRun } from './data.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -105,24 +106,4 @@ ${claimDetails}
   const claimsPath = join(out, 'claims.json');
   writeFileSync(claimsPath, JSON.stringify(claimsJson(r), null, 2) + '\n');
   return { html: htmlPath, claims: claimsPath, charts: chartFiles };
-}
-
-/** SGD vs SGDM accuracy (mean ± std over seeds) along one axis of a claim's measurement rows. */
-function pairChart(name: string, title: string, caption: string, rows: Record<string, unknown>[], xField: string, xTitle: string): Chart {
-  const values = rows.flatMap((m) => [
-    { x: m[xField], optimizer: 'SGD', mean: m.sgdMean, lo: (m.sgdMean as number) - (m.sgdStd as number), hi: (m.sgdMean as number) + (m.sgdStd as number) },
-    { x: m[xField], optimizer: 'SGDM β=0.9', mean: m.sgdmMean, lo: (m.sgdmMean as number) - (m.sgdmStd as number), hi: (m.sgdmMean as number) + (m.sgdmStd as number) },
-  ]);
-  const x = { field: 'x', type: 'quantitative', scale: { type: 'log', base: 2 }, title: xTitle, axis: { values: rows.map((m) => m[xField]) } };
-  const color = { field: 'optimizer', type: 'nominal', title: null };
-  return {
-    name, title, caption,
-    spec: {
-      title, width: 480, height: 280, background: 'white', data: { values },
-      layer: [
-        { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'test accuracy', scale: { zero: false } }, y2: { field: 'hi' }, color } },
-        { mark: { type: 'line', point: { filled: true, size: 60 } }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color } },
-      ],
-    },
-  };
 }

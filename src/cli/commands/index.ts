@@ -8,6 +8,7 @@ import { benchTrainCommand, trainCommand } from './train.js';
 import { reportCommand } from './report.js';
 import { paperCommand } from './paper.js';
 import { workerCommand } from './worker.js';
+import { labCommand } from './lab.js';
 
 /** Every CLI command; add yours here. */
-export const COMMANDS: Command[] = [optimTrace, dataList, dataFetch, ...sweepCommands, trainCommand, benchTrainCommand, theory, reportCommand, adviseCommand, paperCommand, workerCommand];
+export const COMMANDS: Command[] = [optimTrace, dataList, dataFetch, ...sweepCommands, trainCommand, benchTrainCommand, theory, reportCommand, adviseCommand, paperCommand, workerCommand, labCommand];
