@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers.js';
@@ -70,4 +70,51 @@ test('the embedded MNIST digits saved as a user .npz train to the identical loss
   assert.equal(user.trainLoss, builtIn.trainLoss);
   assert.equal(user.testLoss, builtIn.testLoss);
   assert.equal(user.testAccuracy, builtIn.testAccuracy);
+});
+
+test('sweep with "data": FILE trains every run on it and evaluates its x_val/y_val as valid/*', () => {
+  const config = join(tmp, 'sweep.json');
+  writeFileSync(config, JSON.stringify({
+    name: 'user-data', task: 'train',
+    base: { params: { data: { file: join(fixtures, 'u8-nhwc.npz'), layout: 'nhwc' }, model: 'mlp', epochs: 1 }, optimizer: { lr: 0.01, momentum: 0.9 }, batchSize: 5 },
+    grid: { lr: [0.01, 0.001] },
+  }));
+  const db = join(tmp, 'sweep.db');
+  const r = run(['sweep', config, '--db', db, '--workers', '0', '--quiet', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual((JSON.parse(r.stdout) as { counts: Record<string, number> }).counts, { done: 2 });
+  const csv = run(['runs', 'export', db]);
+  const tags = new Set(csv.stdout.trim().split('\n').slice(1).map((l) => l.split(',').at(-4)));
+  assert.deepEqual([...tags].sort(), ['train/loss', 'valid/accuracy', 'valid/loss']);
+});
+
+test('sweep and advise refuse a bad data file with exit code 2 and write no results store', () => {
+  const config = join(tmp, 'bad-sweep.json');
+  writeFileSync(config, JSON.stringify({
+    task: 'train', base: { params: { data: join(fixtures, 'bad', 'label-negative.npz'), epochs: 1 }, optimizer: { lr: 0.01 }, batchSize: 2 },
+  }));
+  const db = join(tmp, 'bad.db');
+  const r = run(['sweep', config, '--db', db, '--workers', '0']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr.trim(), /^error: .*label-negative\.npz:y_train: label -1 at index 2 is out of range \(negative\)/);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.equal(existsSync(db), false);
+  const adv = join(tmp, 'bad-advise.json');
+  writeFileSync(adv, JSON.stringify({ model: 'mlp', data: join(fixtures, 'bad', 'empty-test.npz'), batch: 2, lr: 0.01, momentum: 0.9 }));
+  const a = run(['advise', adv]);
+  assert.equal(a.status, 2, a.stderr);
+  assert.match(a.stderr.trim(), /empty-test\.npz:x_test: the test split is empty \(0 samples\)$/);
+  writeFileSync(adv, JSON.stringify({ model: 'mlp', data: 'x.npz', dataset: 'mnist', batch: 2, lr: 0.01, momentum: 0.9 }));
+  assert.match(run(['advise', adv]).stderr, /give "dataset" \(a built-in\) or "data" \(your file\), not both/);
+});
+
+test('advise with "data": FILE probes the model on the file', () => {
+  const adv = join(tmp, 'advise.json');
+  writeFileSync(adv, JSON.stringify({ model: 'mlp', data: join(fixtures, 'f32-nchw.npz'), batch: 4, lr: 0.01, momentum: 0.9, epochs: 1 }));
+  const r = run(['advise', adv, '--probe-steps', '2', '--checkpoints', '1', '--seeds', '1', '--lanczos-steps', '3', '--threads', '1', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { problem: string; recommendation: string; config: { data: { file: string } } };
+  assert.match(out.problem, /^f32-nchw\.npz \/ mlp/);
+  assert.equal(out.config.data.file, join(fixtures, 'f32-nchw.npz'));
+  assert.match(out.recommendation, /momentum/);
 });
