@@ -118,3 +118,16 @@ test('advise with "data": FILE probes the model on the file', () => {
   assert.equal(out.config.data.file, join(fixtures, 'f32-nchw.npz'));
   assert.match(out.recommendation, /momentum/);
 });
+
+test('paper --data FILE checks the file before it writes anything', () => {
+  const out = join(tmp, 'paper');
+  const bad = run(['paper', '--quick', '--data', join(fixtures, 'bad', 'nan.npz'), '--out', out]);
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr.trim(), /^error: .*nan\.npz:x_train: NaN at sample 3 \(flat index 14\)/);
+  assert.equal(existsSync(join(out, 'runs.db')), false);
+  // f32-nchw.npz has 3 classes: the 0–4 / 5–9 fine-tuning split cannot be made from it
+  const few = run(['paper', '--quick', '--data', join(fixtures, 'f32-nchw.npz'), '--out', out]);
+  assert.equal(few.status, 2, few.stderr);
+  assert.match(few.stderr, /f32-nchw\.npz: the fine-tuning part splits classes 0–4 from 5–9, the file has 3 classes; add --skip fine-tuning/);
+  assert.match(run(['paper', '--data', 'cifar10', '--out', out]).stderr, /--data must be mnist, fashion-mnist or a data file path/);
+});
