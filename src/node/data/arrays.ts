@@ -58,6 +58,9 @@ function inputs(x: NpyArray, shape: readonly [number, number, number], layout: '
 
 /** y as Int32 class indices; `classes` bounds them when known (test and validation labels). */
 function labels(y: NpyArray, n: number, xName: string, classes: number | null): Int32Array {
+  // `archive.npz:x_train` is named `x_train` in a message that already starts with `archive.npz:y_train`.
+  const cut = xName.lastIndexOf(':');
+  if (cut > 0 && y.name.startsWith(xName.slice(0, cut + 1))) xName = xName.slice(cut + 1);
   const ok = y.shape.length === 1 ? y.shape[0] === n : y.shape.length === 2 && y.shape[0] === n && y.shape[1] === 1;
   if (!ok) {
     const hint = y.shape.length === 2 && y.shape[0] === n ? ' (one-hot labels? save y.argmax(1))' : '';
