@@ -158,3 +158,24 @@ test('data specs: bad options are one-line errors naming the field', () => {
   assert.throws(() => parseDataSpec(42), /data: must be a file path or an object/);
   assert.deepEqual(parseDataSpec('a.npz'), { file: 'a.npz', layout: 'nchw', labelColumn: null, imageSize: null, channels: 3 });
 });
+
+test('Keras-shaped (n, h, w, c) arrays read without --layout nhwc get a warning; CSV label columns by index', async () => {
+  const { withStderrLines } = await import('../helpers.js');
+  const { lines } = await withStderrLines(() => loadUserData(parseDataSpec(join(fixtures, 'u8-nhwc.npz'))));
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /u8-nhwc\.npz:x_train has shape \(10, 4, 5, 3\), which looks like \(n, h, w, c\); add --layout nhwc/);
+  const byName = loadUserData(parseDataSpec({ file: join(fixtures, 'csv-pair') }));
+  const byIndex = loadUserData(parseDataSpec({ file: join(fixtures, 'csv-pair'), labelColumn: 1 }));
+  assert.deepEqual(byIndex.train.labels, byName.train.labels);
+  assert.throws(() => loadUserData(parseDataSpec({ file: join(fixtures, 'csv-pair'), labelColumn: 7 })), /train\.csv: label column 7 does not exist \(columns 0\.\.3\)/);
+});
+
+test('a label past the class limit is refused rather than building a huge output layer', () => {
+  const f = join(tmp, 'huge-label.npz');
+  const x = encodeNpy('<f4', [2, 1], new Uint8Array(new Float32Array([0, 1]).buffer));
+  writeFileSync(f, encodeNpz([
+    { name: 'x_train', npy: x }, { name: 'y_train', npy: encodeNpy('<i8', [2], new Uint8Array(BigInt64Array.from([0n, 10n ** 9n]).buffer)) },
+    { name: 'x_test', npy: x }, { name: 'y_test', npy: encodeNpy('<i8', [2], new Uint8Array(8 * 2)) },
+  ]));
+  assert.throws(() => loadUserData(parseDataSpec(f)), /huge-label\.npz:y_train: label 1000000000 at index 1 is out of range \(at most 100000 classes\)/);
+});

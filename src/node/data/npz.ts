@@ -77,7 +77,8 @@ function memberBytes(bytes: Uint8Array, m: Member, file: string): Uint8Array {
   if (m.method === 0) data = raw;
   else if (m.method === 8) {
     try {
-      data = inflateRawSync(raw);
+      // Bounded by the directory's size, so a member that inflates past it fails here instead of filling memory.
+      data = inflateRawSync(raw, { maxOutputLength: Math.max(1, m.size) });
     } catch (e) {
       throw new UserError(`${where}: corrupt deflate stream (${(e as Error).message}); write the archive again`);
     }

@@ -109,6 +109,10 @@ function readSplits(path: string, spec: DataFileSpec): { format: string; splits:
 export function loadUserData(spec: DataFileSpec): Dataset {
   const path = resolve(spec.file);
   const { format, splits } = readSplits(spec.file, spec);
-  const ds = datasetFromArrays(splits, spec.layout, basename(path), `${path} (${format})`);
-  return ds;
+  const x = splits.train.x.shape;
+  if (spec.layout === 'nchw' && x.length === 4 && [1, 3, 4].includes(x[3]!) && x[3]! < Math.min(x[1]!, x[2]!)) {
+    // Keras and TensorFlow store (n, h, w, c); read as (n, c, h, w) the run would train on scrambled images.
+    process.stderr.write(`momentum-lab: warning: ${splits.train.x.name} has shape (${x.join(', ')}), which looks like (n, h, w, c); add --layout nhwc ("layout": "nhwc") if it is\n`);
+  }
+  return datasetFromArrays(splits, spec.layout, basename(path), `${path} (${format})`);
 }
