@@ -179,3 +179,24 @@ test('a label past the class limit is refused rather than building a huge output
   ]));
   assert.throws(() => loadUserData(parseDataSpec(f)), /huge-label\.npz:y_train: label 1000000000 at index 1 is out of range \(at most 100000 classes\)/);
 });
+
+test('--inputs raw with the batch equal to the training set: every step sees exactly the file\'s rows', async () => {
+  const { Trainer } = await import('../../src/core/nn/trainer.js');
+  const { float32Backend } = await import('../../src/core/engine/backend.js');
+  const { optimizerConfig } = await import('../../src/core/optim/index.js');
+  const { parseModelSpec } = await import('../../src/core/nn/models.js');
+  const data = loadUserData(parseDataSpec(join(fixtures, 'f64-features.npz')));
+  const rows = (x: ArrayLike<number>, n: number): string[] => Array.from({ length: n }, (_, i) => Array.from(x).slice(i * 6, i * 6 + 6).join()).sort();
+  const make = (inputs: 'raw' | 'standardize') => new Trainer({
+    model: parseModelSpec({ kind: 'mlp', hidden: [4] }), optimizer: optimizerConfig({ form: 'pytorch', lr: 0.1, momentum: 0.9 }),
+    data, batch: data.train.n, seed: 0, epochs: 2, inputs, backend: float32Backend(),
+  });
+  const raw = make('raw');
+  for (let s = 0; s < 2; s++) {
+    raw.gradient();
+    assert.deepEqual(rows(raw.x, 9), rows(data.train.images, 9), `step ${s}`);
+  }
+  const std = make('standardize');
+  std.gradient();
+  assert.notDeepEqual(rows(std.x, 9), rows(data.train.images, 9));
+});
