@@ -5,12 +5,13 @@ import { WHOLE_RUN_MAX_STEPS } from '../../core/advisor/probe.js';
 import { optimizerConfig, optimizerRecord } from '../../core/optim/sgd.js';
 import { check, UserError } from '../../core/util/errors.js';
 import { readJsonFile } from '../io.js';
+import { loadUserData } from '../../node/data/user-data.js';
 import type { Command } from '../command.js';
 
 export const adviseCommand: Command = {
   path: ['advise'],
   summary: 'probe a training config and say whether momentum is worth its memory (ηλ_max, B_noise, stationary split)',
-  usage: 'momentum-lab advise CONFIG [--probe-steps N] [--seeds N] [--whole-run-max-steps N] [--json]   (CONFIG: {"model", "dataset", "batch", "lr", "momentum", "form", "epochs"} or {"problem": "linear-regression", ...})',
+  usage: 'momentum-lab advise CONFIG [--probe-steps N] [--seeds N] [--whole-run-max-steps N] [--json]   (CONFIG: {"model", "dataset" or "data": FILE, "batch", "lr", "momentum", "form", "epochs"} or {"problem": "linear-regression", ...})',
   positionals: 1,
   flags: {
     'probe-steps': { kind: 'int', help: 'optimizer steps of the probe run (fewer when the config\'s "epochs" budget is shorter)', default: 100 },
@@ -37,6 +38,7 @@ export const adviseCommand: Command = {
     const c = parseAdviseConfig(readJsonFile(file, 'config'), file);
     const json = flags.json === true;
     const r = await adviseConfig(c, {
+      ...(c.data !== undefined ? { data: loadUserData(c.data) } : {}),
       probeSteps: steps, checkpoints, lanczosSteps, wholeRunSeeds: seeds, wholeRunMaxSteps: maxSteps,
       ...(flags.threads !== undefined ? { threads: flags.threads as number } : {}),
       ...(json ? {} : { onCheckpoint: (k) => process.stderr.write(`step ${k.step}: loss ${k.loss.toPrecision(4)}, λ_max ${k.lambdaMax.toPrecision(4)}, B_noise ${k.noise.bNoise.toPrecision(3)} (${k.seconds.toFixed(1)} s)\n`) }),

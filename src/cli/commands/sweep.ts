@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs';
 import { UserError } from '../../core/util/errors.js';
 import { checkOutputPath, expandGrid, exportRuns, parseSweepConfig, progressReporter, readConfigFile, ResultsStore, runLabel, runSweep, writeFileAtomically } from '../../experiments/index.js';
 import type { Command } from '../command.js';
+import { parseDataSpec } from '../../core/data/data-file.js';
+import { isDataFilePath } from '../../node/data/load.js';
+import { loadUserData } from '../../node/data/user-data.js';
 
 export const sweepCommand: Command = {
   path: ['sweep'],
@@ -22,6 +25,7 @@ export const sweepCommand: Command = {
   async run(flags, positionals) {
     if (positionals.length !== 1) throw new UserError('sweep takes one CONFIG file (JSON or YAML)');
     const config = parseSweepConfig(readConfigFile(positionals[0]!));
+    checkDataFile(config.base);
     if (flags.plan === true) {
       const planned = expandGrid(config);
       const store = existsSync(flags.db as string) ? new ResultsStore(flags.db as string, { readonly: true, remedy: 'give another --db path' }) : null;
@@ -65,6 +69,16 @@ export const sweepCommand: Command = {
     return 1;
   },
 };
+
+/**
+ * A user's data file named by the sweep (`base.params.data`, or a path in `base.params.dataset`) is read and checked
+ * once before the store is opened: a bad file is one error line, not a store of failed runs.
+ */
+function checkDataFile(base: Record<string, unknown>): void {
+  const params = base.params as Record<string, unknown> | undefined;
+  if (params?.data !== undefined) loadUserData(parseDataSpec(params.data, 'base.params.data'));
+  else if (typeof params?.dataset === 'string' && isDataFilePath(params.dataset)) loadUserData(parseDataSpec(params.dataset, 'base.params.dataset'));
+}
 
 export const runsExportCommand: Command = {
   path: ['runs', 'export'],

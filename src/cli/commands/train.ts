@@ -11,6 +11,8 @@ import type { Command } from '../command.js';
 import type { FlagValues } from '../args.js';
 import { existsSync } from 'node:fs';
 import { loadDataset } from '../../node/data/load.js';
+import { loadUserData } from '../../node/data/user-data.js';
+import { DATA_FILE_FLAGS, dataFileSpec } from './data-file-flags.js';
 import { datasetNames } from '../../core/data/registry.js';
 import { canonicalJson, loadCheckpoint, saveCheckpoint } from '../../experiments/index.js';
 import { checkpointToSnapshot, snapshotToCheckpoint, trainSignature } from '../../experiments/train-checkpoint.js';
@@ -40,6 +42,7 @@ export const trainCommand: Command = {
   flags: {
     dataset: { kind: 'string', help: `a registered dataset: ${datasetNames().join(', ')} (synthetic: random prototypes, for smoke tests)`, default: 'fashion-mnist' },
     'data-dir': { kind: 'string', help: 'folder holding the dataset files' },
+    ...DATA_FILE_FLAGS,
     'cache-dir': { kind: 'string', help: 'folder for downloads and the decoded cache' },
     model: { kind: 'string', help: 'mlp, cnn, resnet20, resnet32, transformer, or a JSON spec like {"kind":"mlp","hidden":[512]}', default: 'mlp' },
     optimizer: { kind: 'string', help: 'sgd (no momentum) or sgdm', choices: ['sgd', 'sgdm'], default: 'sgdm' },
@@ -55,7 +58,7 @@ export const trainCommand: Command = {
     seed: { kind: 'int', help: 'seed for initialisation and data order', default: 0 },
     threads: { kind: 'int', threads: true, help: 'kernel threads (default: all cores)' },
     'max-steps': { kind: 'int', help: 'stop after this many steps (smoke tests)' },
-    inputs: { kind: 'string', help: 'standardize (per-channel mean/std of the train split) or raw [0, 1] pixels', choices: ['standardize', 'raw'], default: 'standardize' },
+    inputs: { kind: 'string', help: 'standardize (per-channel mean/std of the train split) or raw (the data exactly as given; [0, 1] pixels for the built-in datasets)', choices: ['standardize', 'raw'], default: 'standardize' },
     json: { kind: 'boolean', help: 'print one JSON object with the results at the end' },
     checkpoint: { kind: 'string', help: 'checkpoint file: written atomically every --checkpoint-every steps and at the end' },
     'checkpoint-every': { kind: 'int', help: 'steps between checkpoints (with --checkpoint)', default: 100 },
@@ -77,7 +80,8 @@ export const trainCommand: Command = {
       weightDecay: flags['weight-decay'] as number,
       ...(schedule !== undefined ? { schedule } : {}),
     });
-    const dataset = flags.dataset as string;
+    const file = dataFileSpec(flags);
+    const dataset = file === null ? (flags.dataset as string) : loadUserData(file);
     const config: TrainConfig = {
       dataset,
       // parsed before the dataset loads, so a bad model name is a one-line error at once

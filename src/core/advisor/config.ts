@@ -9,6 +9,7 @@ import { parseModelSpec, type ModelSpec } from '../nn/models.js';
 import { UserError, check } from '../util/errors.js';
 import { SEED_LIMIT } from '../util/rng.js';
 import { datasetNames } from '../data/registry.js';
+import { parseDataSpec, type DataFileSpec } from '../data/data-file.js';
 
 /** `check` with the field always leading the message (UserError skips its prefix when the text merely mentions it). */
 function need(ok: boolean, field: string, message: string): asserts ok {
@@ -24,6 +25,8 @@ export interface AdviseConfig {
   /** A registered dataset (src/core/data/registry.ts `datasetNames()`). */
   dataset: string | null;
   dataDir: string | null;
+  /** A user's data file instead of `dataset` (`"data": "my.npz"` or `{"file", "layout", …}`, src/core/data/data-file.ts). */
+  data?: DataFileSpec;
   batch: number;
   lr: number;
   momentum: number;
@@ -40,7 +43,7 @@ export interface AdviseConfig {
   epochs: number | null;
 }
 
-const KEYS = ['problem', 'model', 'dataset', 'dataDir', 'batch', 'lr', 'momentum', 'form', 'seed', 'measureSamples', 'inputs', 'epochs'];
+const KEYS = ['problem', 'model', 'dataset', 'data', 'dataDir', 'batch', 'lr', 'momentum', 'form', 'seed', 'measureSamples', 'inputs', 'epochs'];
 
 /** Validates an untrusted advise config; every error is one line naming the field. */
 export function parseAdviseConfig(raw: unknown, file = 'config'): AdviseConfig {
@@ -57,7 +60,7 @@ export function parseAdviseConfig(raw: unknown, file = 'config'): AdviseConfig {
   if (o.problem !== undefined) {
     need(typeof o.problem === 'string' && (ADVISE_PROBLEMS as readonly string[]).includes(o.problem), 'problem', `must be one of ${ADVISE_PROBLEMS.join(', ')}, got ${JSON.stringify(o.problem)}`);
     problem = o.problem as AdviseConfig['problem'];
-    need(o.model === undefined && o.dataset === undefined, o.model !== undefined ? 'model' : 'dataset', `not used with "problem": "${problem}" (remove it, or remove "problem" to probe a model on a dataset)`);
+    need(o.model === undefined && o.dataset === undefined && o.data === undefined, o.model !== undefined ? 'model' : o.data !== undefined ? 'data' : 'dataset', `not used with "problem": "${problem}" (remove it, or remove "problem" to probe a model on a dataset)`);
   }
   let model: ModelSpec | null = null;
   let dataset: AdviseConfig['dataset'] = null;
@@ -70,9 +73,12 @@ export function parseAdviseConfig(raw: unknown, file = 'config'): AdviseConfig {
       throw e;
     }
     const known = datasetNames();
-    need(o.dataset !== undefined, 'dataset', `is required (one of ${known.join(', ')})`);
-    need(typeof o.dataset === 'string' && known.includes(o.dataset), 'dataset', `must be one of ${known.join(', ')}, got ${JSON.stringify(o.dataset)}`);
-    dataset = o.dataset;
+    need(o.dataset === undefined || o.data === undefined, 'data', 'give "dataset" (a built-in) or "data" (your file), not both');
+    if (o.data === undefined) {
+      need(o.dataset !== undefined, 'dataset', `is required (one of ${known.join(', ')}), or give "data": "your.npz"`);
+      need(typeof o.dataset === 'string' && known.includes(o.dataset), 'dataset', `must be one of ${known.join(', ')}, got ${JSON.stringify(o.dataset)}`);
+      dataset = o.dataset;
+    }
   }
   if (o.dataDir !== undefined) need(typeof o.dataDir === 'string' && o.dataDir.length > 0, 'dataDir', 'must be a folder path');
   const batch = num('batch', (v) => Number.isInteger(v) && v >= 2, 'an integer ≥ 2 (B, examples per step)');
@@ -87,5 +93,6 @@ export function parseAdviseConfig(raw: unknown, file = 'config'): AdviseConfig {
   const inputs = o.inputs ?? 'standardize';
   need(inputs === 'standardize' || inputs === 'raw', 'inputs', `must be "standardize" or "raw", got ${JSON.stringify(inputs)}`);
   const epochs = o.epochs === undefined ? null : num('epochs', (v) => v > 0, 'a number > 0 (the epochs the run will train)');
-  return { problem, model, dataset, dataDir: (o.dataDir as string | undefined) ?? null, batch, lr, momentum, form, seed, measureSamples, inputs, epochs };
+  const data = o.data === undefined ? {} : { data: parseDataSpec(o.data, 'data') };
+  return { problem, model, dataset, ...data, dataDir: (o.dataDir as string | undefined) ?? null, batch, lr, momentum, form, seed, measureSamples, inputs, epochs };
 }

@@ -22,6 +22,8 @@ export interface Dataset {
   classes: number;
   train: Split;
   test: Split;
+  /** A validation split given with the data (x_val/y_val, val.csv, val/), when there is one. */
+  validation?: Split;
 }
 
 /** Bytes as stored in the files: pixels 0..255 in (c,h,w) order per image. */

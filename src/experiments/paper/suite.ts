@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../../core/util/errors.js';
 import { initOptimizer, optimizerConfig, stateBytes } from '../../core/optim/index.js';
 import { CHECK_NAMES, runCheck, type CheckResult } from '../../core/theory/index.js';
-import { tryLocateDataset } from '../../node/data/load.js';
+import { isDataFilePath, loadDatasetSync, tryLocateDataset } from '../../node/data/load.js';
 import { buildModel, modelFamily, parseModelSpec } from '../../core/nn/models.js';
 import { parseSweepConfig, type SweepConfigInput } from '../config.js';
 import { expandGrid, selectBest, type PlannedRun } from '../grid.js';
@@ -80,7 +80,10 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
   const skip = new Set(o.skip ?? []);
   for (const s of skip) if (!(PAPER_PARTS as readonly string[]).includes(s)) throw new UserError(`unknown part '${s}' (parts: ${PAPER_PARTS.join(', ')})`, '--skip');
   const dataset = o.data ?? (o.mode === 'quick' ? 'mnist' : tryLocateDataset('fashion-mnist') !== null ? 'fashion-mnist' : 'mnist');
-  const loc = tryLocateDataset(dataset);
+  // A user's data file (paper --data FILE) is read and checked once here, before the results store is opened.
+  const userData = isDataFilePath(dataset) ? loadDatasetSync(dataset) : null;
+  if (userData !== null && userData.classes < 10 && !skip.has('fine-tuning')) throw new UserError(`${dataset}: the fine-tuning part splits classes 0–4 from 5–9, the file has ${userData.classes} classes; add --skip fine-tuning`, '--data');
+  const loc = userData === null ? tryLocateDataset(dataset) : { name: userData.name, format: 'user', source: userData.source ?? dataset, files: [dataset] };
   if (loc === null) {
     throw new UserError(`dataset ${dataset} is not on this machine: run 'momentum-lab data list' (Fashion-MNIST: apt-get install dataset-fashion-mnist, or momentum-lab data fetch fashion-mnist)`, '--data');
   }
@@ -92,7 +95,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
   const store = new ResultsStore(db, { remedy: 'give another --out folder' });
   const claims: Claim[] = [];
   const details: PaperResult['details'] = { batchSelections: [], svagEta: null, fineTuneShift: null, fineTuneSelections: [], theory: [], seconds: 0 };
-  const classes = 10;
+  const classes = userData?.classes ?? 10;
   const sweepOpts = { db: store, ...(o.workers === undefined ? {} : { workers: o.workers }), ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }) };
   const sweep = async (cfg: SweepConfigInput): Promise<PlannedRun[]> => {
     const parsed = parseSweepConfig(cfg);
@@ -199,7 +202,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
       const sv = plan.svag;
       const eta = bestEta.get(`sgdm/${sv.batch}`) ?? bestEta.get(`sgdm/${bs.batches[bs.batches.length - 1]}`) ?? 1;
       details.svagEta = eta;
-      const nTrain = loc === null ? 0 : (await import('../../node/data/load.js')).loadDatasetSync(dataset).train.n;
+      const nTrain = userData?.train.n ?? (loc === null ? 0 : (await import('../../node/data/load.js')).loadDatasetSync(dataset).train.n);
       const steps = Math.floor(nTrain / sv.batch) * sv.epochs;
       const milestones = sv.decayAt.map((f) => Math.max(1, Math.round(f * steps)));
       log(`[2/5] SVAG: B = ${sv.batch}, SGDM's best η = ${eta.toPrecision(3)} for both, ×0.1 at steps ${milestones.join(', ')} of ${steps}, ℓ ∈ {${sv.levels.join(', ')}}`);

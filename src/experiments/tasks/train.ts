@@ -5,7 +5,8 @@
  *   onEpoch → `train/loss` and the evaluation split's `<split>/loss`, `<split>/accuracy` at the epoch's step;
  *   onStep  → progress (and the test throttle).
  * With `validation: n > 0` the last n training samples are held out and the engine's per-epoch evaluation runs on
- * them (tags `valid/*`, what the DeepOBS protocol tunes on); otherwise it evaluates the test split (tags `test/*`).
+ * them (tags `valid/*`, what the DeepOBS protocol tunes on); else a validation split that comes with a `data` file is
+ * evaluated (also `valid/*`); otherwise the test split (tags `test/*`).
  * Checkpoints: every `checkpointEvery` steps the engine's snapshot (parameters, BatchNorm statistics, dropout generators,
  * momentum buffer, data position) is saved through ctx, and a killed run resumes from it bit-identically
  * (train-checkpoint.ts).
@@ -21,6 +22,8 @@ import type { TrainHooks } from '../../core/nn/train.js';
 export const trainParamsSchema = z.object({
   /** A registered dataset: fashion-mnist, mnist, cifar10, or synthetic (random prototypes, for smoke tests). */
   dataset: z.string().default('fashion-mnist'),
+  /** A user's data file instead of `dataset`: a path, or {file, layout, labelColumn, imageSize, channels}. */
+  data: z.union([z.string(), z.record(z.unknown())]).optional(),
   dataDir: z.string().optional(),
   cacheDir: z.string().optional(),
   /** A model name (mlp, cnn, resnet20, …) or the engine's JSON model spec. */
@@ -38,10 +41,11 @@ export type TrainParams = z.output<typeof trainParamsSchema>;
 export async function runTrain(config: ResolvedRunConfig, ctx: RunContext): Promise<RunMetrics> {
   const p = trainParamsSchema.parse(config.params);
   const { train } = await import('../../node/train.js');
-  const { loadDataset } = await import('../../node/data/load.js');
+  const { loadData } = await import('../../node/data/load.js');
   const { holdOut } = await import('../../core/data/splits.js');
   const { parseModelSpec } = await import('../../core/nn/models.js');
-  const data = await loadDataset(p.dataset, {
+  const { parseDataSpec } = await import('../../core/data/data-file.js');
+  const data = await loadData(p.data === undefined ? p.dataset : parseDataSpec(p.data, 'params.data'), {
     ...(p.dataDir === undefined ? {} : { dataDir: p.dataDir }), ...(p.cacheDir === undefined ? {} : { cacheDir: p.cacheDir }),
   });
   let evalTag = 'test';
@@ -49,6 +53,10 @@ export async function runTrain(config: ResolvedRunConfig, ctx: RunContext): Prom
   if (p.validation > 0) {
     const { train: rest, validation } = holdOut(data.train, p.validation);
     ds = { name: data.name, shape: data.shape, classes: data.classes, train: rest, test: validation };
+    evalTag = 'valid';
+  } else if (data.validation !== undefined) {
+    // The data's own validation split (x_val/y_val, val.csv, val/) is what the protocol tunes on.
+    ds = { name: data.name, shape: data.shape, classes: data.classes, train: data.train, test: data.validation };
     evalTag = 'valid';
   }
   const l = config.svag;

@@ -12,7 +12,9 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../../core/util/errors.js';
 import { toSplit, type Dataset, type RawSplit, type Split } from '../../core/data/dataset.js';
-import { datasetSource, type FileHost, type Located } from '../../core/data/registry.js';
+import { datasetSource, isDatasetName, type FileHost, type Located } from '../../core/data/registry.js';
+import { parseDataSpec, type DataFileSpec } from '../../core/data/data-file.js';
+import { loadUserData } from './user-data.js';
 import { readMaybeGzip } from './files.js';
 import { writeAtomically } from '../atomic-write.js';
 
@@ -259,8 +261,14 @@ export function loadSplits(name: string, opts: LoadOptions = {}): { loc: Located
   return { loc, ...data, cached: false };
 }
 
+/** A name that is no registered dataset but a path: `./my.npz`, `data/`, `digits.csv`, or anything that exists. */
+export function isDataFilePath(name: string): boolean {
+  return !isDatasetName(name) && (/[\\/]|\.(npz|csv)$/i.test(name) || existsSync(name));
+}
+
 /** Synchronous `loadDataset`. */
 export function loadDatasetSync(name: string, opts: LoadOptions = {}): Dataset {
+  if (isDataFilePath(name)) return loadUserData(parseDataSpec(name));
   const src = datasetSource(name);
   if (src.generate !== undefined) return src.generate();
   const { loc, train, test } = loadSplits(name, opts);
@@ -270,8 +278,14 @@ export function loadDatasetSync(name: string, opts: LoadOptions = {}): Dataset {
 /**
  * Loads a dataset by name. Fashion-MNIST: --data-dir, `<cacheDir>/fashion-mnist`, /usr/share/datasets/fashion-mnist.
  * MNIST: --data-dir, `<cacheDir>/mnist` (full IDX files), else the embedded npm digits. CIFAR-10: --data-dir or
- * `<cacheDir>/cifar10`. `synthetic`: generated. Missing data is a one-line UserError with a hint how to get it.
+ * `<cacheDir>/cifar10`. `synthetic`: generated. A path that names no dataset is read as a user's data file
+ * (user-data.ts). Missing data is a one-line UserError with a hint how to get it.
  */
 export async function loadDataset(name: string, opts: LoadOptions = {}): Promise<Dataset> {
   return loadDatasetSync(name, opts);
+}
+
+/** The one data path: a registered dataset by name, or a user's data file (`--data FILE`, `"data": FILE`). */
+export async function loadData(source: string | DataFileSpec, opts: LoadOptions = {}): Promise<Dataset> {
+  return typeof source === 'string' ? loadDatasetSync(source, opts) : loadUserData(source);
 }
