@@ -183,13 +183,13 @@ test('a job that cannot run fails in one line: a forged config on the queue, and
 
   // A sweep on MNIST whose worker has an empty --data-dir: each run fails on the worker, the sweep names them.
   const cfg = join(dir, 'mnist.json');
-  writeFileSync(cfg, JSON.stringify({ name: 'm', task: 'train', base: { steps: 5, params: { dataset: 'mnist', model: 'mlp' } }, grid: { lr: [0.1, 0.2] } }));
+  writeFileSync(cfg, JSON.stringify({ name: 'm', task: 'train', base: { steps: 5, batchSize: 16, params: { dataset: 'mnist', model: 'mlp', epochs: 1 } }, grid: { lr: [0.1, 0.2] } }));
   const db = join(dir, 'm.db');
   const r = spawnSync(process.execPath, [...cliCommand(), 'sweep', cfg, '--db', db, '--queue', redis.url, '--attempts', '2', '--quiet'], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 1, r.stderr);
   const errs = r.stderr.trim().split('\n');
   assert.equal(errs.length, 2, r.stderr);
-  for (const e of errs) assert.match(e, /^run [0-9a-f]{16} \(sgd η=0\.[12]00? B=\d+ seed=0\) failed: failed 2 time\(s\) on the queue: .*no-data/);
+  for (const e of errs) assert.match(e, /^run [0-9a-f]{16} \(pytorch β=0 η=0\.[12]00 B=16 seed=0\) failed: failed 2 time\(s\) on the queue: --data-dir \S+no-data: no mnist files there/);
   assert.deepEqual(statuses(db), { failed: 2 });
   w.child.kill('SIGINT');
   await w.exit;

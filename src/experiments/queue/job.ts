@@ -1,8 +1,9 @@
 /**
  * What a queue job carries (a run's hash, its resolved config and a label) and how a worker checks it before it runs
  * anything: the config is validated by the same schemas as a local run and must hash to the job's id, and no file
- * path is taken from it. A data or cache folder in the config is replaced by the worker's own, and fine-tuning
- * weights are read and written by file name inside the worker's checkpoint folder.
+ * path is taken from it. A data or cache folder in the config is replaced by the worker's own, a user's data file is
+ * read by its name from the worker's --data-dir, and fine-tuning weights are read and written by file name inside the
+ * worker's checkpoint folder.
  */
 import { basename, join } from 'node:path';
 import { UserError } from '../../core/util/errors.js';
@@ -38,6 +39,15 @@ export function checkJob(data: unknown, folders: WorkerFolders): { hash: string;
   };
   if (folders.dataDir !== undefined && takes('dataDir', folders.dataDir)) params.dataDir = folders.dataDir;
   if (folders.cacheDir !== undefined && takes('cacheDir', folders.cacheDir)) params.cacheDir = folders.cacheDir;
+  // A user's data file is looked up by its name in the worker's --data-dir.
+  const dataFile = params.data;
+  if (dataFile !== undefined) {
+    const file = typeof dataFile === 'string' ? dataFile : (dataFile as { file?: unknown }).file;
+    if (typeof file !== 'string') throw new UserError('invalid job: params.data names no file');
+    if (folders.dataDir === undefined) throw new UserError(`run ${hash} reads the data file ${basename(file)}: start the worker with --data-dir DIR holding that file`);
+    const local = join(folders.dataDir, basename(file));
+    params.data = typeof dataFile === 'string' ? local : { ...(dataFile as object), file: local };
+  }
   for (const k of WEIGHT_PARAMS) {
     const v = params[k];
     if (typeof v === 'string') params[k] = join(folders.checkpointDir, 'weights', basename(v));
