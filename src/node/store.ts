@@ -41,6 +41,9 @@ export interface MetricRow { hash: string; tag: string; step: number; epoch: num
 
 const now = (): string => new Date().toISOString();
 
+/** Summary keys that measure the machine's speed rather than the run. */
+const TIMINGS = ['samplesPerSec'];
+
 /** Whether the process that wrote `owner` ("pid@host#token") is still alive (same host only). */
 export function ownerAlive(owner: string | null, self: string): boolean {
   if (owner === null || owner === self) return owner === self;
@@ -200,13 +203,16 @@ export class ResultsStore {
   }
 
   /**
-   * The store's results as lines, without how they were obtained (attempts, owners, times, resume steps): the runs
+   * The store's results as lines, without how they were obtained (attempts, owners, times, speed, resume steps): the runs
    * (hash, status, divergence step, summary, config) and every metric value bit for bit. A sweep that was killed and
    * resumed must give the same lines as an uninterrupted one.
    */
   resultLines(): string[] {
+    // Speed (samplesPerSec) is a measurement of the machine, not of the run.
+    const result = (summary: Record<string, number> | null): Record<string, number> | null =>
+      summary === null ? null : Object.fromEntries(Object.entries(summary).filter(([k]) => !TIMINGS.includes(k)));
     const runs = this.listRuns().sort((a, b) => a.hash.localeCompare(b.hash))
-      .map((r) => JSON.stringify({ hash: r.hash, status: r.status, divergedAtStep: r.divergedAtStep, summary: r.summary, config: r.config }));
+      .map((r) => JSON.stringify({ hash: r.hash, status: r.status, divergedAtStep: r.divergedAtStep, summary: result(r.summary), config: r.config }));
     const bits = new DataView(new ArrayBuffer(8));
     const exact = (v: number | null): string => {
       if (v === null) return 'null';

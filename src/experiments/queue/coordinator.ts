@@ -169,8 +169,8 @@ export function openQueueExecutor(store: ResultsStore, o: QueueExecutorOptions):
         for (const j of pending.values()) await redis(enqueue(j));
         let lastFull = 0;
         while (pending.size > 0) {
-          // Events say which jobs finished; a full look every 2 s catches what events cannot (a restarted Redis).
-          const full = Date.now() - lastFull >= 2000;
+          // Events say which jobs finished; a full look every 5 s catches what events cannot (a restarted Redis).
+          const full = Date.now() - lastFull >= 5000;
           const ids = full ? [...pending.keys()] : [...dirty].filter((h) => pending.has(h));
           dirty.clear();
           if (full) lastFull = Date.now();
