@@ -15,6 +15,7 @@ import { UserError } from '../../core/util/errors.js';
 import type { ResultsStore, RunStatus } from '../../node/store.js';
 import { runLabel, type PlannedRun } from '../grid.js';
 import type { Executor, SweepProgress } from '../sweep.js';
+import type { RunOutcome } from '../run.js';
 import { decodeOutcome, type EncodedOutcome } from './codec.js';
 import type { QueueJobData } from './job.js';
 import { parseRedisUrl, redactedUrl } from './redis-url.js';
@@ -125,9 +126,16 @@ export function openQueueExecutor(store: ResultsStore, o: QueueExecutorOptions):
         emit({ type: 'step', worker: lane(jobId), hash: jobId, label: runLabel(j.labels), step: d.step, total: d.total, ...(typeof d.note === 'string' ? { note: d.note } : {}) });
       };
       const onDone = ({ jobId }: { jobId: string }): void => { dirty.add(jobId); wake(); };
+      // A completion event carries the result: kept, it saves fetching the job back from Redis.
+      const arrived = new Map<string, EncodedOutcome>();
+      const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }): void => {
+        const v = typeof returnvalue === 'string' ? JSON.parse(returnvalue) as unknown : returnvalue;
+        if (pending.has(jobId) && v !== null && typeof v === 'object') arrived.set(jobId, v as EncodedOutcome);
+        onDone({ jobId });
+      };
       events.on('active', onActive);
       events.on('progress', onProgress);
-      events.on('completed', onDone);
+      events.on('completed', onCompleted);
       events.on('failed', onDone);
 
       const settle = (hash: string, status: RunStatus, error: string | null, summary: Record<string, number>): void => {
@@ -138,7 +146,17 @@ export function openQueueExecutor(store: ResultsStore, o: QueueExecutorOptions):
         emit({ type: 'finish', worker: lane(hash), hash, label: runLabel(j.labels), status, error, summary });
         lanes.delete(hash);
       };
+      const commit = (hash: string, outcome: RunOutcome): void => {
+        store.finishRun(outcome);
+        settle(hash, outcome.status, outcome.error, outcome.summary);
+      };
       const check = async (hash: string): Promise<void> => {
+        const sent = arrived.get(hash);
+        arrived.delete(hash);
+        if (sent !== undefined) {
+          const outcome = decodeOutcome(sent);
+          if (outcome.hash === hash) return commit(hash, outcome);
+        }
         const job = await Job.fromId<QueueJobData, EncodedOutcome>(queue, hash);
         if (job === undefined) {
           // Lost: Redis restarted without its data, or the job aged out. Enqueue it again.
@@ -156,8 +174,7 @@ export function openQueueExecutor(store: ResultsStore, o: QueueExecutorOptions):
             await enqueue(pending.get(hash)!);
             return;
           }
-          store.finishRun(outcome);
-          settle(hash, outcome.status, outcome.error, outcome.summary);
+          commit(hash, outcome);
         } else if (state === 'failed') {
           const error = `failed ${job.attemptsMade} time(s) on the queue: ${job.failedReason}`;
           store.failRun(hash, error);
@@ -181,7 +198,7 @@ export function openQueueExecutor(store: ResultsStore, o: QueueExecutorOptions):
       } finally {
         events.off('active', onActive);
         events.off('progress', onProgress);
-        events.off('completed', onDone);
+        events.off('completed', onCompleted);
         events.off('failed', onDone);
       }
       return result;
