@@ -31,7 +31,7 @@ const outcomeWord = (c: Comparison): string => (c.outcome !== 'different' ? c.ou
 
 /** How every comparison of SGD with SGDM is judged; quoted in each claim's criterion and in the report. */
 export function statisticsRule(margin: number): string {
-  return `SGDM − SGD paired by seed (same initialisation and minibatch order): "different" when the paired t-test rejects no difference at 5% after Holm's correction across the claim's comparisons, else "equivalent" when two one-sided tests put the difference inside ±${pp(margin)} at 5%, else "inconclusive"`;
+  return `SGDM − SGD paired by seed (same initialisation and minibatch order): "equivalent" when two one-sided t-tests put the difference inside ±${pp(margin)} at 5% (the declared margin δ), else "different" when the paired t-test rejects no difference at 5% after Holm's correction across the claim's comparisons, else "inconclusive"`;
 }
 
 function measurement(key: string, value: number, runs: PairedRuns, c: Comparison, extra: Record<string, unknown> = {}): Record<string, unknown> {

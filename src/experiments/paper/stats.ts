@@ -2,9 +2,12 @@
  * How the paper suite compares SGD with SGDM: runs matched by seed (the same seed gives both the same initialisation
  * and minibatch order), a paired t-test of SGDM − SGD with its 95% CI, TOST equivalence at a declared margin δ,
  * and Holm's correction across the comparisons of one claim. Each comparison ends in one of three outcomes:
- *   different    — the paired test rejects "no difference" at 5% after Holm's correction over the claim's family;
- *   equivalent   — otherwise, TOST shows |SGDM − SGD| < δ at 5% (the 90% CI lies inside (−δ, δ));
+ *   equivalent   — TOST shows |SGDM − SGD| < δ at 5% (the 90% CI lies inside (−δ, δ));
+ *   different    — otherwise, the paired test rejects "no difference" at 5% after Holm's correction over the
+ *                  claim's family (the 95% CI excludes 0 at the corrected level);
  *   inconclusive — neither: the seeds cannot tell.
+ * Equivalence is checked first: δ is the declared size below which a gap does not matter, so a gap that is both
+ * significant and inside ±δ (tight seeds, tiny gap) counts as equivalent; both p-values are recorded either way.
  * TOST needs no multiplicity correction when a claim asks for equivalence everywhere (an intersection–union test).
  */
 import { holmAdjust, pairedTTest, tost, type TTest } from '../../core/stats/index.js';
@@ -58,7 +61,7 @@ export function compareFamily(family: readonly PairedRuns[], margin = DEFAULT_MA
       return { test: 'paired t', n, diff, ci95: [NaN, NaN], pValue: NaN, pHolm: NaN, pEquivalence: NaN, margin, outcome: 'inconclusive' };
     }
     const eq = tost(t, margin);
-    const outcome: Outcome = adjusted[i]! < ALPHA ? 'different' : eq.pValue < ALPHA ? 'equivalent' : 'inconclusive';
+    const outcome: Outcome = eq.pValue < ALPHA ? 'equivalent' : adjusted[i]! < ALPHA ? 'different' : 'inconclusive';
     return { test: t.test, n: t.n, diff: t.diff, ci95: t.ci, pValue: t.pValue, pHolm: adjusted[i]!, pEquivalence: eq.pValue, margin, outcome };
   });
 }
