@@ -18,6 +18,7 @@ export * from './advisor/index.js';
 export * from './util/errors.js';
 export * from './util/rng.js';
 export * from './util/stats.js';
+export * from './stats/index.js';
 // Names two folders export: the buffer type is the same in both; the advisor's stationaryLoss is another
 // parametrisation of the theory lab's, reachable as `advisor.stationaryLoss`.
 export type { FloatBuffer } from './optim/index.js';

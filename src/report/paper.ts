@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import type { PaperResult } from '../experiments/paper/suite.js';
 import { ResultsStore } from '../node/store.js';
 import { getCheck } from '../core/theory/index.js';
+import { REGIME_RULE, statisticsRule } from '../experiments/paper/claims.js';
 import { curvesChart, metricVsLrChart, renderSvg, type Chart } from './charts.js';
 import { pairChart } from './claim-charts.js';
 import { groupRuns, loadRuns, type ReportRun } from './data.js';
@@ -28,8 +29,16 @@ export function claimsJson(r: PaperResult): Record<string, unknown> {
     dataset: r.plan.dataset,
     reductions: r.plan.reductions,
     seconds: r.details.seconds,
+    // How every SGD/SGDM comparison is judged, and the regime rule of the batch-size claim, fixed before the runs.
+    margin: r.plan.margin,
+    statistics: statisticsRule(r.plan.margin),
+    regimeRule: REGIME_RULE,
+    // Steps per run at each batch size (tuning runs train on the set less the hold-out).
+    batchBudgets: r.details.batchBudgets,
     // The tuned effective lr of each optimiser at each batch size (validation accuracy on the held-out samples).
     batchSelections: r.details.batchSelections,
+    // Fine-tuning: each optimiser's lr per K, chosen on the K-shot validation split.
+    fineTuneSelections: r.details.fineTuneSelections,
     claims: r.claims,
   };
 }
@@ -59,7 +68,7 @@ export async function writePaperReport(r: PaperResult, outDir: string): Promise<
   }
   const ftClaim = r.claims.find((c) => c.id === 'fine-tuning');
   if (ftClaim !== undefined && ftClaim.measurements.length > 0) {
-    sections.push({ title: '3. Fine-tuning', intro: `${r.details.fineTuneShift ?? ''}. Test accuracy after fine-tuning the whole network, mean ± std over the data seeds, lr chosen per optimiser and K by mean accuracy over seeds.`, charts: [pairChart('fine-tuning-vs-k', 'Fine-tuning: test accuracy vs K', 'Mean ± std over the data seeds; the claim is that the two agree within that std at every K.', ftClaim.measurements, 'k', 'K (examples per class)')] });
+    sections.push({ title: '3. Fine-tuning', intro: `${r.details.fineTuneShift ?? ''}. Test accuracy after fine-tuning the whole network, mean ± std over the data seeds; each optimiser's lr chosen per K by mean accuracy over the seeds on a validation split of min(K, ${r.plan.fineTune.maxValidationShot}) examples per class drawn from the training pool, disjoint from the K-shot sample, never on test.`, charts: [pairChart('fine-tuning-vs-k', 'Fine-tuning: test accuracy vs K', `Mean ± std over the data seeds; the claim is that the two are equivalent within ±${(100 * r.plan.margin).toFixed(0)} pp at every K.`, ftClaim.measurements, 'k', 'K (examples per class)')] });
   }
   const theoryCharts: Chart[] = r.details.theory.map((t) => ({ name: `theory-${t.check}`, title: `theory: ${t.check}`, caption: t.criterion, spec: getCheck(t.check).chart(t) }));
   if (theoryCharts.length > 0) sections.push({ title: '4. Theory lab', intro: 'Seeded float64 simulations against closed forms (docs/theory.md §3–§5).', charts: theoryCharts });
@@ -76,7 +85,8 @@ export async function writePaperReport(r: PaperResult, outDir: string): Promise<
   const measurementTable = (rows: Record<string, unknown>[]): string => {
     if (rows.length === 0) return '';
     const keys = Object.keys(rows[0]!).filter((k) => !/Mean$|Std$/.test(k));
-    const cell = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : esc(String(v ?? '—')));
+    const num = (v: number): string => (Number.isInteger(v) ? String(v) : Number.isNaN(v) ? '—' : v.toPrecision(4));
+    const cell = (v: unknown): string => (typeof v === 'number' ? num(v) : Array.isArray(v) ? `[${v.map((x) => (typeof x === 'number' ? num(x) : esc(String(x)))).join(', ')}]` : esc(String(v ?? '—')));
     return `<table><thead><tr>${keys.map((k) => `<th>${esc(k)}</th>`).join('')}</tr></thead><tbody>${rows.map((row) => `<tr>${keys.map((k) => `<td>${cell(row[k])}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
   };
   const claimDetails = r.claims.map((c) => `<h3 id="claim-${esc(c.id)}">${esc(c.id)} — <span style="color:${color[c.verdict]}">${esc(c.verdict)}</span></h3><p>${esc(c.statement)}</p><p class="note"><b>Criterion:</b> ${esc(c.criterion)}<br><b>Result:</b> ${esc(c.reason)}</p>${measurementTable(c.measurements)}`).join('\n');
@@ -93,6 +103,7 @@ th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}#claims th,#
 <h1>The Marginal Value of Momentum for Small Learning Rate SGD — reproduced at CPU scale</h1>
 <p class="note">Wang, Malladi, Wang, Lyu, Li (ICLR 2024). Mode <b>${esc(r.plan.mode)}</b> on <b>${esc(r.plan.dataset)}</b>, ${r.details.seconds.toFixed(0)} s. Verdicts are computed from the measurements below; a claim that does not reproduce is reported as such.${r.plan.reductions.length > 0 ? ` Reduced protocol: ${esc(r.plan.reductions.join('; '))}.` : ''}</p>
 <h2>Claims</h2>
+<p class="note" id="rules"><b>How each claim is judged</b> (fixed before the runs): ${esc(statisticsRule(r.plan.margin))}. Batch-size regimes: ${esc(REGIME_RULE)}.${r.details.batchBudgets.length > 0 ? ` Budget per batch size (steps per run, tuning / final): ${esc(r.details.batchBudgets.map((b) => `B = ${b.batch}: ${b.tuneSteps} / ${b.finalSteps}`).join(', '))}${r.plan.batchSweep.schedule === null ? ', constant lr' : `, linear warm-up over ${100 * r.plan.batchSweep.schedule.warmup}% then ×0.1 at ${r.plan.batchSweep.schedule.decayAt.map((f) => `${100 * f}%`).join(' and ')}`}.` : ''}</p>
 <table id="claims"><thead><tr><th>claim</th><th>statement</th><th>verdict</th><th>why</th></tr></thead><tbody>
 ${claimRows}
 </tbody></table>

@@ -1,53 +1,90 @@
-// Verdict logic of the paper suite on hand-made measurements whose verdict is known.
+// Verdict logic of the paper suite on hand-made seed-paired measurements whose verdict is known. δ = 1 pp throughout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchSizeClaim, fineTuneClaim, memoryClaim, svagClaim, unresolvedTie } from '../../src/experiments/paper/claims.js';
+import { batchSizeClaim, batchSizeStrictClaim, fineTuneClaim, inconclusiveBatches, matchedLrClaim, memoryClaim, regimeOf, svagClaim } from '../../src/experiments/paper/claims.js';
 
-const s = (mean: number, std = 0.002, n = 3) => ({ mean, std, n });
+/** SGD accuracies and SGDM = SGD + the given per-seed differences, on seeds 0…n−1. */
+const runs = (sgd: number[], diffs: number[]) => ({ seeds: sgd.map((_, i) => i), sgd, sgdm: sgd.map((a, i) => a + diffs[i]!) });
+const BASE = [0.90, 0.88, 0.91];
+// Differences +0.1, +0.2, 0.0 pp: mean 0.1 pp, sd 0.1 pp, SE 0.0577 pp; TOST t = (1 − 0.1)/0.0577 = 15.6 at df 2 ⇒ p ≈ 0.002: equivalent.
+const TIE = runs(BASE, [0.001, 0.002, 0]);
+// Differences +3.0, +3.2, +2.8 pp: SE 0.115 pp, t = 26 at df 2 ⇒ p ≈ 0.0015; TOST upper t = (3 − 1)/0.115 = 17 the wrong way: different.
+const AHEAD = runs(BASE, [0.030, 0.032, 0.028]);
+// Differences −2, +4, +1 pp: mean 1 pp, SE 1.73 pp: neither test can decide at n = 3.
+const NOISY = runs(BASE, [-0.02, 0.04, 0.01]);
 
-test('batch-size claim: agree at small B, SGDM ahead at the largest → supported', () => {
-  // Gaps 0.1 pp and 0.2 pp are under the 0.5 pp floor; at B = 2048 the gap is 3 pp ≫ 2·SE = 2·√(2·0.002²/3) = 0.33 pp.
-  const c = batchSizeClaim([{ batch: 32, sgd: s(0.95), sgdm: s(0.951) }, { batch: 512, sgd: s(0.94), sgdm: s(0.942) }, { batch: 2048, sgd: s(0.90), sgdm: s(0.93) }]);
-  assert.equal(c.verdict, 'supported', c.reason);
+const curvature = { sgdEta: 0.32, sgdEtaLambda: 5.9, sgdDiverged: false, batchOverBNoise: 3 };
+const noise = { sgdEta: 0.16, sgdEtaLambda: 1.5, sgdDiverged: false, batchOverBNoise: 0.9 };
+
+test('regime rule: past the stability edge ⇒ curvature-limited; inside it with B ≤ B_noise ⇒ noise-limited; else unclassified', () => {
+  assert.equal(regimeOf(curvature), 'curvature-limited');
+  assert.equal(regimeOf({ ...noise, sgdEtaLambda: null, sgdDiverged: true }), 'curvature-limited');
+  assert.equal(regimeOf(noise), 'noise-limited');
+  assert.equal(regimeOf({ ...noise, batchOverBNoise: 1.3 }), 'unclassified');
+  assert.equal(regimeOf({ ...noise, sgdEtaLambda: 2 }), 'noise-limited'); // the edge itself is still stable
 });
 
-test('batch-size claim: SGDM better already at small B → not supported; no large-B advantage → inconclusive', () => {
-  assert.equal(batchSizeClaim([{ batch: 32, sgd: s(0.90), sgdm: s(0.95) }, { batch: 2048, sgd: s(0.90), sgdm: s(0.95) }]).verdict, 'not supported');
-  assert.equal(batchSizeClaim([{ batch: 32, sgd: s(0.95), sgdm: s(0.95) }, { batch: 2048, sgd: s(0.93), sgdm: s(0.931) }]).verdict, 'inconclusive');
-  // The reason lists which optimiser is higher at every B, so a threshold below the largest B is visible.
-  const c = batchSizeClaim([{ batch: 32, sgd: s(0.95), sgdm: s(0.95) }, { batch: 512, sgd: s(0.90), sgdm: s(0.93) }, { batch: 4096, sgd: s(0.80), sgdm: s(0.801) }]);
+test('batch-size claim: equivalent where noise-limited, SGDM ahead where curvature-limited → supported; records the comparison fields', () => {
+  const c = batchSizeClaim([{ batch: 32, runs: TIE, ...noise }, { batch: 512, runs: AHEAD, ...curvature }]);
+  assert.equal(c.verdict, 'supported', c.reason);
+  const m = c.measurements[1]!;
+  for (const k of ['diff', 'ci95', 'pValue', 'test', 'margin', 'n', 'outcome']) assert.ok(k in m, `measurement lacks ${k}`);
+  assert.equal(m.outcome, 'different');
+  assert.equal(m.test, 'paired t');
+  assert.equal(m.margin, 0.01);
+  assert.equal(m.n, 3);
+  // mean difference 3.0 pp; 95% CI ±t(.975, 2)·SE = ±4.3027·0.11547 pp = ±0.4968 pp
+  assert.ok(Math.abs((m.diff as number) - 0.03) < 1e-12);
+  const ci = m.ci95 as [number, number];
+  assert.ok(Math.abs(ci[1] - ci[0] - 2 * 4.302653 * 0.0011547005) < 1e-7, JSON.stringify(ci));
+});
+
+test('batch-size claim: a tie where curvature-limited contradicts → not supported; an undecided B → inconclusive', () => {
+  assert.equal(batchSizeClaim([{ batch: 32, runs: TIE, ...noise }, { batch: 512, runs: TIE, ...curvature }]).verdict, 'not supported');
+  assert.equal(batchSizeClaim([{ batch: 32, runs: AHEAD, ...noise }, { batch: 512, runs: AHEAD, ...curvature }]).verdict, 'not supported');
+  assert.equal(batchSizeClaim([{ batch: 32, runs: NOISY, ...noise }, { batch: 512, runs: AHEAD, ...curvature }]).verdict, 'inconclusive');
+  // Both regimes must occur: a sweep that never leaves the noise-limited regime cannot show where momentum helps.
+  assert.match(batchSizeClaim([{ batch: 32, runs: TIE, ...noise }]).reason, /no curvature-limited/);
+});
+
+test('stricter reading: every B but the largest equivalent, the largest different', () => {
+  assert.equal(batchSizeStrictClaim([{ batch: 32, runs: TIE }, { batch: 128, runs: TIE }, { batch: 2048, runs: AHEAD }]).verdict, 'supported');
+  const c = batchSizeStrictClaim([{ batch: 32, runs: TIE }, { batch: 512, runs: AHEAD }, { batch: 2048, runs: AHEAD }]);
   assert.equal(c.verdict, 'not supported');
-  assert.match(c.reason, /\(higher by B: 32 same, 512 SGDM, 4096 same\)$/);
+  assert.equal(c.id, 'batch-size/stricter');
+  assert.match(c.reason, /B = 512: different \(SGDM higher\)/);
 });
 
-test('seed noise widens "agree": a 1 pp gap with std 2 pp over 3 seeds is the same (2·SE = 3.27 pp)', () => {
-  const c = batchSizeClaim([{ batch: 32, sgd: s(0.90, 0.02), sgdm: s(0.91, 0.02) }, { batch: 4096, sgd: s(0.80), sgdm: s(0.90) }]);
+test('Holm: a p of 0.03 alone is different, among four tests it is not', () => {
+  // Differences 1.8, 2.4, 1.5 pp: mean 1.9 pp, sd 0.458 pp, SE 0.265 pp ⇒ t = 7.18 at df 2, p = 0.0189; TOST fails
+  // (0.9 pp past the margin is under 1 SE·2.92). Alone: different. With three zero-difference ties in its family, Holm
+  // multiplies the smallest p by 4 ⇒ 0.075 > 0.05: inconclusive.
+  const edge = runs(BASE, [0.018, 0.024, 0.015]);
+  assert.deepEqual(inconclusiveBatches([{ batch: 2048, runs: edge }]), []);
+  assert.deepEqual(inconclusiveBatches([{ batch: 32, runs: TIE }, { batch: 64, runs: TIE }, { batch: 128, runs: TIE }, { batch: 2048, runs: edge }]), [2048]);
+});
+
+test('matched-lr claim: all equivalent and the gap shrinking with η → supported; a growing gap → not supported', () => {
+  const small = runs(BASE, [0.0005, 0.001, 0]);
+  const c = matchedLrClaim([{ batch: 32, eta: 0.01, runs: small }, { batch: 32, eta: 0.04, runs: TIE }]);
   assert.equal(c.verdict, 'supported', c.reason);
-  assert.ok(Math.abs((c.measurements[0]!.noise as number) - 2 * Math.sqrt((2 * 0.02 ** 2) / 3)) < 1e-12);
+  assert.equal(matchedLrClaim([{ batch: 32, eta: 0.01, runs: TIE }, { batch: 32, eta: 0.04, runs: small }]).verdict, 'not supported');
+  assert.equal(matchedLrClaim([{ batch: 32, eta: 0.01, runs: NOISY }, { batch: 32, eta: 0.04, runs: TIE }]).verdict, 'inconclusive');
 });
 
-test('SVAG claim: gap 3 pp at ℓ = 1 shrinking to 0.2 pp → supported; gap that stays → not supported', () => {
-  assert.equal(svagClaim([{ l: 1, sgd: s(0.90), sgdm: s(0.93) }, { l: 4, sgd: s(0.925), sgdm: s(0.93) }, { l: 8, sgd: s(0.928), sgdm: s(0.93) }]).verdict, 'supported');
-  assert.equal(svagClaim([{ l: 1, sgd: s(0.90), sgdm: s(0.93) }, { l: 8, sgd: s(0.90), sgdm: s(0.93) }]).verdict, 'not supported');
-  assert.equal(svagClaim([{ l: 1, sgd: s(0.93), sgdm: s(0.93) }, { l: 8, sgd: s(0.93), sgdm: s(0.93) }]).verdict, 'inconclusive');
+test('SVAG claim: SGDM ahead at ℓ = 1 and equivalent at the largest ℓ → supported; the gap staying → not supported', () => {
+  assert.equal(svagClaim([{ l: 1, runs: AHEAD }, { l: 4, runs: TIE }]).verdict, 'supported');
+  assert.equal(svagClaim([{ l: 1, runs: AHEAD }, { l: 4, runs: AHEAD }]).verdict, 'not supported');
+  assert.equal(svagClaim([{ l: 1, runs: NOISY }, { l: 4, runs: TIE }]).verdict, 'inconclusive');
 });
 
-test('fine-tuning claim uses the seed std itself as the tolerance', () => {
-  assert.equal(fineTuneClaim([{ k: 16, sgd: s(0.60, 0.03, 5), sgdm: s(0.62, 0.03, 5) }]).verdict, 'supported'); // 2 pp ≤ 3 pp std
-  assert.equal(fineTuneClaim([{ k: 16, sgd: s(0.60, 0.01, 5), sgdm: s(0.65, 0.01, 5) }]).verdict, 'not supported'); // 5 pp > 1 pp std
+test('fine-tuning claim: equivalent at every K → supported; any K different → not supported', () => {
+  assert.equal(fineTuneClaim([{ k: 16, runs: TIE }, { k: 64, runs: TIE }]).verdict, 'supported');
+  assert.equal(fineTuneClaim([{ k: 16, runs: TIE }, { k: 64, runs: AHEAD }]).verdict, 'not supported');
+  assert.equal(fineTuneClaim([{ k: 16, runs: TIE }, { k: 64, runs: NOISY }]).verdict, 'inconclusive');
 });
 
 test('memory claim: SGDM state must be exactly 4 bytes per parameter and SGD none', () => {
   assert.equal(memoryClaim([{ model: 'mlp', parameters: 269322, sgdStateBytes: 0, sgdmStateBytes: 1077288 }]).verdict, 'supported');
   assert.equal(memoryClaim([{ model: 'mlp', parameters: 269322, sgdStateBytes: 0, sgdmStateBytes: 2154576 }]).verdict, 'not supported');
-});
-
-test('an unresolved tie (noise band > 2 pp) asks for more seeds; a resolved tie or a clear gap does not', () => {
-  // Held-out CNN-on-digits B = 2048 (3 seeds): SGD 0.6171 ± 0.1212, SGDM 0.7206 ± 0.0246 ⇒ 2·SE = 2·√(0.1212²/3 +
-  // 0.0246²/3) = 14.28 pp ≥ the 10.35 pp gap: a tie, and far too noisy to say who won.
-  assert.equal(unresolvedTie({ sgd: s(0.6171, 0.1212), sgdm: s(0.7206, 0.0246) }), true);
-  // Full sweep B = 32: 0.8875 ± 0.0049 vs 0.8897 ± 0.0037 ⇒ 2·SE = 0.71 pp ≤ 2 pp: a resolved tie.
-  assert.equal(unresolvedTie({ sgd: s(0.8875, 0.0049), sgdm: s(0.8897, 0.0037) }), false);
-  // Full sweep B = 2048: +10.6 pp against 2·SE = 7.3 pp ⇒ SGDM won; nothing to add.
-  assert.equal(unresolvedTie({ sgd: s(0.7142, 0.0629), sgdm: s(0.8202, 0.0059) }), false);
 });

@@ -16,7 +16,7 @@ const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
 const out = mkdtempSync(join(tmpdir(), 'mlab-paper-'));
 const VERDICTS = ['supported', 'not supported', 'inconclusive'];
 
-interface ClaimsFile { mode: string; dataset: string; batchSelections: { optimizer: string; batch: number; eta: number }[]; claims: { id: string; verdict: string; criterion: string; measurements: unknown[] }[] }
+interface ClaimsFile { mode: string; dataset: string; margin: number; fineTuneSelections: { k: number; validationShot: number; sgdValid: number; sgdmValid: number }[]; batchSelections: { optimizer: string; batch: number; eta: number }[]; claims: { id: string; verdict: string; criterion: string; measurements: unknown[] }[] }
 
 test('paper --quick runs every experiment and computes a verdict for each claim', { timeout: 30 * 60_000 }, () => {
   const r = spawnSync(process.execPath, [cli, 'paper', '--quick', '--out', out, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -25,7 +25,7 @@ test('paper --quick runs every experiment and computes a verdict for each claim'
   assert.equal(claims.mode, 'quick');
   assert.equal(claims.dataset, 'mnist');
   const ids = claims.claims.map((c) => c.id);
-  for (const id of ['batch-size', 'advisor', 'svag', 'fine-tuning', 'theory/stationary', 'theory/weak-approx', 'theory/coupling', 'theory/slow-sde', 'theory/svag', 'theory/curvature-vs-noise', 'memory']) {
+  for (const id of ['matched-lr', 'batch-size', 'batch-size/stricter', 'advisor', 'svag', 'fine-tuning', 'theory/stationary', 'theory/weak-approx', 'theory/coupling', 'theory/slow-sde', 'theory/svag', 'theory/curvature-vs-noise', 'memory']) {
     assert.ok(ids.includes(id), `claim ${id} missing from claims.json`);
   }
   for (const c of claims.claims) {
@@ -33,8 +33,20 @@ test('paper --quick runs every experiment and computes a verdict for each claim'
     assert.ok(c.criterion.length > 20, `${c.id} states its criterion`);
     assert.ok(c.measurements.length > 0, `${c.id} carries its measurements`);
   }
-  // The training experiments measured something: 4 batch sizes, 3 SVAG levels, 3 values of K.
+  // The training experiments measured something: 4 batch sizes (3 matched η at each), 3 SVAG levels, 3 values of K.
   assert.equal(claims.claims.find((c) => c.id === 'batch-size')!.measurements.length, 4);
+  assert.equal(claims.claims.find((c) => c.id === 'matched-lr')!.measurements.length, 12);
+  // Every SGD/SGDM comparison carries its statistics and one of the three outcomes, at the declared margin.
+  assert.equal(claims.margin, 0.01);
+  for (const id of ['matched-lr', 'batch-size', 'batch-size/stricter', 'svag', 'fine-tuning']) {
+    for (const m of claims.claims.find((c) => c.id === id)!.measurements as Record<string, unknown>[]) {
+      for (const k of ['diff', 'ci95', 'pValue', 'test', 'margin', 'n', 'outcome']) assert.ok(k in m, `${id}: a comparison lacks ${k}`);
+      assert.ok(['different', 'equivalent', 'inconclusive'].includes(m.outcome as string), `${id}: outcome ${String(m.outcome)}`);
+    }
+  }
+  // Fine-tuning chose its lr on validation runs: one choice per K, each with its validation accuracy.
+  assert.equal(claims.fineTuneSelections.length, 3);
+  assert.ok(claims.fineTuneSelections.every((s) => s.validationShot === Math.min(s.k, 128) && s.sgdValid > 0 && s.sgdmValid > 0));
   // The tuned effective lr of both optimisers at each of the 4 batch sizes, on the grid's η values.
   assert.equal(claims.batchSelections.length, 8);
   assert.ok(claims.batchSelections.every((b) => b.eta > 0 && ['sgd', 'sgdm'].includes(b.optimizer)), JSON.stringify(claims.batchSelections));

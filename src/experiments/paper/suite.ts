@@ -3,7 +3,7 @@
  * suite resumes where it stopped: finished runs are skipped by config hash), the theory checks and the memory
  * measurement, and turns the measurements into claims with verdicts (claims.ts).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../core/util/errors.js';
 import { initOptimizer, optimizerConfig, stateBytes } from '../../core/optim/index.js';
@@ -11,18 +11,20 @@ import { CHECK_NAMES, runCheck, type CheckResult } from '../../core/theory/index
 import { isDataFilePath, loadDatasetSync, tryLocateDataset } from '../../node/data/load.js';
 import { buildModel, modelFamily, parseModelSpec } from '../../core/nn/models.js';
 import { parseSweepConfig, type SweepConfigInput } from '../config.js';
-import { expandGrid, selectBest, type PlannedRun } from '../grid.js';
+import { expandGrid, type PlannedRun } from '../grid.js';
 import { ResultsStore, type RunRow } from '../../node/store.js';
 import { measurePeakRss } from '../../node/memory.js';
 import { checkOutputFolder } from '../../node/output-paths.js';
-import { runGridSweeps, runSweep, type SweepProgress } from '../sweep.js';
-import { ACCURACY_FLOOR, UNRESOLVED_TIE_NOISE, advisorClaim, batchSizeClaim, fineTuneClaim, memoryClaim, svagClaim, theoryClaim, unresolvedTie, type Claim, type PairRow } from './claims.js';
+import { runSweep, type SweepProgress } from '../sweep.js';
+import { ACCURACY_FLOOR, advisorClaim, memoryClaim, svagClaim, theoryClaim, type Claim } from './claims.js';
+import { batchSizeExperiment } from './batch-size.js';
+import { fineTuneExperiment } from './fine-tuning.js';
 import { adviseConfig } from '../../node/advise.js';
 import type { ShadowSummary } from '../../core/advisor/probe.js';
 import { shadowLossGap } from '../../core/advisor/verdict.js';
 import { sweepAgreement, type SweepPoint } from '../../core/advisor/validation.js';
 import { modelLabel, paperPlan, type PaperMode, type PaperPlan, type PlanModel } from './plan.js';
-import { summarize } from './stats.js';
+import { pairBySeed } from './stats.js';
 
 export interface PaperOptions {
   mode: PaperMode;
@@ -30,6 +32,8 @@ export interface PaperOptions {
   /** Dataset for experiments 1–2 (default: mnist for quick — the embedded digits — and fashion-mnist for full). */
   data?: string;
   workers?: number;
+  /** Run the sweeps' runs on the workers of this BullMQ queue (redis://…) instead of local threads. */
+  queue?: string;
   onProgress?: (e: SweepProgress) => void;
   log?: (line: string) => void;
   /** Skip parts (for tests and partial reruns): any of batch-size, svag, fine-tuning, theory, memory. */
@@ -48,9 +52,12 @@ export interface PaperResult {
   /** Everything the report needs beyond the runs in the store. */
   details: {
     batchSelections: { optimizer: string; batch: number; eta: number; validAccuracy: number }[];
+    /** Steps per run at each batch size (tuning and final runs). */
+    batchBudgets: { batch: number; tuneSteps: number; finalSteps: number }[];
     svagEta: number | null;
     fineTuneShift: string | null;
-    fineTuneSelections: { k: number; sgdEta: number; sgdmEta: number }[];
+    /** Each optimiser's lr per K, chosen on the validation split (mean validation accuracy over data seeds). */
+    fineTuneSelections: { k: number; validationShot: number; sgdEta: number; sgdmEta: number; sgdValid: number; sgdmValid: number }[];
     theory: CheckResult[];
     seconds: number;
   };
@@ -94,9 +101,12 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
   const db = join(out, 'runs.db');
   const store = new ResultsStore(db, { remedy: 'give another --out folder' });
   const claims: Claim[] = [];
-  const details: PaperResult['details'] = { batchSelections: [], svagEta: null, fineTuneShift: null, fineTuneSelections: [], theory: [], seconds: 0 };
+  const details: PaperResult['details'] = { batchSelections: [], batchBudgets: [], svagEta: null, fineTuneShift: null, fineTuneSelections: [], theory: [], seconds: 0 };
   const classes = userData?.classes ?? 10;
-  const sweepOpts = { db: store, ...(o.workers === undefined ? {} : { workers: o.workers }), ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }) };
+  const sweepOpts = {
+    db: store, ...(o.workers === undefined ? {} : { workers: o.workers }), ...(o.queue === undefined ? {} : { queue: o.queue }),
+    ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
+  };
   const sweep = async (cfg: SweepConfigInput): Promise<PlannedRun[]> => {
     const parsed = parseSweepConfig(cfg);
     await runSweep(parsed, sweepOpts);
@@ -107,61 +117,20 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
   try {
     // ---- 1. batch-size sweep -------------------------------------------------------------------------------
     const bs = plan.batchSweep;
-    const bestEta = new Map<string, number>();
+    let bestEta = new Map<string, number>();
+    const nTrain = userData?.train.n ?? (loc === null ? 0 : loadDatasetSync(dataset).train.n);
     if (!skip.has('batch-size')) {
-      log(`[1/5] batch-size sweep: ${modelLabel(bs.model)} on ${dataset}, B ∈ {${bs.batches.join(', ')}}, ${bs.lr.num} effective lrs × SGD/SGDM, then ${bs.finalSeeds.length} seeds at the best lr (more where they leave a tie with noise > ${100 * UNRESOLVED_TIE_NOISE} pp)`);
-      const tuneCfg: SweepConfigInput = {
-        name: 'paper/batch-size/tune', task: 'train',
-        base: { params: trainParams(bs.model, bs.epochs, bs.validation), optimizer: { form: 'pytorch', lr: 0.1 }, batchSize: bs.batches[0]! },
-        grid: { form: ['sgd', 'pytorch'], momentum: [bs.momentum], lr: bs.lr, batchSize: bs.batches, seed: [0] },
-        lrAxis: 'effective',
-        protocol: { tune: false, metric: 'valid/accuracy', mode: 'max', select: 'final' },
-      };
-      const planned = await sweep(tuneCfg);
-      const rows = new Map(planned.map((p) => [p.hash, store.getRun(p.hash)!]));
-      const selections = selectBest(planned, rows, parseSweepConfig({ ...tuneCfg, protocol: { tune: true, metric: 'valid/accuracy', mode: 'max', select: 'final' } }));
-      // Each selection once: its labels (form, momentum, batch) and its key in the accuracy table.
-      const finals = selections.map((sel) => {
-        const l = planned.find((p) => p.labels.setting === sel.setting)!.labels;
-        const opt: 'sgd' | 'sgdm' = l.form === 'sgd' ? 'sgd' : 'sgdm';
-        bestEta.set(`${opt}/${l.batchSize}`, sel.effectiveLr);
-        details.batchSelections.push({ optimizer: opt, batch: l.batchSize, eta: sel.effectiveLr, validAccuracy: sel.score });
-        return { sel, l, key: { opt, batch: l.batchSize } };
-      });
-      const finalCfg = ({ sel, l }: (typeof finals)[number], seeds: number[]): SweepConfigInput => ({
-        name: 'paper/batch-size/final', task: 'train',
-        base: { params: trainParams(bs.model, bs.epochs, 0), optimizer: { form: l.form, lr: 0.1 }, batchSize: l.batchSize },
-        grid: { form: [l.form as 'sgd'], momentum: [l.momentum], lr: [sel.gridLr], batchSize: [l.batchSize], seed: seeds },
-        lrAxis: 'effective',
-      });
-      const accuracies = new Map<string, number[]>();
-      const collect = (runs: PlannedRun[][], of: typeof finals): void => runs.forEach((rs, i) => {
-        const { opt, batch } = of[i]!.key;
-        const key = `${opt}/${batch}`;
-        const accs = rs.map((p) => finalAccuracy(store.getRun(p.hash), 'test/accuracy', classes)).filter((v): v is number => v !== null);
-        accuracies.set(key, [...(accuracies.get(key) ?? []), ...accs]);
-      });
-      const pairRows = (): (PairRow & { batch: number })[] => [...new Set(finals.map((f) => f.key.batch))].flatMap((batch) => {
-        const sgd = accuracies.get(`sgd/${batch}`) ?? [], sgdm = accuracies.get(`sgdm/${batch}`) ?? [];
-        return sgd.length > 0 && sgdm.length > 0 ? [{ batch, sgd: summarize(sgd), sgdm: summarize(sgdm) }] : [];
-      });
-      // All final runs (3 seeds of each selection) go to one worker pool, so no worker waits for a lone third seed.
-      collect(await runGridSweeps(finals.map((f) => finalCfg(f, bs.finalSeeds)), sweepOpts), finals);
-      // Where the seeds so far leave a tie too noisy to say who won, both optimisers get the next stage of seeds.
-      for (const stage of bs.extraSeeds) {
-        const unresolved = new Set(pairRows().filter(unresolvedTie).map((r) => r.batch));
-        if (unresolved.size === 0) break;
-        log(`      unresolved ties at B = ${[...unresolved].join(', ')} (noise > ${100 * UNRESOLVED_TIE_NOISE} pp): seeds ${stage[0]}–${stage[stage.length - 1]} of both final runs there`);
-        const at = finals.filter((f) => unresolved.has(f.key.batch));
-        collect(await runGridSweeps(at.map((f) => finalCfg(f, stage)), sweepOpts), at);
-      }
-      const claimRows = pairRows();
-      claims.push(batchSizeClaim(claimRows));
-      log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
+      const probe = ADVISOR_PROBE[plan.mode];
+      const finalAcc = (r: RunRow | undefined, tag: string): number | null => finalAccuracy(r, tag, classes);
+      const res = await batchSizeExperiment({ plan, dataset, trainExamples: nTrain, store, sweepOpts, log, probe, finalAccuracy: finalAcc });
+      claims.push(...res.claims);
+      details.batchSelections.push(...res.selections);
+      details.batchBudgets = res.budgets;
+      bestEta = res.bestEta;
+      const claimRows = res.rows;
 
       // ---- advisor validation: does a short probe predict the winner at each batch size? -----------
       if (!skip.has('advisor')) {
-        const probe = ADVISOR_PROBE[plan.mode];
         log(`[1b]  advisor: probe of SGDM at its best lr for each batch size (${probe.probeSteps} steps, or the run's whole budget when shorter; coupled runs over the whole budget where the probe's rules disagree), verdict vs the measured winner`);
         const points: SweepPoint[] = [];
         const probes: Record<string, unknown>[] = [];
@@ -202,7 +171,6 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
       const sv = plan.svag;
       const eta = bestEta.get(`sgdm/${sv.batch}`) ?? bestEta.get(`sgdm/${bs.batches[bs.batches.length - 1]}`) ?? 1;
       details.svagEta = eta;
-      const nTrain = userData?.train.n ?? (loc === null ? 0 : (await import('../../node/data/load.js')).loadDatasetSync(dataset).train.n);
       const steps = Math.floor(nTrain / sv.batch) * sv.epochs;
       const milestones = sv.decayAt.map((f) => Math.max(1, Math.round(f * steps)));
       log(`[2/5] SVAG: B = ${sv.batch}, SGDM's best η = ${eta.toPrecision(3)} for both, ×0.1 at steps ${milestones.join(', ')} of ${steps}, ℓ ∈ {${sv.levels.join(', ')}}`);
@@ -213,59 +181,20 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
         lrAxis: 'effective',
       });
       const rows = sv.levels.map((l) => {
-        const pick = (form: string): number[] => planned.filter((p) => p.labels.svag === l && p.labels.form === form)
-          .map((p) => finalAccuracy(store.getRun(p.hash), 'test/accuracy', classes)).filter((v): v is number => v !== null);
-        return { l, sgd: summarize(pick('sgd')), sgdm: summarize(pick('pytorch')) };
+        const pick = (form: string): Map<number, number> => new Map(planned.filter((p) => p.labels.svag === l && p.labels.form === form)
+          .map((p) => [p.labels.seed, finalAccuracy(store.getRun(p.hash), 'test/accuracy', classes)] as const).filter((e): e is readonly [number, number] => e[1] !== null));
+        return { l, runs: pairBySeed(pick('sgd'), pick('pytorch')) };
       });
-      claims.push(svagClaim(rows));
+      claims.push(svagClaim(rows, plan.margin));
       log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
     }
 
     // ---- 3. fine-tuning -------------------------------------------------------------------------------------
     if (!skip.has('fine-tuning')) {
-      const ft = plan.fineTune;
-      const all = Array.from({ length: 10 }, (_, i) => i);
-      const shift = dataset === 'fashion-mnist'
-        ? { source: { dataset: 'fashion-mnist', classes: all }, target: { dataset: 'mnist', classes: all }, label: 'pre-train on Fashion-MNIST, fine-tune on MNIST digits' }
-        : { source: { dataset, classes: [0, 1, 2, 3, 4] }, target: { dataset, classes: [5, 6, 7, 8, 9] }, label: `pre-train on ${dataset} 0–4, fine-tune on ${dataset} 5–9 (the 5-way head is re-used for new classes)` };
-      details.fineTuneShift = shift.label;
-      const weights = join(out, 'pretrained.ckpt');
-      log(`[3/5] fine-tuning: ${shift.label}; K ∈ {${ft.shots.join(', ')}} per class, data seeds ${ft.dataSeeds.join(', ')}, ${ft.steps} steps at batch ${ft.batch}`);
-      const pre = await sweep({
-        name: 'paper/fine-tuning/pretrain', task: 'finetune',
-        base: { params: { dataset: shift.source.dataset, model: ft.model, classes: shift.source.classes, epochs: ft.pretrainEpochs, weightsOut: weights }, optimizer: { form: 'pytorch', lr: 0.1 }, batchSize: 64 },
-        grid: { form: ['pytorch'], momentum: [bs.momentum], lr: [0.1] },
-        lrAxis: 'effective',
-      });
-      const preRow = store.getRun(pre[0]!.hash);
-      if (preRow?.status !== 'done') throw new Error(`pre-training run ${pre[0]!.hash} ended ${preRow?.status ?? 'missing'}`);
-      if (!existsSync(weights)) throw new UserError(`pre-trained weights ${weights} are missing although the run finished; delete ${db} to start over`);
-      const rows: (PairRow & { k: number })[] = [];
-      for (const k of ft.shots) {
-        const planned = await sweep({
-          name: `paper/fine-tuning/k${k}`, task: 'finetune',
-          base: { params: { dataset: shift.target.dataset, model: ft.model, classes: shift.target.classes, kShot: k, weightsIn: weights }, optimizer: { form: 'pytorch', lr: 0.1 }, batchSize: ft.batch, steps: ft.steps },
-          grid: { form: ['sgd', 'pytorch'], momentum: [bs.momentum], lr: ft.lr, seed: ft.dataSeeds },
-          lrAxis: 'effective',
-        });
-        // Same rule for both optimisers: the lr whose mean final test accuracy over the data seeds is highest.
-        const best = (form: string): { eta: number; accs: number[] } => {
-          let top = { eta: NaN, accs: [] as number[], mean: -Infinity };
-          for (const eta of ft.lr) {
-            const accs = planned.filter((p) => p.labels.form === form && p.labels.gridLr === eta)
-              .map((p) => finalAccuracy(store.getRun(p.hash), 'test/accuracy', shift.target.classes.length)).filter((v): v is number => v !== null);
-            const m = summarize(accs).mean;
-            if (accs.length > 0 && m > top.mean) top = { eta, accs, mean: m };
-          }
-          return top;
-        };
-        const sgd = best('sgd');
-        const sgdm = best('pytorch');
-        details.fineTuneSelections.push({ k, sgdEta: sgd.eta, sgdmEta: sgdm.eta });
-        rows.push({ k, sgd: summarize(sgd.accs), sgdm: summarize(sgdm.accs) });
-      }
-      claims.push(fineTuneClaim(rows));
-      log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
+      const res = await fineTuneExperiment({ plan, dataset, outDir: out, store, sweepOpts, log, finalAccuracy });
+      details.fineTuneShift = res.shift;
+      details.fineTuneSelections = res.selections;
+      claims.push(res.claim);
     }
 
     // ---- 4. theory --------------------------------------------------------------------------------------------
