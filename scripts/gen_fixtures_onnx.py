@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""Writes test/fixtures/onnx/: small PyTorch models exported with torch.onnx.export, and PyTorch's reference
+numbers on fixed inputs, so test/onnx checks the engine's forward, gradients and three SGDM steps against them.
+
+Run with Debian's /usr/bin/python3 (python3-torch, python3-onnx): /usr/bin/python3 scripts/gen_fixtures_onnx.py
+For each model NAME it writes NAME.onnx and NAME.json:
+  input_shape  one sample's shape; x, y: a fixed batch (float32 values, int labels); classes
+  logits       the eval-mode forward output on x (float64 run of the float32 weights)
+  loss         train-mode mean cross-entropy on (x, y); grads: its gradient per ONNX initializer, in the
+               initializer's own layout (a MatMul weight is W^T of the nn.Linear weight)
+  loss_after   eval-mode loss on (x, y) after 3 full-batch SGDM steps (lr 0.05, momentum 0.9, PyTorch form)
+"""
+import json, os
+import numpy as np
+import onnx
+from onnx import numpy_helper
+import torch
+import torch.nn as nn
+
+OUT = os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'onnx')
+LR, BETA, STEPS = 0.05, 0.9, 3
+
+
+class Residual(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(d, d), nn.Linear(d, d)
+
+    def forward(self, x):
+        return torch.relu(x + self.fc2(torch.relu(self.fc1(x))))
+
+
+class ResNetBlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc_in = nn.Linear(6, 8)
+        self.block = Residual(8)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.head(self.block(torch.tanh(self.fc_in(x))))
+
+
+class LnGelu(nn.Module):
+    """Tokens [T, D] → LayerNorm → Linear → GELU → Linear, residual, mean over tokens… flattened to a head."""
+    def __init__(self):
+        super().__init__()
+        self.ln = nn.LayerNorm(4)
+        self.fc1, self.fc2 = nn.Linear(4, 8), nn.Linear(8, 4)
+        self.act = nn.GELU()
+        self.head = nn.Linear(12, 3)
+
+    def forward(self, x):
+        h = x + self.fc2(self.act(self.fc1(self.ln(x))))
+        return self.head(torch.flatten(torch.sigmoid(h), 1))
+
+
+def models():
+    torch.manual_seed(0)
+    # (name, module, one sample's shape, opset, constant folding). The exporter fuses an eval-mode BatchNorm2d that
+    # directly follows a Conv into the Conv, which then trains differently, so here a ReLU sits between them.
+    yield 'mlp', nn.Sequential(nn.Flatten(), nn.Linear(12, 10), nn.ReLU(), nn.Linear(10, 3), nn.LogSoftmax(1)), [1, 3, 4], 13, True
+    yield 'cnn', nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 4, 3, stride=2, padding=1),
+                               nn.Tanh(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(4, 3)), [2, 8, 8], 13, True
+    yield 'residual', ResNetBlock(), [6], 14, True
+    yield 'batchnorm', nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.BatchNorm2d(3), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                                     nn.Linear(3, 6), nn.BatchNorm1d(6), nn.Sigmoid(), nn.Linear(6, 3), nn.Softmax(1)), [1, 6, 6], 15, False
+    yield 'ln_gelu', LnGelu(), [3, 4], 17, True
+
+
+def logits_of(model, x):
+    out = model(x)
+    # A final (Log)Softmax is folded into the cross-entropy loss, as the engine does.
+    if isinstance(model, nn.Sequential) and isinstance(model[-1], (nn.Softmax, nn.LogSoftmax)):
+        out = model[:-1](x)
+    return out
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for name, model, shape, opset, fold in models():
+        g = torch.Generator().manual_seed(1)
+        n = 8
+        x = torch.randn([n] + shape, generator=g)
+        y = torch.randint(0, 3, (n,), generator=g)
+        with torch.no_grad():
+            model.train()
+            model(torch.randn([n] + shape, generator=g))  # BatchNorm running statistics other than 0 and 1
+        path = os.path.join(OUT, name + '.onnx')
+        model.eval()
+        torch.onnx.export(model, x[:1], path, opset_version=opset, do_constant_folding=fold,
+                          input_names=['input'], output_names=['output'], dynamic_axes={'input': {0: 'batch'}, 'output': {0: 'batch'}})
+        proto = onnx.load(path)
+        inits = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
+
+        m64 = model.double()
+        x64 = x.double()
+        with torch.no_grad():
+            logits = logits_of(m64, x64)
+        m64.train()
+        loss = nn.functional.cross_entropy(logits_of(m64, x64), y)
+        m64.zero_grad()
+        loss.backward()
+        grads = {}
+        params = dict(m64.named_parameters())
+        for iname, arr in inits.items():
+            for pname, p in params.items():
+                a = p.detach().numpy()
+                if a.shape == arr.shape and np.array_equal(a.astype(np.float32), arr):
+                    grads[iname] = p.grad.numpy().reshape(-1).tolist()
+                    break
+                if a.ndim == 2 and a.T.shape == arr.shape and np.array_equal(a.T.astype(np.float32), arr):
+                    grads[iname] = p.grad.numpy().T.reshape(-1).tolist()
+                    break
+        opt = torch.optim.SGD(m64.parameters(), lr=LR, momentum=BETA)
+        for _ in range(STEPS):
+            opt.zero_grad()
+            nn.functional.cross_entropy(logits_of(m64, x64), y).backward()
+            opt.step()
+        m64.eval()
+        with torch.no_grad():
+            loss_after = nn.functional.cross_entropy(logits_of(m64, x64), y).item()
+        fixture = {
+            'model': name + '.onnx', 'opset': opset, 'constant_folding': fold, 'input_shape': shape, 'classes': 3,
+            'x': x.reshape(-1).tolist(), 'y': y.tolist(),
+            'logits': logits.reshape(-1).tolist(), 'loss': loss.item(), 'grads': grads,
+            'lr': LR, 'momentum': BETA, 'steps': STEPS, 'loss_after': loss_after,
+            'ops': sorted({node.op_type for node in proto.graph.node}),
+        }
+        with open(os.path.join(OUT, name + '.json'), 'w') as f:
+            json.dump(fixture, f)
+        print(name, fixture['ops'], len(grads), 'of', len(inits), 'initializers have grads', os.path.getsize(path), 'bytes')
+
+
+if __name__ == '__main__':
+    main()
