@@ -69,11 +69,11 @@ def models():
 
 
 def logits_of(model, x):
-    out = model(x)
-    # A final (Log)Softmax is folded into the cross-entropy loss, as the engine does.
+    # A final (Log)Softmax is folded into the cross-entropy loss, as the engine does; one forward per call, so that
+    # BatchNorm's running statistics move once.
     if isinstance(model, nn.Sequential) and isinstance(model[-1], (nn.Softmax, nn.LogSoftmax)):
-        out = model[:-1](x)
-    return out
+        return model[:-1](x)
+    return model(x)
 
 
 def main():
