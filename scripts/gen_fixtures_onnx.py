@@ -131,6 +131,27 @@ def main():
             json.dump(fixture, f)
         print(name, fixture['ops'], len(grads), 'of', len(inits), 'initializers have grads', os.path.getsize(path), 'bytes')
 
+    # Graphs the engine refuses (test/onnx/bad-input.test.ts), and a data file for the CLI tests of mlp.onnx.
+    torch.manual_seed(0)
+    bad = {
+        'bad_op': (nn.Sequential(nn.Flatten(), nn.Linear(12, 3), Abs()), [1, 3, 4], 13),
+        'bad_opset': (nn.Sequential(nn.Flatten(), nn.Linear(12, 3)), [1, 3, 4], 11),
+        'bad_groups': (nn.Sequential(nn.Conv2d(2, 2, 3, groups=2), nn.Flatten(), nn.Linear(8, 3)), [2, 4, 4], 13),
+    }
+    for name, (model, shape, opset) in bad.items():
+        model.eval()
+        torch.onnx.export(model, torch.zeros([1] + shape), os.path.join(OUT, name + '.onnx'), opset_version=opset,
+                          input_names=['input'], output_names=['output'], dynamic_axes={'input': {0: 'batch'}})
+    g = torch.Generator().manual_seed(2)
+    xs = {k: torch.randn([n, 1, 3, 4], generator=g).numpy() for k, n in (('train', 24), ('test', 12))}
+    np.savez(os.path.join(OUT, 'mlp_data.npz'), x_train=xs['train'], y_train=np.arange(24) % 3,
+             x_test=xs['test'], y_test=np.arange(12) % 3)
+
+
+class Abs(nn.Module):
+    def forward(self, x):
+        return torch.abs(x)
+
 
 if __name__ == '__main__':
     main()
