@@ -10,7 +10,7 @@ For each model NAME it writes NAME.onnx and NAME.json:
                initializer's own layout (a MatMul weight is W^T of the nn.Linear weight)
   loss_after   eval-mode loss on (x, y) after 3 full-batch SGDM steps (lr 0.05, momentum 0.9, PyTorch form)
 """
-import json, os
+import copy, json, os
 import numpy as np
 import onnx
 from onnx import numpy_helper
@@ -78,6 +78,7 @@ def logits_of(model, x):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    initial = {}
     for name, model, shape, opset, fold in models():
         g = torch.Generator().manual_seed(1)
         n = 8
@@ -90,6 +91,7 @@ def main():
         model.eval()
         torch.onnx.export(model, x[:1], path, opset_version=opset, do_constant_folding=fold,
                           input_names=['input'], output_names=['output'], dynamic_axes={'input': {0: 'batch'}, 'output': {0: 'batch'}})
+        initial[name] = copy.deepcopy(model)
         proto = onnx.load(path)
         inits = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
 
@@ -144,8 +146,20 @@ def main():
                           input_names=['input'], output_names=['output'], dynamic_axes={'input': {0: 'batch'}})
     g = torch.Generator().manual_seed(2)
     xs = {k: torch.randn([n, 1, 3, 4], generator=g).numpy() for k, n in (('train', 24), ('test', 12))}
-    np.savez(os.path.join(OUT, 'mlp_data.npz'), x_train=xs['train'], y_train=np.arange(24) % 3,
-             x_test=xs['test'], y_test=np.arange(12) % 3)
+    ys = {'train': np.arange(24) % 3, 'test': np.arange(12) % 3}
+    np.savez(os.path.join(OUT, 'mlp_data.npz'), x_train=xs['train'], y_train=ys['train'], x_test=xs['test'], y_test=ys['test'])
+    # `train --model mlp.onnx --data mlp_data.npz --inputs raw --batch 24`: full-batch SGDM on the data as given, float32.
+    model = initial['mlp'].float().train()
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=BETA)
+    x, y = torch.from_numpy(xs['train']), torch.from_numpy(ys['train'])
+    for _ in range(STEPS):
+        opt.zero_grad()
+        nn.functional.cross_entropy(logits_of(model, x), y).backward()
+        opt.step()
+    with torch.no_grad():
+        test_loss = nn.functional.cross_entropy(logits_of(model.eval(), torch.from_numpy(xs['test'])), torch.from_numpy(ys['test'])).item()
+    with open(os.path.join(OUT, 'mlp_data.json'), 'w') as f:
+        json.dump({'model': 'mlp.onnx', 'data': 'mlp_data.npz', 'batch': 24, 'lr': LR, 'momentum': BETA, 'steps': STEPS, 'test_loss': test_loss}, f)
 
 
 class Abs(nn.Module):
