@@ -144,6 +144,17 @@ def main():
         model.eval()
         torch.onnx.export(model, torch.zeros([1] + shape), os.path.join(OUT, name + '.onnx'), opset_version=opset,
                           input_names=['input'], output_names=['output'], dynamic_axes={'input': {0: 'batch'}})
+    # Dropout survives only a training-mode export (with its ratio as an input); its eval-mode logits are the Linears'.
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.ReLU(), nn.Dropout(0.25), nn.Linear(8, 3))
+    torch.onnx.export(model, torch.zeros([1, 1, 3, 4]), os.path.join(OUT, 'dropout.onnx'), opset_version=13, training=torch.onnx.TrainingMode.TRAINING,
+                      do_constant_folding=False, input_names=['input'], output_names=['output'], dynamic_axes={'input': {0: 'batch'}})
+    x = torch.randn([4, 1, 3, 4], generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        logits = model.double().eval()(x.double())
+    with open(os.path.join(OUT, 'dropout.json'), 'w') as f:
+        json.dump({'model': 'dropout.onnx', 'input_shape': [1, 3, 4], 'p': 0.25, 'x': x.reshape(-1).tolist(), 'logits': logits.reshape(-1).tolist(),
+                   'ops': sorted({node.op_type for node in onnx.load(os.path.join(OUT, 'dropout.onnx')).graph.node})}, f)
+
     g = torch.Generator().manual_seed(2)
     xs = {k: torch.randn([n, 1, 3, 4], generator=g).numpy() for k, n in (('train', 24), ('test', 12))}
     ys = {'train': np.arange(24) % 3, 'test': np.arange(12) % 3}

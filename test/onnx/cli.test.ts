@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { float32Backend } from '../../src/core/engine/backend.js';
-import { buildModel, parseModelSpec } from '../../src/core/nn/models.js';
+import { buildModel, modelFamily, parseModelSpec } from '../../src/core/nn/models.js';
 import { installNodeHost } from '../../src/node/host.js';
 import { openKernels } from '../../src/node/kernels.js';
 import { repoRoot } from '../helpers.js';
@@ -30,7 +30,8 @@ test('parseModelSpec of a .onnx name builds the file\'s network: float32 logits 
   for (const name of ['cnn', 'ln_gelu']) {
     const fx = JSON.parse(readFileSync(join(fixtures, `${name}.json`), 'utf8')) as { input_shape: number[]; x: number[]; y: number[]; logits: number[] };
     const spec = parseModelSpec(join(fixtures, `${name}.onnx`));
-    assert.deepEqual(spec, { kind: 'onnx', file: join(fixtures, `${name}.onnx`) });
+    assert.deepEqual(spec, { kind: 'onnx', file: join(fixtures, `${name}.onnx`), dropout: true });
+    assert.deepEqual(modelFamily(spec).hvpTwin(spec), { ...spec, dropout: false }); // the advisor's deterministic twin
     const m = buildModel(spec, { inShape: fx.input_shape, classes: 3, seed: 0, backend: float32Backend((await openKernels({ threads: 1 })).kernels) });
     m.setup(fx.y.length);
     const x = m.backend.alloc(fx.x.length);

@@ -81,3 +81,22 @@ for (const name of NAMES) {
     close('eval loss after 3 SGDM steps', [softmaxCrossEntropy(net.forward(x, n, false), labels, n, K, null)], [fx.loss_after]);
   });
 }
+
+test('onnx dropout (a training-mode export): eval logits match PyTorch; in training it drops, and the advisor\'s twin does not', () => {
+  const fx = JSON.parse(readFileSync(join(fixtureDir, 'dropout.json'), 'utf8')) as { model: string; input_shape: number[]; p: number; x: number[]; logits: number[]; ops: string[] };
+  assert.ok(fx.ops.includes('Dropout'));
+  const file = join(fixtureDir, fx.model);
+  const n = fx.logits.length / 3, x = Float64Array.from(fx.x);
+  const forward = (dropout: boolean, train: boolean): number[] => {
+    const backend = float64Backend();
+    const store = new ParameterStore(backend);
+    const { net } = graphToNetwork(parseOnnx(readFileSync(file), file), file, fx.input_shape, 3, { store, backend, rng: new Rng(5) }, dropout);
+    store.finalize(new Rng(6));
+    net.setup(n);
+    return [...net.forward(x, n, train)];
+  };
+  close('eval logits', forward(true, false), fx.logits);
+  close('train logits without dropout', forward(false, true), fx.logits);
+  // 4 samples × 8 hidden units each dropped with p = 0.25: the chance that no unit of any sample is dropped is 0.75³² ≈ 1e-4.
+  assert.notDeepEqual(forward(true, true), fx.logits);
+});

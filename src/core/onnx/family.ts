@@ -12,6 +12,8 @@ export interface OnnxSpec extends ModelSpecBase {
   kind: 'onnx';
   /** The file, as the config gives it (the host's reader resolves it). */
   file: string;
+  /** Whether the graph's Dropout nodes drop in training (false: they pass values through). */
+  dropout: boolean;
 }
 
 let readFile: ((file: string) => Uint8Array) | null = null;
@@ -28,11 +30,14 @@ export const onnxFamily = registerModelFamily<OnnxSpec>({
   parse(o, field) {
     const file = o.file;
     check(typeof file === 'string' && /\.onnx$/i.test(file), `${field}.file`, `must name an .onnx file, got ${JSON.stringify(file)}`);
-    return { kind: 'onnx', file };
+    const dropout = o.dropout ?? true;
+    check(typeof dropout === 'boolean', `${field}.dropout`, 'must be true or false');
+    return { kind: 'onnx', file, dropout };
   },
   build(spec, inShape, classes, ctx) {
     if (readFile === null) throw new UserError(`${spec.file}: this host cannot read ONNX files`, 'model');
-    return [graphToNetwork(parseOnnx(readFile(spec.file), spec.file), spec.file, inShape, classes, ctx).net];
+    return [graphToNetwork(parseOnnx(readFile(spec.file), spec.file), spec.file, inShape, classes, ctx, spec.dropout).net];
   },
+  hvpTwin: (spec) => ({ ...spec, dropout: false }),
   label: (raw) => (typeof raw.file === 'string' ? raw.file : null),
 });

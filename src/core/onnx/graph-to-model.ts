@@ -31,9 +31,13 @@ export interface OnnxNetwork {
   readonly bindings: OnnxBinding[];
 }
 
-/** Builds the network of `model` for samples of shape `inShape` and `classes` logits; `file` names it in errors. */
-export function graphToNetwork(model: OnnxModel, file: string, inShape: readonly number[], classes: number, ctx: BuildContext): OnnxNetwork {
-  return new Builder(model, file, ctx).build(inShape, classes);
+/**
+ * Builds the network of `model` for samples of shape `inShape` and `classes` logits; `file` names it in errors.
+ * Without `dropout` the graph's Dropout nodes pass values through (a deterministic network for the advisor).
+ */
+export function graphToNetwork(model: OnnxModel, file: string, inShape: readonly number[], classes: number, ctx: BuildContext,
+  dropout = true): OnnxNetwork {
+  return new Builder(model, file, ctx, dropout).build(inShape, classes);
 }
 
 const fmt = (s: readonly (number | string | null)[]): string => `[${s.map((d) => d ?? '?').join(', ')}]`;
@@ -47,7 +51,8 @@ class Builder {
   private readonly readers = new Map<string, OnnxNode[]>();
   private readonly done = new Set<OnnxNode>();
 
-  constructor(private readonly model: OnnxModel, private readonly file: string, private readonly ctx: BuildContext) {
+  constructor(private readonly model: OnnxModel, private readonly file: string, private readonly ctx: BuildContext,
+    private readonly dropout: boolean) {
     for (const [name, t] of model.graph.initializers) this.consts.set(name, t);
     for (const node of model.graph.nodes) {
       for (const i of node.inputs) this.readers.set(i, [...(this.readers.get(i) ?? []), node]);
@@ -218,8 +223,9 @@ class Builder {
     const x = this.input(node);
     if (node.opType === 'Dropout') {
       if (node.outputs.length > 1 && node.outputs[1] !== '' && this.readers.has(node.outputs[1]!)) this.fail(node, 'has its mask read by another node');
-      const p = this.scalar(node.inputs[1]) ?? 0.5;
-      return this.step(new Dropout(this.ctx, x.shape, p), from, out);
+      const p = this.scalar(node.inputs[1]) ?? node.attributes.get('ratio')?.f ?? 0.5;
+      if (!(p >= 0 && p < 1)) this.fail(node, `has ratio ${p}; a dropout ratio is in [0, 1)`);
+      if (this.dropout && p > 0) return this.step(new Dropout(this.ctx, x.shape, p), from, out);
     }
     if (node.opType === 'Pad') {
       const pads = this.consts.get(node.inputs[1] ?? '');

@@ -15,7 +15,7 @@ import { UserError } from '../util/errors.js';
 export interface OnnxTensor {
   name: string;
   dims: number[];
-  /** TensorProto.DataType: 1 float, 6 int32, 7 int64, 11 double. */
+  /** TensorProto.DataType: 1 float, 6 int32, 7 int64, 9 bool, 11 double. */
   dataType: number;
   /** The values as float64 (int64 values past 2^53 lose precision, which no shape or weight needs). */
   values: Float64Array;
@@ -157,15 +157,15 @@ function readTensor(r: Reader): OnnxTensor {
   const count = t.dims.reduce((a, b) => a * b, 1);
   if (raw !== null) {
     const b: Uint8Array = raw;
-    const width = t.dataType === 1 || t.dataType === 6 ? 4 : t.dataType === 7 || t.dataType === 11 ? 8 : 0;
-    if (width === 0) throw new UserError(`${r.file}: tensor ${t.name} has data type ${t.dataType} (supported: float32, float64, int32, int64)`);
+    const width = t.dataType === 1 || t.dataType === 6 ? 4 : t.dataType === 7 || t.dataType === 11 ? 8 : t.dataType === 9 ? 1 : 0;
+    if (width === 0) throw new UserError(`${r.file}: tensor ${t.name || '(unnamed)'} has data type ${t.dataType} (supported: float32, float64, int32, int64, bool)`);
     if (b.length !== count * width) throw new UserError(`${r.file}: tensor ${t.name} holds ${b.length} bytes, its shape [${t.dims.join(', ')}] needs ${count * width}`);
     const v = new DataView(b.buffer, b.byteOffset, b.length);
     t.values = new Float64Array(count);
     for (let i = 0; i < count; i++) {
       const o = i * width;
       t.values[i] = t.dataType === 1 ? v.getFloat32(o, true) : t.dataType === 11 ? v.getFloat64(o, true)
-        : t.dataType === 6 ? v.getInt32(o, true) : Number(v.getBigInt64(o, true));
+        : t.dataType === 6 ? v.getInt32(o, true) : t.dataType === 9 ? v.getUint8(o) : Number(v.getBigInt64(o, true));
     }
   } else {
     if (listed.length !== count) throw new UserError(`${r.file}: tensor ${t.name} holds ${listed.length} values, its shape [${t.dims.join(', ')}] needs ${count}`);
