@@ -66,6 +66,7 @@ def models():
     yield 'batchnorm', nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.BatchNorm2d(3), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
                                      nn.Linear(3, 6), nn.BatchNorm1d(6), nn.Sigmoid(), nn.Linear(6, 3), nn.Softmax(1)), [1, 6, 6], 15, False
     yield 'ln_gelu', LnGelu(), [3, 4], 17, True
+    yield 'ln_gelu_opset13', LnGelu(), [3, 4], 13, True  # LayerNorm decomposed into ReduceMean, Sub, Pow, …
 
 
 def logits_of(model, x):

@@ -16,7 +16,7 @@ import type { OnnxModel, OnnxNode, OnnxTensor } from './proto.js';
 
 export const OPSETS = { min: 13, max: 17 };
 export const SUPPORTED_OPS = ['Gemm', 'MatMul', 'Add', 'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'BatchNormalization',
-  'LayerNormalization', 'Relu', 'Tanh', 'Sigmoid', 'Gelu', 'Erf (as GELU)', 'Dropout', 'Flatten', 'Reshape', 'Identity', 'Pad (zeros)',
+  'LayerNormalization (or its decomposed form)', 'Relu', 'Tanh', 'Sigmoid', 'Gelu', 'Erf (as GELU)', 'Dropout', 'Flatten', 'Reshape', 'Identity', 'Pad (zeros)',
   'Constant', 'Softmax', 'LogSoftmax (last)'];
 
 /** Which file initializer a parameter starts from; `transposed` when the parameter is its transpose (MatMul weights). */
@@ -170,6 +170,7 @@ class Builder {
         if ((node.attributes.get('approximate')?.s ?? 'none') !== 'none') this.fail(node, 'uses the tanh approximation; only the exact (erf) GELU is supported');
         return this.step(new GELU(ctx, this.input(node).shape), node.inputs[0]!, out);
       case 'Div': return this.erfGelu(node);
+      case 'ReduceMean': return this.decomposedLayerNorm(node);
       case 'Gemm': return this.gemm(node);
       case 'MatMul': return this.matmul(node);
       case 'Add': {
@@ -255,6 +256,43 @@ class Builder {
     }
     for (const n of [erf!, add!, m1!, m2!]) this.done.add(n);
     this.step(new GELU(this.ctx, this.input(div).shape), x, m2!.outputs[0]!);
+  }
+
+  /**
+   * LayerNorm over the last axis as opsets before 17 spell it: ReduceMean → Sub → Pow 2 → ReduceMean → Add ε → Sqrt →
+   * Div, then Mul γ and Add β when it is affine.
+   */
+  private decomposedLayerNorm(rm1: OnnxNode): void {
+    const x = this.input(rm1), rank = x.shape.length;
+    const lastAxis = (n: OnnxNode | null): boolean => {
+      const a = n === null ? [] : this.ints(n, 'axes', []);
+      return n !== null && a.length === 1 && (a[0] === -1 || a[0] === rank) && this.int(n, 'keepdims', 1) === 1;
+    };
+    const sub = this.soleReader(rm1.outputs[0]!, 'Sub');
+    const subReaders = sub === null ? [] : this.readers.get(sub.outputs[0]!) ?? [];
+    const pow = subReaders.find((n) => n.opType === 'Pow') ?? null;
+    const div = subReaders.find((n) => n.opType === 'Div') ?? null;
+    const rm2 = pow && this.soleReader(pow.outputs[0]!, 'ReduceMean');
+    const addEps = rm2 && this.soleReader(rm2.outputs[0]!, 'Add');
+    const eps = addEps && this.scalar(addEps.inputs.find((i) => i !== rm2!.outputs[0]));
+    const sqrt = addEps && this.soleReader(addEps.outputs[0]!, 'Sqrt');
+    const ok = lastAxis(rm1) && sub !== null && sub.inputs[0] === rm1.inputs[0] && sub.inputs[1] === rm1.outputs[0] && subReaders.length === 2
+      && pow !== null && this.scalar(pow.inputs[1]) === 2 && lastAxis(rm2) && eps !== null && eps > 0 && sqrt !== null
+      && div !== null && div.inputs[0] === sub.outputs[0] && div.inputs[1] === sqrt.outputs[0] && this.soleReader(sqrt.outputs[0]!, 'Div') === div;
+    if (!ok) this.fail(rm1, `is supported only within LayerNorm's decomposed form (ReduceMean, Sub, Pow 2, ReduceMean, Add ε, Sqrt, Div, Mul γ, Add β) over the last axis`);
+    const D = x.shape[rank - 1]!;
+    const affine = (after: OnnxNode, op: string): [OnnxNode, OnnxTensor] | null => {
+      const n = this.soleReader(after.outputs[0]!, op);
+      const t = n === null ? undefined : this.consts.get(n.inputs.find((i) => i !== after.outputs[0]) ?? '');
+      return n !== null && t !== undefined && t.values.length === D ? [n, t] : null;
+    };
+    const mul = affine(div, 'Mul'), add = mul === null ? null : affine(mul[0], 'Add');
+    const ln = new LayerNorm(this.ctx, rm1.name || rm1.outputs[0]!, x.shape, eps);
+    if (mul !== null) this.bind(ln.weight, mul[1]); else this.ctx.store.initFrom(ln.weight, new Float64Array(D).fill(1));
+    if (add !== null) this.bind(ln.bias, add[1]); else this.ctx.store.initFrom(ln.bias, new Float64Array(D));
+    const last = add?.[0] ?? mul?.[0] ?? div;
+    for (const n of [sub, pow, rm2!, addEps!, sqrt, div, mul?.[0], add?.[0]]) if (n) this.done.add(n);
+    this.step(ln, rm1.inputs[0]!, last.outputs[0]!);
   }
 
   private gemm(node: OnnxNode): void {
