@@ -55,6 +55,16 @@ class LnGelu(nn.Module):
         return self.head(torch.flatten(torch.sigmoid(h), 1))
 
 
+class ConvView(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc = nn.Conv2d(1, 2, 3), nn.Linear(18, 3)
+
+    def forward(self, x):
+        h = torch.relu(self.conv(x))
+        return self.fc(h.view(h.size(0), -1))
+
+
 def models():
     torch.manual_seed(0)
     # (name, module, one sample's shape, opset, constant folding). The exporter fuses an eval-mode BatchNorm2d that
@@ -67,6 +77,7 @@ def models():
                                      nn.Linear(3, 6), nn.BatchNorm1d(6), nn.Sigmoid(), nn.Linear(6, 3), nn.Softmax(1)), [1, 6, 6], 15, False
     yield 'ln_gelu', LnGelu(), [3, 4], 17, True
     yield 'ln_gelu_opset13', LnGelu(), [3, 4], 13, True  # LayerNorm decomposed into ReduceMean, Sub, Pow, …
+    yield 'cnn_view', ConvView(), [1, 5, 5], 13, True  # x.view(x.size(0), -1): Shape, Gather, Unsqueeze, Concat, Reshape
 
 
 def logits_of(model, x):

@@ -17,7 +17,7 @@ import type { OnnxModel, OnnxNode, OnnxTensor } from './proto.js';
 export const OPSETS = { min: 13, max: 17 };
 export const SUPPORTED_OPS = ['Gemm', 'MatMul', 'Add', 'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'BatchNormalization',
   'LayerNormalization (or its decomposed form)', 'Relu', 'Tanh', 'Sigmoid', 'Gelu', 'Erf (as GELU)', 'Dropout', 'Flatten', 'Reshape', 'Identity', 'Pad (zeros)',
-  'Constant', 'Softmax', 'LogSoftmax (last)'];
+  'Constant', 'Softmax', 'LogSoftmax (last)', 'Shape, Gather, Unsqueeze, Concat (of shapes, as x.view(x.size(0), -1) exports)'];
 
 /** Which file initializer a parameter starts from; `transposed` when the parameter is its transpose (MatMul weights). */
 export interface OnnxBinding {
@@ -212,6 +212,7 @@ class Builder {
         return this.step(new View(ctx, x.shape, [prod(x.shape)]), node.inputs[0]!, out);
       }
       case 'Reshape': return this.reshape(node);
+      case 'Shape': case 'Gather': case 'Unsqueeze': case 'Concat': return this.shapeArithmetic(node);
       default:
         this.fail(node, `is not supported (supported: ${SUPPORTED_OPS.join(', ')})`);
     }
@@ -347,6 +348,37 @@ class Builder {
     if (!ok) this.fail(node, 'is supported only with a square window, equal strides, no padding, ceil_mode 0 and dilation 1');
     const layer = node.opType === 'MaxPool' ? new MaxPool2d(this.ctx, x.shape, k[0]!, s[0]!) : new AvgPool2d(this.ctx, x.shape, k[0]!, s[0]!);
     this.step(layer, node.inputs[0]!, node.outputs[0]!);
+  }
+
+  /**
+   * The shape computations of `x.view(x.size(0), -1)`, folded into constants: Shape of a tensor gives its dimensions
+   * with 0 for the batch (which Reshape reads as "keep this dimension"); Gather, Unsqueeze and Concat of 1-D constants.
+   */
+  private shapeArithmetic(node: OnnxNode): void {
+    const out = node.outputs[0]!;
+    const konst = (values: number[], dims: number[]): void => { this.consts.set(out, { name: out, dims, dataType: 7, values: Float64Array.from(values) }); };
+    if (node.opType === 'Shape') {
+      if (node.attributes.has('start') || node.attributes.has('end')) this.fail(node, 'takes a slice of the shape; only the whole shape is supported');
+      const x = this.input(node);
+      return konst([0, ...x.shape], [x.shape.length + 1]);
+    }
+    const ins = node.inputs.map((i) => this.consts.get(i));
+    if (ins.some((t) => t === undefined)) this.fail(node, 'is supported only on constant shapes (as x.view(x.size(0), -1) exports)');
+    const [a, b] = ins as OnnxTensor[];
+    if (node.opType === 'Gather') {
+      if (a!.dims.length !== 1 || this.int(node, 'axis', 0) !== 0) this.fail(node, 'is supported only on a 1-D shape');
+      const idx = [...b!.values].map((i) => (i < 0 ? i + a!.values.length : i));
+      if (idx.some((i) => !(i >= 0 && i < a!.values.length))) this.fail(node, `gathers index ${[...b!.values].join(', ')} out of the shape's ${a!.values.length}`);
+      return konst(idx.map((i) => a!.values[i]!), b!.dims);
+    }
+    if (node.opType === 'Unsqueeze') {
+      const axes = b === undefined ? this.ints(node, 'axes', []) : [...b.values];
+      if (a!.dims.length + axes.length !== 1) this.fail(node, 'is supported only from a scalar to a 1-D shape');
+      return konst([...a!.values], [a!.values.length]);
+    }
+    if (this.int(node, 'axis', 0) !== 0 || ins.some((t) => t!.dims.length !== 1)) this.fail(node, 'is supported only on 1-D shapes along axis 0');
+    const values = ins.flatMap((t) => [...t!.values]);
+    konst(values, [values.length]);
   }
 
   /** A Reshape to a constant shape whose first dimension is the batch (-1, 0 or the exporter's batch of 1). */
