@@ -151,6 +151,9 @@ def main():
         'bad_op': (nn.Sequential(nn.Flatten(), nn.Linear(12, 3), Abs()), [1, 3, 4], 13),
         'bad_opset': (nn.Sequential(nn.Flatten(), nn.Linear(12, 3)), [1, 3, 4], 11),
         'bad_groups': (nn.Sequential(nn.Conv2d(2, 2, 3, groups=2), nn.Flatten(), nn.Linear(8, 3)), [2, 4, 4], 13),
+        'bad_transpose': (nn.Sequential(Transpose(), nn.Flatten(), nn.Linear(12, 3)), [1, 3, 4], 13),
+        'bad_softmax_mid': (nn.Sequential(nn.Flatten(), nn.Linear(12, 4), nn.Softmax(1), nn.Linear(4, 3)), [1, 3, 4], 13),
+        'bad_shift': (nn.Sequential(nn.Flatten(), Shift(), nn.Linear(12, 3)), [1, 3, 4], 13),
     }
     for name, (model, shape, opset) in bad.items():
         model.eval()
@@ -188,6 +191,20 @@ def main():
 class Abs(nn.Module):
     def forward(self, x):
         return torch.abs(x)
+
+
+class Transpose(nn.Module):
+    def forward(self, x):
+        return x.transpose(2, 3)
+
+
+class Shift(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.shift = nn.Parameter(torch.ones(12))
+
+    def forward(self, x):
+        return x + self.shift
 
 
 if __name__ == '__main__':

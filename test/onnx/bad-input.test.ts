@@ -73,3 +73,9 @@ test('train --model with a truncated file and with a CNN for other data: exit 2,
   refusedCli(['train', '--data', data, '--model', cut, '--epochs', '1', '--lr', '0.05'], /cut\.onnx: not a readable ONNX model/);
   refusedCli(['train', '--data', data, '--model', join(fixtures, 'cnn.onnx'), '--epochs', '1', '--lr', '0.05'], /cnn\.onnx: input input has shape \[batch, 2, 8, 8\], but the data's samples have shape \[1, 3, 4\]/);
 });
+
+test('a Transpose, a Softmax before the last layer and the Add of a learnt shift are refused, naming the node', () => {
+  refusedBuild(readFileSync(join(fixtures, 'bad_transpose.onnx')), [1, 3, 4], 3, /node \S+ \(Transpose\) is not supported/);
+  refusedBuild(readFileSync(join(fixtures, 'bad_softmax_mid.onnx')), [1, 3, 4], 3, /\(Softmax\) is supported only as the last node, over the classes/);
+  refusedBuild(readFileSync(join(fixtures, 'bad_shift.onnx')), [1, 3, 4], 3, /\(Add\) needs input \S+ computed from the graph's input \(a constant there is not supported\)/);
+});
