@@ -2,10 +2,13 @@
  * A graph written by `torch.onnx.export` (opset 13–17) → the engine's layers over the model's ParameterStore, the
  * file's initializers as their initial weights. Each node becomes one layer, or a sum for a residual `Add`:
  *   Gemm (transB), MatMul + Add of a bias → Linear      Conv (square kernel, dilation 1, group 1) → Conv2d
- *   MaxPool, AveragePool (no padding), GlobalAveragePool   BatchNormalization, LayerNormalization (last axis)
+ *   MaxPool, AveragePool (no padding), GlobalAveragePool   BatchNormalization
+ *   LayerNormalization (last axis), or its decomposed form (ReduceMean … Sqrt, Div, Mul, Add) from opsets 13–16
  *   Relu, Tanh, Sigmoid, Gelu and its Erf form (x·½·(1 + erf(x/√2))), Dropout
  *   Flatten, Reshape, Identity, a Pad of zeros, a final Softmax/LogSoftmax (folded into the cross-entropy loss) → views
- * Anything else is a one-line UserError naming the file, the node and its op type.
+ *   Shape, Gather, Unsqueeze, Concat of shapes → folded into constants (x.view(x.size(0), -1))
+ * Anything else is a one-line UserError naming the file, the node and its op type. Nodes run in the file's order,
+ * which the ONNX format requires to be topological.
  */
 import { AvgPool2d, BatchNorm, Conv2d, Dropout, GELU, GlobalAvgPool, LayerNorm, Linear, MaxPool2d, ReLU, Tanh, type BuildContext, type Layer } from '../engine/layers/index.js';
 import { prod } from '../engine/layers/base.js';
