@@ -55,6 +55,15 @@ class LnGelu(nn.Module):
         return self.head(torch.flatten(torch.sigmoid(h), 1))
 
 
+class Transpose(nn.Module):
+    def __init__(self, a, b):
+        super().__init__()
+        self.a, self.b = a, b
+
+    def forward(self, x):
+        return x.transpose(self.a, self.b)
+
+
 class ConvView(nn.Module):
     def __init__(self):
         super().__init__()
@@ -78,6 +87,7 @@ def models():
     yield 'ln_gelu', LnGelu(), [3, 4], 17, True
     yield 'ln_gelu_opset13', LnGelu(), [3, 4], 13, True  # LayerNorm decomposed into ReduceMean, Sub, Pow, …
     yield 'cnn_view', ConvView(), [1, 5, 5], 13, True  # x.view(x.size(0), -1): Shape, Gather, Unsqueeze, Concat, Reshape
+    yield 'transpose', nn.Sequential(Transpose(1, 3), nn.Flatten(), nn.Linear(24, 3)), [2, 3, 4], 13, True
 
 
 def logits_of(model, x):
@@ -151,7 +161,7 @@ def main():
         'bad_op': (nn.Sequential(nn.Flatten(), nn.Linear(12, 3), Abs()), [1, 3, 4], 13),
         'bad_opset': (nn.Sequential(nn.Flatten(), nn.Linear(12, 3)), [1, 3, 4], 11),
         'bad_groups': (nn.Sequential(nn.Conv2d(2, 2, 3, groups=2), nn.Flatten(), nn.Linear(8, 3)), [2, 4, 4], 13),
-        'bad_transpose': (nn.Sequential(Transpose(), nn.Flatten(), nn.Linear(12, 3)), [1, 3, 4], 13),
+        'bad_transpose': (nn.Sequential(Transpose(0, 1), nn.Flatten(), nn.Linear(12, 3)), [1, 3, 4], 13),
         'bad_softmax_mid': (nn.Sequential(nn.Flatten(), nn.Linear(12, 4), nn.Softmax(1), nn.Linear(4, 3)), [1, 3, 4], 13),
         'bad_shift': (nn.Sequential(nn.Flatten(), Shift(), nn.Linear(12, 3)), [1, 3, 4], 13),
     }
@@ -191,11 +201,6 @@ def main():
 class Abs(nn.Module):
     def forward(self, x):
         return torch.abs(x)
-
-
-class Transpose(nn.Module):
-    def forward(self, x):
-        return x.transpose(2, 3)
 
 
 class Shift(nn.Module):

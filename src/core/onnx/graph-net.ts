@@ -2,6 +2,7 @@
  * The layers an ONNX graph needs beyond the engine's, and the container that runs a graph of layers:
  *   Sigmoid   x → y = 1/(1 + e^−x);  dy → dx = dy·y·(1 − y)
  *   View      x [n, …] → the same buffer under another per-sample shape (Flatten, Reshape, a folded Softmax)
+ *   Permute   x [n, d₀, …] → y [n, d_perm[0], …] (Transpose within each sample);  dy → dx by the inverse permutation
  *   GraphNet  tensors joined by steps (a layer of one input, or the sum of two tensors), run in the file's node
  *             order; backward runs the steps in reverse and sums the gradients of a tensor read by several steps.
  */
@@ -34,6 +35,34 @@ export class View extends Base {
   override setup(): void {}
   forward(x: Buf): Buf { return x; }
   backward(dy: Buf): Buf { return dy; }
+}
+
+/** Transpose of each sample's axes: output element j reads input element from[j]. */
+export class Permute extends Base {
+  readonly kind = 'permute';
+  private readonly from: Int32Array;
+  constructor(ctx: BuildContext, inShape: readonly number[], readonly perm: readonly number[]) {
+    super(ctx.backend, inShape, perm.map((p) => inShape[p]!));
+    const inStride = inShape.map((_, i) => prod(inShape.slice(i + 1)));
+    const out = this.outShape, idx = out.map(() => 0);
+    this.from = new Int32Array(this.outSize);
+    for (let j = 0; j < this.outSize; j++) {
+      let src = 0;
+      for (let k = 0; k < out.length; k++) src += idx[k]! * inStride[perm[k]!]!;
+      this.from[j] = src;
+      for (let k = out.length - 1; k >= 0 && ++idx[k]! === out[k]!; k--) idx[k] = 0;
+    }
+  }
+  forward(x: Buf, n: number): Buf {
+    const y = this.out, S = this.outSize, f = this.from;
+    for (let s = 0; s < n; s++) for (let j = 0; j < S; j++) y[s * S + j] = x[s * S + f[j]!]!;
+    return y;
+  }
+  backward(dy: Buf, n: number): Buf {
+    const dx = this.dx, S = this.outSize, f = this.from;
+    for (let s = 0; s < n; s++) for (let j = 0; j < S; j++) dx[s * S + f[j]!] = dy[s * S + j]!;
+    return dx;
+  }
 }
 
 /** One step of a graph: `layer` applied to tensor inputs[0], or (layer null) inputs[0] + inputs[1]. */

@@ -5,6 +5,7 @@
  *   MaxPool, AveragePool (no padding), GlobalAveragePool   BatchNormalization
  *   LayerNormalization (last axis), or its decomposed form (ReduceMean … Sqrt, Div, Mul, Add) from opsets 13–16
  *   Relu, Tanh, Sigmoid, Gelu and its Erf form (x·½·(1 + erf(x/√2))), Dropout
+ *   Transpose that keeps the batch axis first → Permute
  *   Flatten, Reshape, Identity, a Pad of zeros, a final Softmax/LogSoftmax (folded into the cross-entropy loss) → views
  *   Shape, Gather, Unsqueeze, Concat of shapes → folded into constants (x.view(x.size(0), -1))
  * Anything else is a one-line UserError naming the file, the node and its op type. Nodes run in the file's order,
@@ -14,12 +15,12 @@ import { AvgPool2d, BatchNorm, Conv2d, Dropout, GELU, GlobalAvgPool, LayerNorm, 
 import { prod } from '../engine/layers/base.js';
 import type { Param } from '../engine/params.js';
 import { UserError } from '../util/errors.js';
-import { GraphNet, Sigmoid, View, type GraphStep } from './graph-net.js';
+import { GraphNet, Permute, Sigmoid, View, type GraphStep } from './graph-net.js';
 import type { OnnxModel, OnnxNode, OnnxTensor } from './proto.js';
 
 export const OPSETS = { min: 13, max: 17 };
 export const SUPPORTED_OPS = ['Gemm', 'MatMul', 'Add', 'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'BatchNormalization',
-  'LayerNormalization (or its decomposed form)', 'Relu', 'Tanh', 'Sigmoid', 'Gelu', 'Erf (as GELU)', 'Dropout', 'Flatten', 'Reshape', 'Identity', 'Pad (zeros)',
+  'LayerNormalization (or its decomposed form)', 'Relu', 'Tanh', 'Sigmoid', 'Gelu', 'Erf (as GELU)', 'Dropout', 'Flatten', 'Reshape', 'Transpose (batch first)', 'Identity', 'Pad (zeros)',
   'Constant', 'Softmax', 'LogSoftmax (last)', 'Shape, Gather, Unsqueeze, Concat (of shapes, as x.view(x.size(0), -1) exports)'];
 
 /** Which file initializer a parameter starts from; `transposed` when the parameter is its transpose (MatMul weights). */
@@ -215,6 +216,11 @@ class Builder {
         return this.step(new View(ctx, x.shape, [prod(x.shape)]), node.inputs[0]!, out);
       }
       case 'Reshape': return this.reshape(node);
+      case 'Transpose': {
+        const x = this.input(node), perm = this.ints(node, 'perm', [...x.shape.keys(), x.shape.length].reverse());
+        if (perm.length !== x.shape.length + 1 || perm[0] !== 0) this.fail(node, `permutes axes [${perm.join(', ')}]; only permutations that keep the batch axis 0 first are supported`);
+        return this.step(new Permute(ctx, x.shape, perm.slice(1).map((p) => p - 1)), node.inputs[0]!, out);
+      }
       case 'Shape': case 'Gather': case 'Unsqueeze': case 'Concat': return this.shapeArithmetic(node);
       default:
         this.fail(node, `is not supported (supported: ${SUPPORTED_OPS.join(', ')})`);
