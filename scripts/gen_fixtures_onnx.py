@@ -31,14 +31,24 @@ class Residual(nn.Module):
 
 
 class ResNetBlock(nn.Module):
-    def __init__(self):
+    def __init__(self, blocks=1):
         super().__init__()
         self.fc_in = nn.Linear(6, 8)
-        self.block = Residual(8)
+        self.blocks = nn.Sequential(*[Residual(8) for _ in range(blocks)])
         self.head = nn.Linear(8, 3)
 
     def forward(self, x):
-        return self.head(self.block(torch.tanh(self.fc_in(x))))
+        return self.head(self.blocks(torch.tanh(self.fc_in(x))))
+
+
+class PlainResidual(nn.Module):
+    """x + fc(x): the sum feeds the next block twice, and its Linear keeps it for the weight gradient."""
+    def __init__(self, d):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+
+    def forward(self, x):
+        return x + self.fc(x)
 
 
 class LnGelu(nn.Module):
@@ -88,6 +98,7 @@ def models():
     yield 'ln_gelu_opset13', LnGelu(), [3, 4], 13, True  # LayerNorm decomposed into ReduceMean, Sub, Pow, …
     yield 'cnn_view', ConvView(), [1, 5, 5], 13, True  # x.view(x.size(0), -1): Shape, Gather, Unsqueeze, Concat, Reshape
     yield 'transpose', nn.Sequential(Transpose(1, 3), nn.Flatten(), nn.Linear(24, 3)), [2, 3, 4], 13, True
+    yield 'residual_stack', nn.Sequential(nn.Linear(6, 8), PlainResidual(8), PlainResidual(8), nn.Linear(8, 3)), [6], 13, True
 
 
 def logits_of(model, x):

@@ -83,6 +83,7 @@ export class GraphNet implements Layer {
   private readonly values: Buf[];
   private readonly grads: (Buf | null)[];
   private sums: Buf[] = [];
+  private gradSums: Buf[] = [];
   private cap = 0;
   private dx: Buf = EMPTY;
 
@@ -103,11 +104,10 @@ export class GraphNet implements Layer {
     if (capacity === this.cap) return;
     this.cap = capacity;
     for (const l of this.layers) l.setup(capacity);
-    // A sum's output and the gradient of a tensor read twice need buffers of their own.
-    this.sums = this.sizes.map((size, t) => {
-      const isSum = this.steps.some((s) => s.layer === null && s.output === t);
-      return isSum || this.readers[t]! > 1 ? this.be.alloc(capacity * size) : EMPTY;
-    });
+    // A sum's output and the gradient of a tensor read twice need buffers of their own, apart: a layer that reads a
+    // sum keeps it for its backward pass while that sum's gradient is accumulated.
+    this.sums = this.sizes.map((size, t) => (this.steps.some((s) => s.layer === null && s.output === t) ? this.be.alloc(capacity * size) : EMPTY));
+    this.gradSums = this.sizes.map((size, t) => (this.readers[t]! > 1 ? this.be.alloc(capacity * size) : EMPTY));
     this.dx = this.be.alloc(capacity * this.sizes[0]!);
   }
 
@@ -138,7 +138,7 @@ export class GraphNet implements Layer {
     const add = (t: number, d: Buf): void => {
       if (!need[t]) return;
       if (this.readers[t]! === 1) { g[t] = d; return; }
-      const acc = this.sums[t]!, m = n * this.sizes[t]!, prev = g[t];
+      const acc = this.gradSums[t]!, m = n * this.sizes[t]!, prev = g[t];
       if (prev === null) for (let i = 0; i < m; i++) acc[i] = d[i]!;
       else for (let i = 0; i < m; i++) acc[i] += d[i]!;
       g[t] = acc;
