@@ -107,8 +107,8 @@ export class GraphNet implements Layer {
     // A sum's output and the gradient of a tensor read twice need buffers of their own, apart: a layer that reads a
     // sum keeps it for its backward pass while that sum's gradient is accumulated.
     this.sums = this.sizes.map((size, t) => (this.steps.some((s) => s.layer === null && s.output === t) ? this.be.alloc(capacity * size) : EMPTY));
-    this.gradSums = this.sizes.map((size, t) => (this.readers[t]! > 1 ? this.be.alloc(capacity * size) : EMPTY));
-    this.dx = this.be.alloc(capacity * this.sizes[0]!);
+    this.gradSums = this.sizes.map((size, t) => (this.readers[t]! > 1 && (t > 0 || this.needsInputGrad) ? this.be.alloc(capacity * size) : EMPTY));
+    this.dx = this.needsInputGrad ? this.be.alloc(capacity * this.sizes[0]!) : EMPTY;
   }
 
   forward(x: Buf, n: number, train: boolean): Buf {
