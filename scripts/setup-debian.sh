@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages momentum-lab uses on Debian: the real Fashion-MNIST files, headless Chromium (report tests) and
 # redis-server (sweeps on a queue; its tests start their own instance on 127.0.0.1).
-# Idempotent: installs only what is missing. Fixture regeneration also needs python3-torch (scripts/gen_fixtures_*.py run with Debian's /usr/bin/python3).
+# Idempotent: installs only what is missing. Fixture regeneration also needs python3-torch, and python3-onnx for the ONNX fixtures (scripts/gen_fixtures_*.py run with Debian's /usr/bin/python3).
 set -euo pipefail
 pkgs=(dataset-fashion-mnist chromium redis-server)
 missing=()

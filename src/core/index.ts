@@ -12,6 +12,7 @@ export * from './engine/params.js';
 export * from './nn/models.js';
 export * from './nn/train.js';
 export * from './nn/bench.js';
+export * from './onnx/index.js';
 export * from './data/index.js';
 export * from './theory/index.js';
 export * from './advisor/index.js';

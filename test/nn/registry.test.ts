@@ -65,9 +65,9 @@ test('it trains with trainOnData: the loss falls from above ln 4 to near 0 and t
 test('unregistered names and kinds are one-line errors listing every registered family, the new one included', () => {
   // The message already contains the field's name ("model"), so UserError adds no "model: " prefix.
   assert.throws(() => parseModelSpec('vgg'), (e) => e instanceof UserError && e.field === 'model'
-    && e.message === 'unknown model "vgg" (expected one of: mlp, cnn, resnet20, resnet32, transformer, linear, or an object with "kind")');
+    && e.message === 'unknown model "vgg" (expected one of: mlp, cnn, resnet20, resnet32, transformer, FILE.onnx, linear, or an object with "kind")');
   assert.throws(() => parseModelSpec({ kind: 'vgg' }, 'params.model'), (e) => e instanceof UserError
-    && e.message === 'params.model.kind: unknown model kind "vgg" (expected mlp, cnn, resnet, transformer, linear)');
+    && e.message === 'params.model.kind: unknown model kind "vgg" (expected mlp, cnn, resnet, transformer, onnx, linear)');
 });
 
 test('what a family leaves out takes the defaults: same-spec twin, 64 measurement samples, JSON label, no peak RSS', () => {

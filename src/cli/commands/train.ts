@@ -44,7 +44,7 @@ export const trainCommand: Command = {
     'data-dir': { kind: 'string', help: 'folder holding the dataset files' },
     ...DATA_FILE_FLAGS,
     'cache-dir': { kind: 'string', help: 'folder for downloads and the decoded cache' },
-    model: { kind: 'string', help: 'mlp, cnn, resnet20, resnet32, transformer, or a JSON spec like {"kind":"mlp","hidden":[512]}', default: 'mlp' },
+    model: { kind: 'string', help: 'mlp, cnn, resnet20, resnet32, transformer, a FILE.onnx from torch.onnx.export, or a JSON spec like {"kind":"mlp","hidden":[512]}', default: 'mlp' },
     optimizer: { kind: 'string', help: 'sgd (no momentum) or sgdm', choices: ['sgd', 'sgdm'], default: 'sgdm' },
     form: { kind: 'string', help: 'SGDM form: pytorch (lr = γ) or normalized (lr = η, EMA momentum) or keras', choices: ['pytorch', 'normalized', 'keras'], default: 'pytorch' },
     lr: { kind: 'number', help: 'learning rate (γ, or η with --form normalized)' },

@@ -13,7 +13,9 @@ export type Init =
   /** U(−b, b). PyTorch Linear/Conv weights (kaiming_uniform, a = √5) and biases both use b = 1/√fan_in. */
   | { kind: 'uniform'; bound: number }
   | { kind: 'normal'; std: number }
-  | { kind: 'constant'; value: number };
+  | { kind: 'constant'; value: number }
+  /** Given values (a model read from a file starts from the file's weights). */
+  | { kind: 'values'; values: ArrayLike<number> };
 
 export interface Param {
   readonly name: string;
@@ -65,8 +67,16 @@ export class ParameterStore {
       const init = p.init;
       if (init.kind === 'uniform') for (let i = 0; i < p.size; i++) d[i] = (2 * rng.uniform() - 1) * init.bound;
       else if (init.kind === 'normal') for (let i = 0; i < p.size; i++) d[i] = rng.normal() * init.std;
+      else if (init.kind === 'values') for (let i = 0; i < p.size; i++) d[i] = init.values[i]!;
       else d.fill(init.value);
     }
+  }
+
+  /** Makes a declared parameter start from `values` instead of its layer's initialiser. */
+  initFrom(p: Param, values: ArrayLike<number>): void {
+    if (this.finalized || !this.list.includes(p)) throw new Error(`ParameterStore: cannot set the initial values of ${p.name}`);
+    if (values.length !== p.size) throw new Error(`ParameterStore: ${p.name} needs ${p.size} values, got ${values.length}`);
+    (p as { init: Init }).init = { kind: 'values', values };
   }
 
   zeroGrad(): void {
