@@ -37,8 +37,11 @@ function main() {
   const gyp = nodeGyp();
   if (gyp === undefined) { say('node-gyp not found'); return; }
   const dir = nodeDir();
-  const args = [gyp, 'rebuild', '--release', ...(dir ? [`--nodedir=${dir}`] : [])];
-  const r = spawnSync(process.execPath, args, { cwd: join(root, 'native'), encoding: 'utf8', timeout: 300_000 });
+  // configure + build rather than rebuild: a failed attempt leaves an earlier working build in place.
+  const run = (...a) => spawnSync(process.execPath, [gyp, ...a, ...(dir ? [`--nodedir=${dir}`] : [])],
+    { cwd: join(root, 'native'), encoding: 'utf8', timeout: 300_000 });
+  let r = run('configure', '--release');
+  if (r.status === 0) r = run('build', '--release');
   if (r.status === 0) { console.log('native BLAS path built: native/build/Release/blas.node'); return; }
   const out = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.split('\n').filter((l) => /error|ERR!/i.test(l) && !/stack|ERR! (cwd|node|System|command)/.test(l));
   say(r.error ? r.error.message : (out[0] ?? `node-gyp exited with ${r.status}`).trim());
