@@ -3,8 +3,10 @@
  * addon builds on a machine without a BLAS and reports "no BLAS" instead of failing to load), and sgemm called on
  * the engine's own memory: a Float32Array's bytes are handed to the BLAS as they are, with no copy.
  *
- * Exports: open(paths: string[]) → { path, config } | { error }; setThreads(n); sgemm(transA, transB, M, N, K,
- * A, B, C, accumulate). Row-major, as src/core/engine/kernels/api.ts's gemm.
+ * Exports: open(paths: string[], tuned: boolean) → { path, config, setsThreads } | { error }; setThreads(n);
+ * sgemm(transA, transB, M, N, K, A, B, C, accumulate). Row-major, as src/core/engine/kernels/api.ts's gemm.
+ * With `tuned`, a library without a thread-count setter is passed over: that is the reference BLAS (Debian's
+ * libblas3 behind libblas.so.3), several times slower than the WebAssembly kernels.
  */
 #define NAPI_VERSION 8
 #include <dlfcn.h>
@@ -32,16 +34,19 @@ static napi_value make_string(napi_env env, const char *s) {
   return v;
 }
 
-/* open(paths): tries each path in order; the first that loads and exports cblas_sgemm is kept for the process. */
+/* open(paths, tuned): tries each path in order; the first that loads and exports cblas_sgemm (and, if tuned, a
+ * thread-count setter) is kept for the process. */
 static napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], result;
+  size_t argc = 2;
+  napi_value argv[2], result;
+  bool tuned = false;
   CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   CALL(env, napi_create_object(env, &result));
   if (lib == NULL) {
     uint32_t n = 0;
     char tried[2048] = "";
     CALL(env, napi_get_array_length(env, argv[0], &n));
+    if (argc > 1) CALL(env, napi_get_value_bool(env, argv[1], &tuned));
     for (uint32_t i = 0; i < n && lib == NULL; i++) {
       napi_value item;
       char path[1024];
@@ -50,10 +55,12 @@ static napi_value Open(napi_env env, napi_callback_info info) {
       CALL(env, napi_get_value_string_utf8(env, item, path, sizeof path, &len));
       void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
       void *f = h != NULL ? dlsym(h, "cblas_sgemm") : NULL;
-      if (f == NULL) {
+      bool threads = h != NULL && (dlsym(h, "openblas_set_num_threads") != NULL
+        || dlsym(h, "bli_thread_set_num_threads") != NULL || dlsym(h, "MKL_Set_Num_Threads") != NULL);
+      if (f == NULL || (tuned && !threads)) {
         size_t used = strlen(tried);
         snprintf(tried + used, sizeof tried - used, "%s%s: %s", used > 0 ? "; " : "", path,
-          h == NULL ? "not loadable" : "no cblas_sgemm");
+          h == NULL ? "not loadable" : f == NULL ? "no cblas_sgemm" : "no thread control (the reference BLAS)");
         if (h != NULL) dlclose(h);
         continue;
       }

@@ -22,7 +22,7 @@ import type { WasmKernelSet } from '../core/engine/kernels/wasm.js';
 import { packageRoot } from './package-root.js';
 
 interface Addon {
-  open(paths: string[]): { path: string; config: string; setsThreads: boolean } | { error: string };
+  open(paths: string[], tuned: boolean): { path: string; config: string; setsThreads: boolean } | { error: string };
   setThreads(n: number): void;
   sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number,
     A: Float32Array, B: Float32Array, C: Float32Array, accumulate: boolean): void;
@@ -38,10 +38,12 @@ export interface NativeBlas {
   readonly library: string;
 }
 
-/** Sonames tried in order when MOMENTUM_LAB_BLAS is not set. */
+/**
+ * Sonames tried in order when MOMENTUM_LAB_BLAS is not set. libblas.so.3 counts only when it has a thread-count
+ * setter (an OpenBLAS, BLIS or MKL behind Debian's alternatives): the reference BLAS there is slower than WASM.
+ */
 export const BLAS_CANDIDATES = [
-  'libopenblas.so.0', 'libopenblas.so', 'libblis.so.4', 'libblis.so', 'libmkl_rt.so.2', 'libmkl_rt.so', 'libblas.so.3',
-  'libopenblas.dylib', '/System/Library/Frameworks/Accelerate.framework/Accelerate',
+  'libopenblas.so.0', 'libopenblas.so', 'libblis.so.4', 'libblis.so', 'libmkl_rt.so.2', 'libmkl_rt.so', 'libblas.so.3', 'libopenblas.dylib',
 ];
 
 export const ADDON_PATH = (): string => join(packageRoot(), 'native', 'build', 'Release', 'blas.node');
@@ -49,8 +51,9 @@ export const ADDON_PATH = (): string => join(packageRoot(), 'native', 'build', '
 let opened: NativeBlas | { reason: string } | undefined;
 
 /**
- * Loads the addon and opens a BLAS, once per process: MOMENTUM_LAB_BLAS (a path or soname) if set, else the first of
- * BLAS_CANDIDATES that loads and exports cblas_sgemm. `{ reason }` when the addon is not built, MOMENTUM_LAB_NATIVE=0,
+ * Loads the addon and opens a BLAS, once per thread (the library itself once per process): MOMENTUM_LAB_BLAS (a path
+ * or soname, taken as it is) if set, else the first of BLAS_CANDIDATES that loads, exports cblas_sgemm and can set its
+ * thread count. `{ reason }` when the addon is not built, MOMENTUM_LAB_NATIVE=0,
  * or no BLAS is found. OpenBLAS reads OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE from the environment when it loads.
  */
 export function openNativeBlas(): NativeBlas | { reason: string } {
@@ -63,9 +66,10 @@ export function openNativeBlas(): NativeBlas | { reason: string } {
     return (opened = { reason: 'the addon is not built (native/build/Release/blas.node; `node scripts/build-native.mjs` builds it)' });
   }
   const env = process.env['MOMENTUM_LAB_BLAS'];
-  const r = addon.open(env !== undefined && env !== '' ? [env] : BLAS_CANDIDATES);
+  const given = env !== undefined && env !== '';
+  const r = given ? addon.open([env], false) : addon.open(BLAS_CANDIDATES, true);
   if ('error' in r) {
-    return (opened = { reason: env ? `MOMENTUM_LAB_BLAS=${env} is not a CBLAS (${r.error})` : 'no CBLAS library found (install libopenblas0-pthread)' });
+    return (opened = { reason: given ? `MOMENTUM_LAB_BLAS=${env} is not a CBLAS (${r.error})` : `no tuned CBLAS found (${r.error}; install libopenblas0-pthread)` });
   }
   return (opened = { addon, path: r.path, config: r.config, library: libraryName(r.path, r.config) });
 }
@@ -73,7 +77,7 @@ export function openNativeBlas(): NativeBlas | { reason: string } {
 function libraryName(path: string, config: string): string {
   if (config.startsWith('OpenBLAS')) return 'openblas';
   const file = basename(path).toLowerCase();
-  for (const n of ['openblas', 'blis', 'mkl', 'accelerate']) if (file.includes(n)) return n;
+  for (const n of ['openblas', 'blis', 'mkl']) if (file.includes(n)) return n;
   return file.replace(/^lib/, '').replace(/\.(so|dylib).*$/, '');
 }
 
