@@ -1,7 +1,12 @@
 /**
- * GEMM throughput of the WebAssembly kernels vs PyTorch's torch.mm on the same shapes, in one run.
+ * GEMM throughput of the WebAssembly kernels, the native BLAS path (src/node/native-kernels.ts, when built) and
+ * PyTorch's torch.mm on the same shapes, in one run.
  *
  *   npm run build && node dist/bench/gemm.js [--threads N] [--min-ms 40] [--no-torch] [--cpu-time] [--torch-ld-path DIR] [--json]
+ *     [--keep-openblas-env]
+ *
+ * OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from the environment of both engines (this process, before
+ * the native BLAS loads, and torch's) unless --keep-openblas-env: both then run OpenBLAS's kernels for this CPU.
  *
  * Shapes are the MLP's (784-256-256-10, batch 128) three GEMMs of its first layer plus docs/benchmarks.md's
  * 256×784·784×256, and the CNN's per-image conv GEMMs (conv2: 64 channels over 13×13 → 11×11, k = 32·3·3).
@@ -20,7 +25,9 @@ import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { WasmVariant } from '../src/core/engine/kernels/wasm.js';
+import type { Kernels } from '../src/core/engine/kernels/api.js';
 import { createWasmKernels, relaxedSimdSupported } from '../src/node/kernels.js';
+import { createNativeKernels, openNativeBlas } from '../src/node/native-kernels.js';
 import { packageRoot } from '../src/node/package-root.js';
 
 interface Shape { label: string; ta: boolean; tb: boolean; M: number; N: number; K: number }
@@ -47,6 +54,7 @@ const json = process.argv.includes('--json');
 const withTorch = !process.argv.includes('--no-torch');
 const cpuTime = process.argv.includes('--cpu-time');
 const torchLdPath = argValue('--torch-ld-path');
+if (!process.argv.includes('--keep-openblas-env')) { delete process.env['OPENBLAS_CORETYPE']; delete process.env['OPENBLAS_L2_SIZE']; }
 
 /** Milliseconds since `t0` by the chosen clock (CPU time only for one thread). */
 function clock(useCpu: boolean): () => number {
@@ -56,7 +64,17 @@ function clock(useCpu: boolean): () => number {
 }
 
 async function wasmColumn(variant: WasmVariant, t: number): Promise<{ name: string; gflops: number[] }> {
-  const k = await createWasmKernels({ threads: t, variant });
+  return timeColumn(await createWasmKernels({ threads: t, variant }), t);
+}
+
+/** GEMM on the native BLAS for every shape (minNativeWork 0), over a 1-thread WebAssembly set. */
+async function nativeColumn(t: number): Promise<{ name: string; gflops: number[] } | string> {
+  const blas = openNativeBlas();
+  if ('reason' in blas) return blas.reason;
+  return timeColumn(createNativeKernels(await createWasmKernels({ threads: 1 }), blas, { threads: t, minNativeWork: 0 }), t);
+}
+
+async function timeColumn(k: Kernels, t: number): Promise<{ name: string; gflops: number[] }> {
   try {
     const gflops: number[] = [];
     for (const s of SHAPES) {
@@ -73,7 +91,7 @@ async function wasmColumn(variant: WasmVariant, t: number): Promise<{ name: stri
       }
       gflops.push((2 * s.M * s.N * s.K) / best / 1e9);
     }
-    return { name: k.name, gflops };
+    return { name: k.name.split('+')[0]!, gflops };
   } finally {
     k.dispose();
   }
@@ -102,6 +120,14 @@ const variants: WasmVariant[] = relaxedOk ? ['simd', 'relaxed'] : ['simd'];
 if (!relaxedOk) notes.push(`relaxed-SIMD unavailable on this runtime (relaxedSimdSupported: ${relaxedSimdSupported()})`);
 const threadCounts = threads > 1 ? [1, threads] : [1];
 for (const v of variants) for (const t of threadCounts) columns.push(await wasmColumn(v, t));
+for (const t of threadCounts) {
+  const c = await nativeColumn(t);
+  if (typeof c === 'string') { notes.push(`native BLAS path: ${c}`); break; }
+  columns.push(c);
+}
+const nativeBlas = openNativeBlas();
+if (!('reason' in nativeBlas)) notes.push(`native BLAS: ${nativeBlas.path} (${nativeBlas.config || 'no config string'})`);
+notes.push(`OPENBLAS_CORETYPE=${process.env['OPENBLAS_CORETYPE'] ?? '(unset)'} OPENBLAS_L2_SIZE=${process.env['OPENBLAS_L2_SIZE'] ?? '(unset)'}`);
 const wasmCount = columns.length;
 if (withTorch) {
   for (const t of threadCounts) {
@@ -111,14 +137,16 @@ if (withTorch) {
   }
 }
 
-// Ratios: the best wasm build at 1 thread vs torch at 1 thread, and at N threads vs torch at N threads.
+// Ratios: the best wasm build, and the native path, at 1 thread vs torch at 1 thread, and at N threads vs torch at N.
 const ratios: Array<{ name: string; values: number[] }> = [];
 for (const t of threadCounts) {
   const torch = columns.slice(wasmCount).find((c) => c.name.endsWith(` ${t}t`));
-  const ours = columns.slice(0, wasmCount).filter((c) => c.name.endsWith(`-${t}t`));
-  if (torch === undefined || ours.length === 0) continue;
-  const best = ours[ours.length - 1]!;
-  ratios.push({ name: `${best.name}/torch-${t}t`, values: best.gflops.map((g, i) => g / torch.gflops[i]!) });
+  const ours = columns.slice(0, wasmCount).filter((c) => c.name.startsWith('wasm') && c.name.endsWith(`-${t}t`));
+  const native = columns.slice(0, wasmCount).find((c) => c.name.startsWith('native-') && c.name.endsWith(`-${t}t`));
+  if (torch === undefined) continue;
+  for (const c of [ours[ours.length - 1], native]) {
+    if (c !== undefined) ratios.push({ name: `${c.name}/torch-${t}t`, values: c.gflops.map((g, i) => g / torch.gflops[i]!) });
+  }
 }
 
 if (json) {

@@ -2,7 +2,14 @@
  * momentum-lab vs PyTorch training throughput on the same MLP (784-256-256-10) and CNN (conv 32 → conv 64 → dense 128), batch 128,
  * SGD momentum 0.9, random data, measured in ONE run so the ratio is meaningful on a noisy machine.
  *
- *   npm run build && node dist/bench/train-vs-pytorch.js [--rounds 3] [--mlp-steps 200] [--cnn-steps 30] [--json]
+ *   npm run build && node dist/bench/train-vs-pytorch.js [--rounds 5] [--mlp-steps 200] [--cnn-steps 30] [--json]
+ *     [--no-native] [--keep-openblas-env]
+ *
+ * momentum-lab runs twice per round: on its default WebAssembly kernels, and with MOMENTUM_LAB_KERNELS=native (GEMM
+ * on the system BLAS, src/node/native-kernels.ts) unless --no-native or the native path is not built. Both engines
+ * run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from their environment (unless --keep-openblas-env), so
+ * OpenBLAS picks its kernels for this CPU in PyTorch and in the native path alike. Each row reports the median,
+ * min and max over the rounds.
  *
  * Each measurement is a fresh process (`momentum-lab bench train`, or bench/train_pytorch.py under Debian's
  * /usr/bin/python3), rounds interleave the engines, and the median of the rounds is reported. PyTorch thread
@@ -28,21 +35,27 @@ const opt = (name: string, d: number): number => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? Number(argv[i + 1]) : d;
 };
-const rounds = opt('rounds', 3), mlpSteps = opt('mlp-steps', 200), cnnSteps = opt('cnn-steps', 30), batch = opt('batch', 128);
+const rounds = opt('rounds', 5), mlpSteps = opt('mlp-steps', 200), cnnSteps = opt('cnn-steps', 30), batch = opt('batch', 128);
 const asJson = argv.includes('--json');
 const blasDirAt = argv.indexOf('--torch-blas-dir');
 const torchEnv: Record<string, string> = blasDirAt >= 0
   ? { LD_LIBRARY_PATH: [argv[blasDirAt + 1]!, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') }
   : {};
 
+const baseEnv: NodeJS.ProcessEnv = { ...process.env };
+if (!argv.includes('--keep-openblas-env')) { delete baseEnv['OPENBLAS_CORETYPE']; delete baseEnv['OPENBLAS_L2_SIZE']; }
+const engines: Array<{ label: string; env: Record<string, string> }> = [{ label: 'momentum-lab', env: { MOMENTUM_LAB_KERNELS: 'auto' } }];
+if (!argv.includes('--no-native')) engines.push({ label: 'momentum-lab-native', env: { MOMENTUM_LAB_KERNELS: 'native' } });
+
 function json(cmd: string, args: string[], env: Record<string, string> = {}): Record<string, unknown> {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, cwd: root, maxBuffer: 1 << 24 });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...baseEnv, ...env }, cwd: root, maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
 }
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+const stats = (xs: number[]): { median: number; min: number; max: number } => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
 
 type Key = string;
 const samples = new Map<Key, number[]>();
@@ -54,9 +67,11 @@ for (let r = 0; r < rounds; r++) {
   for (const model of ['mlp', 'cnn']) {
     const steps = String(model === 'mlp' ? mlpSteps : cnnSteps);
     for (const threads of [2, 1]) {
-      const ml = json(process.execPath, [cli, 'bench', 'train', '--model', model, '--batch', String(batch), '--steps', steps, '--threads', String(threads), '--json']);
-      kernels.add(String(ml.kernels));
-      push(`momentum-lab ${model} ${threads}t`, ml.samplesPerSec as number);
+      for (const e of engines) {
+        const ml = json(process.execPath, [cli, 'bench', 'train', '--model', model, '--batch', String(batch), '--steps', steps, '--threads', String(threads), '--json'], e.env);
+        kernels.add(String(ml.kernels));
+        push(`${e.label} ${model} ${threads}t`, ml.samplesPerSec as number);
+      }
       const env: Record<string, string> = threads === 1
         ? { ...torchEnv, OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' }
         : { ...torchEnv, OMP_WAIT_POLICY: 'PASSIVE' };
@@ -68,10 +83,11 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 
-const rows: { model: string; threads: number; momentumLab: number; pytorch: number; ratio: number }[] = [];
-for (const model of ['mlp', 'cnn']) for (const threads of [2, 1]) {
-  const a = median(samples.get(`momentum-lab ${model} ${threads}t`)!), b = median(samples.get(`pytorch ${model} ${threads}t`)!);
-  rows.push({ model, threads, momentumLab: a, pytorch: b, ratio: a / b });
+type Stats = ReturnType<typeof stats>;
+const rows: { engine: string; model: string; threads: number; momentumLab: Stats; pytorch: Stats; ratio: number }[] = [];
+for (const e of engines) for (const model of ['mlp', 'cnn']) for (const threads of [2, 1]) {
+  const a = stats(samples.get(`${e.label} ${model} ${threads}t`)!), b = stats(samples.get(`pytorch ${model} ${threads}t`)!);
+  rows.push({ engine: e.label, model, threads, momentumLab: a, pytorch: b, ratio: a.median / b.median });
 }
 
 // Peak memory of a real training run (dataset loaded, CNN, 50 steps + evaluation on the test split).
@@ -89,9 +105,11 @@ if (asJson) {
 } else {
   process.stdout.write(`momentum-lab (${[...kernels].join(', ')}) vs PyTorch ${torchVersion} (BLAS: ${JSON.stringify(blas)}), batch ${batch}, median of ${rounds} rounds\n`);
   if (JSON.stringify(blas).includes('/blas/libblas')) process.stdout.write('WARNING: PyTorch is using the reference BLAS (libblas3); install libopenblas0-pthread for the baseline of docs/benchmarks.md\n');
-  process.stdout.write('model  threads  momentum-lab samples/s  PyTorch samples/s  ratio\n');
+  process.stdout.write(`OPENBLAS_CORETYPE=${baseEnv['OPENBLAS_CORETYPE'] ?? '(unset)'} OPENBLAS_L2_SIZE=${baseEnv['OPENBLAS_L2_SIZE'] ?? '(unset)'} for both engines\n`);
+  process.stdout.write('engine               model  threads  momentum-lab samples/s median [min–max]  PyTorch samples/s median [min–max]  ratio of medians\n');
+  const cell = (x: Stats, w: number): string => `${x.median.toFixed(0)} [${x.min.toFixed(0)}–${x.max.toFixed(0)}]`.padStart(w);
   for (const r of rows) {
-    process.stdout.write(`${r.model.padEnd(6)} ${String(r.threads).padStart(7)}  ${r.momentumLab.toFixed(0).padStart(22)}  ${r.pytorch.toFixed(0).padStart(17)}  ${r.ratio.toFixed(2)}×\n`);
+    process.stdout.write(`${r.engine.padEnd(20)} ${r.model.padEnd(6)} ${String(r.threads).padStart(7)}  ${cell(r.momentumLab, 39)}  ${cell(r.pytorch, 34)}  ${r.ratio.toFixed(2)}×\n`);
   }
   if (rss !== null && 'peakRssBytes' in rss) process.stdout.write(`peak RSS of a Fashion-MNIST CNN training run (50 steps + test eval): ${((rss.peakRssBytes as number) / 2 ** 20).toFixed(0)} MiB\n`);
 }

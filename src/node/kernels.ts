@@ -1,6 +1,7 @@
 /**
  * The kernels on Node: reads build/kernels*.wasm, starts helper threads as worker_threads, and `openKernels`, the
- * one place that picks which kernels a run gets (MOMENTUM_LAB_KERNELS=reference|simd|relaxed, read only here).
+ * one place that picks which kernels a run gets (MOMENTUM_LAB_KERNELS=native|simd|relaxed|reference, read only here;
+ * `native` is the system BLAS for GEMM over the WebAssembly kernels, src/node/native-kernels.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -13,6 +14,7 @@ import {
   instantiateWasmKernels, MAX_THREADS, type KernelWorkerHandle, type KernelWorkerInit, type WasmKernelOptions, type WasmKernelSet, type WasmVariant,
 } from '../core/engine/kernels/wasm.js';
 import { check, UserError } from '../core/util/errors.js';
+import { createNativeKernels, openNativeBlas } from './native-kernels.js';
 import { packageRoot } from './package-root.js';
 
 function wasmPath(variant: WasmVariant): string {
@@ -90,13 +92,15 @@ export function createWasmKernels(opts: NodeWasmKernelOptions = {}): Promise<Was
   });
 }
 
-export type KernelChoice = 'auto' | WasmVariant | 'reference';
+export type KernelChoice = 'auto' | WasmVariant | 'reference' | 'native';
 
 /**
  * The kernels for one run. WebAssembly kernels are a fresh set (`owned`: the caller disposes it, which frees its
  * memory; a set shared by every run of a sweep would only grow). `variant` defaults to MOMENTUM_LAB_KERNELS
- * (reference | simd | relaxed), else 'auto'. When the WebAssembly kernels cannot be loaded, one warning line on
+ * (native | simd | relaxed | reference), else 'auto'. When the WebAssembly kernels cannot be loaded, one warning line on
  * stderr names the reason and the reference kernels run instead; MOMENTUM_LAB_REQUIRE_WASM=1 makes that an error.
+ * 'native' without its addon or a BLAS (or with MOMENTUM_LAB_NATIVE=0) runs the 'auto' WebAssembly kernels and
+ * says so once per process on stderr.
  */
 /** `owned`: the caller disposes `kernels` when done (a private set); otherwise they are shared. */
 export interface OpenedKernels {
@@ -112,7 +116,14 @@ export async function openKernels(opts: { threads?: number; variant?: KernelChoi
   const variant = opts.variant ?? kernelChoiceFromEnv();
   if (variant === 'reference') return { kernels: createReferenceKernels(), owned: false };
   try {
-    return { kernels: await createWasmKernels({ ...(threads !== undefined ? { threads } : {}), variant }), owned: true };
+    const blas = variant === 'native' ? openNativeBlas() : undefined;
+    if (blas !== undefined && 'reason' in blas && !nativeFallbackSaid) {
+      nativeFallbackSaid = true;
+      process.stderr.write(`momentum-lab: native BLAS path unavailable (${blas.reason}); running on WASM\n`);
+    }
+    const wasm = await createWasmKernels({ ...(threads !== undefined ? { threads } : {}), variant: variant === 'native' ? 'auto' : variant });
+    if (blas !== undefined && !('reason' in blas)) return { kernels: createNativeKernels(wasm, blas), owned: true };
+    return { kernels: wasm, owned: true };
   } catch (e) {
     const reason = (e as Error)?.message ?? String(e);
     if (process.env['MOMENTUM_LAB_REQUIRE_WASM'] === '1') throw new UserError(`WebAssembly kernels unavailable: ${reason}`, 'MOMENTUM_LAB_REQUIRE_WASM');
@@ -121,10 +132,12 @@ export async function openKernels(opts: { threads?: number; variant?: KernelChoi
   }
 }
 
+let nativeFallbackSaid = false;
+
 function kernelChoiceFromEnv(): KernelChoice {
   const env = process.env['MOMENTUM_LAB_KERNELS'];
   if (env === undefined || env === '') return 'auto';
-  check(env === 'reference' || env === 'simd' || env === 'relaxed' || env === 'auto', 'MOMENTUM_LAB_KERNELS',
-    `must be reference, simd, relaxed or auto, got '${env}'`);
+  check(env === 'reference' || env === 'simd' || env === 'relaxed' || env === 'auto' || env === 'native', 'MOMENTUM_LAB_KERNELS',
+    `must be native, simd, relaxed, reference or auto, got '${env}'`);
   return env;
 }
