@@ -20,7 +20,7 @@ import { meanAndError, simulate } from '../../src/core/theory/simulate.js';
 import { createWasmKernels } from '../../src/node/kernels.js';
 import { claimCharts } from '../../src/report/claim-charts.js';
 import { repoRoot, tempDir } from '../experiments/helpers.js';
-import { openLab, type LabSession } from './page.js';
+import { openLab, type LabPage } from './page.js';
 
 interface Stationary { meanLoss: number; se: number; closedForm: number; chainStepsPerSecond: number }
 interface Trained { loss: number; losses: number[]; testLoss: number; testAccuracy: number; paramsHash: string; kernels: string }
@@ -72,7 +72,7 @@ async function nodeTrain(r: { seed: number; steps: number; batch: number; lr: nu
 }
 
 test('lab: served by momentum-lab lab, isolated, offline; simulator, closed forms, lock-step training and charts match the Node side', async (t) => {
-  const lab: LabSession = await openLab();
+  const lab: LabPage = await openLab();
   try {
     const { page } = lab;
     const w = await page.evaluate(() => window.momentumLab.ready) as { threads: number; kernels: string; crossOriginIsolated: boolean };

@@ -11,7 +11,7 @@ import { CHROMIUM_PATH } from '../../src/report/browser.js';
 import { serveLab } from '../../src/node/lab-server.js';
 import { cliCommand, repoRoot } from '../experiments/helpers.js';
 
-export interface LabSession {
+export interface LabPage {
   url: string;
   page: Page;
   consoleErrors: string[];
@@ -42,7 +42,7 @@ async function plainServer(): Promise<{ child: { kill(): void }; url: string }> 
   return { child: { kill: () => void server.close() }, url };
 }
 
-export async function openLab(opts: { isolate?: boolean } = {}): Promise<LabSession> {
+export async function openLab(opts: { isolate?: boolean } = {}): Promise<LabPage> {
   if (!existsSync(join(repoRoot(), 'dist', 'lab', 'index.html'))) throw new Error('dist/lab not built: run npm run build:lab');
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}: run ./scripts/setup-debian.sh`);
   const { chromium } = await import('playwright-core');
