@@ -65,8 +65,11 @@ export async function fineTuneExperiment(c: FineTuneContext): Promise<FineTuneRe
   await runSweep(preCfg, c.sweepOpts);
   const pre = expandGrid(preCfg);
   const preRow = c.store.getRun(pre[0]!.hash);
-  if (preRow?.status !== 'done') throw new Error(`pre-training run ${pre[0]!.hash} ended ${preRow?.status ?? 'missing'}`);
-  if (!existsSync(weights)) throw new UserError(`pre-trained weights ${weights} are missing although the run finished; delete ${join(c.outDir, 'runs.db')} to start over`);
+  if (preRow?.status !== 'done') {
+    throw new UserError(`fine-tuning: the pre-training run ${pre[0]!.hash} ended ${preRow?.status ?? 'missing'}${preRow?.error == null ? '' : `: ${preRow.error.split('\n')[0]}`}; fix that and run the same command again (finished runs are kept)`);
+  }
+  // On a queue the weights stay in the workers' checkpoint folder (queue/job.ts), not here.
+  if (c.sweepOpts.queue === undefined && !existsSync(weights)) throw new UserError(`pre-trained weights ${weights} are missing although the run finished; delete ${join(c.outDir, 'runs.db')} to start over`);
 
   const classes = shift.target.classes.length;
   const cfg = (name: string, k: number, forms: string[], lr: number[], validationShot?: number): SweepConfigInput => ({

@@ -5,7 +5,7 @@
  * taking jobs and finishes the ones it has; a second signal leaves them for other workers at once.
  */
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Worker } from 'bullmq';
 import { checkOutputFolder } from '../../node/output-paths.js';
 import type { WorkerFolders } from './job.js';
@@ -30,7 +30,8 @@ export function startQueueWorker(o: QueueWorkerOptions): QueueWorker {
   const log = o.log ?? ((line: string): void => { process.stderr.write(`${line}\n`); });
   const checkpointDir = resolve(o.checkpointDir ?? 'worker.ckpt');
   checkOutputFolder(checkpointDir, '--checkpoint-dir');
-  mkdirSync(checkpointDir, { recursive: true });
+  // Fine-tuning weights are read and written by name here (queue/job.ts).
+  mkdirSync(join(checkpointDir, 'weights'), { recursive: true });
   const folders: WorkerFolders = {
     checkpointDir,
     ...(o.dataDir === undefined ? {} : { dataDir: resolve(o.dataDir) }),
