@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ResultsStore, runSweep, type SweepConfigInput } from '../../src/experiments/index.js';
-import { cliCommand, repoRoot, tempDir } from './helpers.js';
+import { cliCommand, repoRoot, storeLines, storeStatuses, tempDir } from './helpers.js';
 
 function startSweep(cfg: string, db: string, delayMs: number): ChildProcess {
   return spawn(process.execPath, [...cliCommand(), 'sweep', cfg, '--db', db, '--workers', '2'], {
@@ -33,29 +33,9 @@ async function waitFor(cond: () => boolean, child: ChildProcess, what: string, t
   }
 }
 
-function statuses(db: string): Record<string, number> {
-  if (!existsSync(db)) return {};
-  try {
-    const s = new ResultsStore(db, { readonly: true });
-    try {
-      const out: Record<string, number> = {};
-      for (const r of s.listRuns()) out[r.status] = (out[r.status] ?? 0) + 1;
-      return out;
-    } finally {
-      s.close();
-    }
-  } catch {
-    return {}; // schema not created yet
-  }
-}
-
 /** Everything that must match an uninterrupted run: run set, status, divergence step, summary, metric rows. */
 function assertSameStore(a: string, b: string): void {
-  const lines = (db: string): string[] => {
-    const s = new ResultsStore(db, { readonly: true });
-    try { return s.resultLines(); } finally { s.close(); }
-  };
-  assert.deepEqual(lines(a), lines(b));
+  assert.deepEqual(storeLines(a), storeLines(b));
 }
 
 test('a sweep killed with SIGKILL mid-run and restarted ends with the same store as an uninterrupted one', async () => {
@@ -75,11 +55,11 @@ test('a sweep killed with SIGKILL mid-run and restarted ends with the same store
   const db = join(d, 'crash.db');
   // 2 ms per step: a 300-step run takes ≥ 0.6 s, so the kill lands mid-run.
   const child = startSweep(cfg, db, 2);
-  await waitFor(() => (statuses(db).done ?? 0) >= 1 && (statuses(db).running ?? 0) >= 1, child, 'a finished run and a running one');
+  await waitFor(() => (storeStatuses(db).done ?? 0) >= 1 && (storeStatuses(db).running ?? 0) >= 1, child, 'a finished run and a running one');
   await new Promise((r) => setTimeout(r, 150));
   child.kill('SIGKILL');
   await exited(child);
-  const mid = statuses(db);
+  const mid = storeStatuses(db);
   assert.ok((mid.running ?? 0) >= 1, `killed state should have interrupted runs: ${JSON.stringify(mid)}`);
   assert.ok((mid.done ?? 0) + (mid.diverged ?? 0) < 8, `killed too late: ${JSON.stringify(mid)}`);
 
@@ -114,7 +94,7 @@ test('a single run killed between checkpoints resumes from its last checkpoint a
   await new Promise((r) => setTimeout(r, 100));
   child.kill('SIGKILL');
   await exited(child);
-  assert.deepEqual(statuses(db), { running: 1 });
+  assert.deepEqual(storeStatuses(db), { running: 1 });
 
   const again = spawnSync(process.execPath, [...cliCommand(), 'sweep', cfg, '--db', db, '--workers', '2', '--quiet'], { cwd: repoRoot(), encoding: 'utf8' });
   assert.equal(again.status, 0, again.stderr);

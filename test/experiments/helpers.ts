@@ -2,6 +2,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ResultsStore } from '../../src/node/store.js';
 
 export { repoRoot } from '../helpers.js';
 import { repoRoot } from '../helpers.js';
@@ -17,4 +18,25 @@ export function cliCommand(): string[] {
 
 export function tempDir(tag: string): string {
   return mkdtempSync(join(tmpdir(), `ml-${tag}-`));
+}
+
+/** Runs of a store by status ({} while the store or its schema does not exist yet: a child may be creating it). */
+export function storeStatuses(db: string): Record<string, number> {
+  if (!existsSync(db)) return {};
+  try {
+    const s = new ResultsStore(db, { readonly: true });
+    try {
+      const out: Record<string, number> = {};
+      for (const r of s.listRuns()) out[r.status] = (out[r.status] ?? 0) + 1;
+      return out;
+    } finally { s.close(); }
+  } catch {
+    return {};
+  }
+}
+
+/** The store's results, without how they were obtained (ResultsStore.resultLines). */
+export function storeLines(db: string): string[] {
+  const s = new ResultsStore(db, { readonly: true });
+  try { return s.resultLines(); } finally { s.close(); }
 }

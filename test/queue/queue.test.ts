@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { ResultsStore, runSweep, type SweepConfigInput } from '../../src/experiments/index.js';
 import { QUEUE_NAME } from '../../src/experiments/queue/coordinator.js';
-import { cliCommand, repoRoot, tempDir } from '../experiments/helpers.js';
+import { cliCommand, repoRoot, storeLines, storeStatuses, tempDir } from '../experiments/helpers.js';
 import { startRedis, type RedisServer } from './redis.js';
 
 const sweep: SweepConfigInput = {
@@ -35,27 +35,9 @@ async function referenceLines(): Promise<string[]> {
   if (reference === undefined) {
     const db = join(tempDir('queue-ref'), 'r.db');
     await runSweep(sweep, { db, workers: 0 });
-    reference = lines(db);
+    reference = storeLines(db);
   }
   return reference;
-}
-
-function lines(db: string): string[] {
-  const s = new ResultsStore(db, { readonly: true });
-  try { return s.resultLines(); } finally { s.close(); }
-}
-
-function statuses(db: string): Record<string, number> {
-  try {
-    const s = new ResultsStore(db, { readonly: true });
-    try {
-      const out: Record<string, number> = {};
-      for (const r of s.listRuns()) out[r.status] = (out[r.status] ?? 0) + 1;
-      return out;
-    } finally { s.close(); }
-  } catch {
-    return {};
-  }
 }
 
 interface Proc { child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> }
@@ -106,7 +88,7 @@ test('two workers, one SIGKILLed mid-run: every run finishes once, with the same
   const out = JSON.parse(coord.out()) as { executed: number; counts: Record<string, number> };
   assert.deepEqual(out.counts, { done: 4, diverged: 2 });
   assert.equal(out.executed, RUNS);
-  assert.deepEqual(lines(db), ref);
+  assert.deepEqual(storeLines(db), ref);
   // The killed run was taken over by worker b after a's lock lapsed.
   const killed = /worker: start (\w+)/.exec(a.err())![1]!;
   assert.match(b.err(), new RegExp(`worker: done ${killed}`));
@@ -122,17 +104,17 @@ test('the coordinator SIGKILLed and started again picks up what finished meanwhi
   const { redis, dir, cfg, db } = await setup('queue-kill-coord');
   const w = worker(redis.url, dir, 'w', ['--concurrency', '2']);
   const first = start(['sweep', cfg, '--db', db, '--queue', redis.url]);
-  await until(() => ((statuses(db).done ?? 0) + (statuses(db).diverged ?? 0)) >= 1, 'a first result in the store');
+  await until(() => ((storeStatuses(db).done ?? 0) + (storeStatuses(db).diverged ?? 0)) >= 1, 'a first result in the store');
   first.child.kill('SIGKILL');
   await first.exit;
-  const mid = statuses(db);
+  const mid = storeStatuses(db);
   assert.ok((mid.running ?? 0) >= 1, `runs left running by the dead coordinator: ${JSON.stringify(mid)}`);
   // Jobs finish on the worker while no coordinator is there.
   await new Promise((r) => setTimeout(r, 3000));
   const again = start(['sweep', cfg, '--db', db, '--queue', redis.url, '--json']);
   assert.equal(await again.exit, 0, again.err());
   assert.deepEqual((JSON.parse(again.out()) as { counts: Record<string, number> }).counts, { done: 4, diverged: 2 });
-  assert.deepEqual(lines(db), ref);
+  assert.deepEqual(storeLines(db), ref);
   w.child.kill('SIGINT');
   await w.exit;
 });
@@ -142,12 +124,12 @@ test('Redis restarted mid-sweep (its jobs lost): the sweep enqueues them again a
   const { redis, dir, cfg, db } = await setup('queue-restart');
   const w = worker(redis.url, dir, 'w', ['--concurrency', '2']);
   const coord = start(['sweep', cfg, '--db', db, '--queue', redis.url, '--json']);
-  await until(() => ((statuses(db).done ?? 0) + (statuses(db).diverged ?? 0)) >= 1, 'a first result in the store');
-  const before = lines(db).length;
+  await until(() => ((storeStatuses(db).done ?? 0) + (storeStatuses(db).diverged ?? 0)) >= 1, 'a first result in the store');
+  const before = storeLines(db).length;
   await redis.restart();
   assert.equal(await coord.exit, 0, coord.err());
   assert.ok(before > 0);
-  assert.deepEqual(lines(db), ref);
+  assert.deepEqual(storeLines(db), ref);
   w.child.kill('SIGINT');
   await w.exit;
 });
@@ -156,15 +138,15 @@ test('Redis gone for good: the sweep stops in one line naming Redis, and keeps e
   const { redis, dir, cfg, db } = await setup('queue-gone');
   const w = worker(redis.url, dir, 'w', ['--concurrency', '2']);
   const coord = start(['sweep', cfg, '--db', db, '--queue', redis.url, '--quiet', '--redis-wait', '3']);
-  await until(() => ((statuses(db).done ?? 0) + (statuses(db).diverged ?? 0)) >= 1, 'a first result in the store');
-  const kept = lines(db);
+  await until(() => ((storeStatuses(db).done ?? 0) + (storeStatuses(db).diverged ?? 0)) >= 1, 'a first result in the store');
+  const kept = storeLines(db);
   await redis.stop();
   assert.equal(await coord.exit, 2, `${coord.out()}\n${coord.err()}`);
   const errLines = coord.err().trim().split('\n');
   assert.equal(errLines.length, 1, coord.err());
   assert.match(errLines[0]!, new RegExp(`^error: Redis at ${redis.url} was unreachable for 3 s .*; the results already stored are kept: run the same command again once Redis is back$`));
   // Everything stored before is still there.
-  const now = lines(db);
+  const now = storeLines(db);
   for (const l of kept) assert.ok(now.includes(l));
   w.child.kill('SIGKILL');
 });
@@ -190,7 +172,7 @@ test('a job that cannot run fails in one line: a forged config on the queue, and
   const errs = r.stderr.trim().split('\n');
   assert.equal(errs.length, 2, r.stderr);
   for (const e of errs) assert.match(e, /^run [0-9a-f]{16} \(pytorch β=0 η=0\.[12]00 B=16 seed=0\) failed: failed 2 time\(s\) on the queue: --data-dir \S+no-data: no mnist files there/);
-  assert.deepEqual(statuses(db), { failed: 2 });
+  assert.deepEqual(storeStatuses(db), { failed: 2 });
   w.child.kill('SIGINT');
   await w.exit;
 });
