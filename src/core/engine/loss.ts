@@ -1,9 +1,11 @@
 /** Losses with their gradients, mean-reduced over the batch as PyTorch's defaults. */
 import type { Buf } from './backend.js';
+import { exp, log } from '../util/fmath.js';
 
 /**
  * Softmax cross-entropy of logits [n × C] against integer labels: returns mean_i −log softmax(z_i)[y_i] and writes
- * dL/dz = (softmax(z) − onehot(y))/n into `dlogits` (which may alias nothing else). Uses the max-shifted log-sum-exp.
+ * dL/dz = (softmax(z) − onehot(y))/n into `dlogits` (which may alias nothing else). Uses the max-shifted log-sum-exp,
+ * with the engine's own exp and log so the loss has the same bits in Node and in a browser.
  */
 export function softmaxCrossEntropy(logits: Buf, labels: Int32Array, n: number, C: number, dlogits: Buf | null): number {
   let total = 0;
@@ -13,12 +15,12 @@ export function softmaxCrossEntropy(logits: Buf, labels: Int32Array, n: number, 
     let max = -Infinity;
     for (let j = 0; j < C; j++) if (logits[o + j]! > max) max = logits[o + j]!;
     let sum = 0;
-    for (let j = 0; j < C; j++) sum += Math.exp(logits[o + j]! - max);
+    for (let j = 0; j < C; j++) sum += exp(logits[o + j]! - max);
     const y = labels[i]!;
-    total += Math.log(sum) + max - logits[o + y]!;
+    total += log(sum) + max - logits[o + y]!;
     if (dlogits !== null) {
       const inv = 1 / sum;
-      for (let j = 0; j < C; j++) dlogits[o + j] = (Math.exp(logits[o + j]! - max) * inv - (j === y ? 1 : 0)) * invN;
+      for (let j = 0; j < C; j++) dlogits[o + j] = (exp(logits[o + j]! - max) * inv - (j === y ? 1 : 0)) * invN;
     }
   }
   return total * invN;

@@ -15,6 +15,7 @@
  * same numbers bit for bit (test/theory/normals.test.ts checks this).
  */
 import { Rng } from '../util/rng.js';
+import { exp, log } from '../util/fmath.js';
 
 const LAYERS = 256;
 /** Right edge of the base layer and area of each layer for the 256-layer normal ziggurat (Marsaglia & Tsang). */
@@ -32,20 +33,20 @@ const KI = new Int32Array(LAYERS);
 /** e^{−x_i²/2} at the layer edges (FX[0] is below the base layer's curve: only the tail uses layer 0's edge). */
 const FX = new Float64Array(LAYERS + 1);
 {
-  let f = Math.exp(-0.5 * ZIG_R * ZIG_R);
+  let f = exp(-0.5 * ZIG_R * ZIG_R);
   ZX[0] = ZIG_V / f;
   ZX[1] = ZIG_R;
   ZX[LAYERS] = 0;
   for (let i = 2; i < LAYERS; i++) {
-    ZX[i] = Math.sqrt(-2 * Math.log(ZIG_V / ZX[i - 1]! + f));
-    f = Math.exp(-0.5 * ZX[i]! * ZX[i]!);
+    ZX[i] = Math.sqrt(-2 * log(ZIG_V / ZX[i - 1]! + f));
+    f = exp(-0.5 * ZX[i]! * ZX[i]!);
   }
   for (let i = 0; i < LAYERS; i++) {
     ZR[i] = ZX[i + 1]! / ZX[i]!;
     ZXS[i] = ZX[i]! * TWO_M24;
     KI[i] = Math.ceil(ZR[i]! * 8388608 - 0.5);
   }
-  for (let i = 0; i <= LAYERS; i++) FX[i] = Math.exp(-0.5 * ZX[i]! * ZX[i]!);
+  for (let i = 0; i <= LAYERS; i++) FX[i] = exp(-0.5 * ZX[i]! * ZX[i]!);
 }
 
 /** Numbers per bulk call (a multiple of 8: whole sfc32 rounds). */
@@ -218,15 +219,15 @@ export class NormalStream {
         // Tail beyond R (Marsaglia 1964).
         let x: number, y: number;
         do {
-          x = Math.log(this.open01()) / ZIG_R;
-          y = Math.log(this.open01());
+          x = log(this.open01()) / ZIG_R;
+          y = log(this.open01());
         } while (-2 * y < x * x);
         return u < 0 ? x - ZIG_R : ZIG_R - x;
       }
       // Wedge: accept x when a uniform height between the layer's edges f(x_{i+1}) and f(x_i) falls under
       // f(x) = e^{−x²/2} (one exp; the edges come from the FX table).
       const x = u * ZX[i]!;
-      if (FX[i + 1]! + this.open01() * (FX[i]! - FX[i + 1]!) < Math.exp(-0.5 * x * x)) return x;
+      if (FX[i + 1]! + this.open01() * (FX[i]! - FX[i + 1]!) < exp(-0.5 * x * x)) return x;
       const t = this.u32();
       i = t & 255;
       const s = t >> 31;
