@@ -84,6 +84,17 @@ class ConvView(nn.Module):
         return self.fc(h.view(h.size(0), -1))
 
 
+class Standardize(nn.Module):
+    """(x - mean_c) / std_c per channel inside the model, as torchvision's Normalize computes it."""
+    def __init__(self, mean, std):
+        super().__init__()
+        self.register_buffer('mean', torch.tensor(mean).reshape(-1, 1, 1))
+        self.register_buffer('std', torch.tensor(std).reshape(-1, 1, 1))
+
+    def forward(self, x):
+        return (x - self.mean) / self.std
+
+
 def models():
     torch.manual_seed(0)
     # (name, module, one sample's shape, opset, constant folding). The exporter fuses an eval-mode BatchNorm2d that
@@ -99,6 +110,7 @@ def models():
     yield 'cnn_view', ConvView(), [1, 5, 5], 13, True  # x.view(x.size(0), -1): Shape, Gather, Unsqueeze, Concat, Reshape
     yield 'transpose', nn.Sequential(Transpose(1, 3), nn.Flatten(), nn.Linear(24, 3)), [2, 3, 4], 13, True
     yield 'residual_stack', nn.Sequential(nn.Linear(6, 8), PlainResidual(8), PlainResidual(8), nn.Linear(8, 3)), [6], 13, True
+    yield 'standardized', nn.Sequential(Standardize([0.5, -1.0], [2.0, 0.25]), nn.Flatten(), nn.Linear(18, 3)), [2, 3, 3], 13, True  # Sub, Div at the input
 
 
 def logits_of(model, x):

@@ -110,7 +110,7 @@ for (const [name, raw, shape, readsBack] of MODELS) {
 
 test('PyTorch\'s files survive import → export → onnxruntime with PyTorch\'s logits (1e-5)', async () => {
   const be = await f32();
-  for (const name of ['mlp', 'cnn', 'residual', 'batchnorm', 'ln_gelu', 'ln_gelu_opset13', 'cnn_view', 'transpose', 'residual_stack', 'dropout']) {
+  for (const name of ['mlp', 'cnn', 'residual', 'batchnorm', 'ln_gelu', 'ln_gelu_opset13', 'cnn_view', 'transpose', 'residual_stack', 'standardized', 'dropout']) {
     const fx = JSON.parse(readFileSync(join(fixtures, `${name}.json`), 'utf8')) as { input_shape: number[]; x: number[]; logits: number[] };
     const m = buildModel(parseModelSpec(join(fixtures, `${name}.onnx`)), { inShape: fx.input_shape, classes: 3, seed: 0, backend: be });
     const x = Float32Array.from(fx.x);
