@@ -3,6 +3,9 @@
 numbers on fixed inputs, so test/onnx checks the engine's forward, gradients and three SGDM steps against them.
 
 Run with Debian's /usr/bin/python3 (python3-torch, python3-onnx): /usr/bin/python3 scripts/gen_fixtures_onnx.py
+With --transformer-ops DIR it writes no fixtures: it exports an nn.TransformerEncoderLayer classifier to DIR/tel.onnx
+(opset 17; opset 13 too, as tel13.onnx) with a data file DIR/tel_data.npz, and prints the op types of each graph
+(docs/onnx.md, "Transformers from PyTorch").
 For each model NAME it writes NAME.onnx and NAME.json:
   input_shape  one sample's shape; x, y: a fixed batch (float32 values, int labels); classes
   logits       the eval-mode forward output on x (float64 run of the float32 weights)
@@ -10,7 +13,7 @@ For each model NAME it writes NAME.onnx and NAME.json:
                initializer's own layout (a MatMul weight is W^T of the nn.Linear weight)
   loss_after   eval-mode loss on (x, y) after 3 full-batch SGDM steps (lr 0.05, momentum 0.9, PyTorch form)
 """
-import copy, json, os
+import collections, copy, json, os, sys
 import numpy as np
 import onnx
 from onnx import numpy_helper
@@ -235,5 +238,33 @@ class Shift(nn.Module):
         return x + self.shift
 
 
+class EncoderClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0, batch_first=True, activation='gelu')
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        # The data's samples are [1, T, D] (a 3-D array reads as one channel of T×D), the layer's [T, D].
+        return self.head(self.enc(x.view(x.size(0), 4, 8)).mean(1))
+
+
+def transformer_ops(out):
+    torch.manual_seed(0)
+    model = EncoderClassifier().eval()
+    for opset, name in ((13, 'tel13.onnx'), (17, 'tel.onnx')):
+        path = os.path.join(out, name)
+        torch.onnx.export(model, torch.randn(1, 1, 4, 8), path, opset_version=opset, input_names=['input'], output_names=['logits'],
+                          dynamic_axes={'input': {0: 'batch'}})
+        ops = collections.Counter(node.op_type for node in onnx.load(path).graph.node)
+        print(name, 'opset', opset, sum(ops.values()), 'nodes', dict(ops.most_common()))
+    g = torch.Generator().manual_seed(4)
+    np.savez(os.path.join(out, 'tel_data.npz'), x_train=torch.randn([6, 4, 8], generator=g).numpy(), y_train=np.arange(6) % 3,
+             x_test=torch.randn([3, 4, 8], generator=g).numpy(), y_test=np.arange(3) % 3)
+
+
 if __name__ == '__main__':
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == '--transformer-ops':
+        transformer_ops(sys.argv[2])
+    else:
+        main()
