@@ -42,6 +42,9 @@ export interface OnnxExportOptions {
   producer?: string;
 }
 
+/** Attributes that ONNX types as floats, whatever their value (a whole-number epsilon is still a float). */
+const FLOAT_ATTRIBUTES = new Set(['epsilon', 'momentum']);
+
 type NodeSpec = { op: string; inputs: string[]; attrs?: Record<string, number | number[] | string> };
 
 class Emitter {
@@ -77,7 +80,7 @@ class Emitter {
     const attribute = Object.entries(attrs).map(([k, v]) => (typeof v === 'string'
       ? { name: k, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) }
       : Array.isArray(v) ? { name: k, type: onnx.AttributeProto.AttributeType.INTS, ints: v }
-        : Number.isInteger(v) && k !== 'epsilon' && k !== 'momentum' ? { name: k, type: onnx.AttributeProto.AttributeType.INT, i: v }
+        : Number.isInteger(v) && !FLOAT_ATTRIBUTES.has(k) ? { name: k, type: onnx.AttributeProto.AttributeType.INT, i: v }
           : { name: k, type: onnx.AttributeProto.AttributeType.FLOAT, f: v }));
     this.nodes.push({ name, opType: op, input: inputs, output: [out], attribute });
     return out;
