@@ -3,6 +3,9 @@
 numbers on fixed inputs, so test/onnx checks the engine's forward, gradients and three SGDM steps against them.
 
 Run with Debian's /usr/bin/python3 (python3-torch, python3-onnx): /usr/bin/python3 scripts/gen_fixtures_onnx.py
+With --transformer-ops DIR it writes no fixtures: it exports an nn.TransformerEncoderLayer classifier to DIR/tel.onnx
+(opset 17; opset 13 too, as tel13.onnx) with a data file DIR/tel_data.npz, and prints the op types of each graph
+(docs/onnx.md, "Transformers from PyTorch").
 For each model NAME it writes NAME.onnx and NAME.json:
   input_shape  one sample's shape; x, y: a fixed batch (float32 values, int labels); classes
   logits       the eval-mode forward output on x (float64 run of the float32 weights)
@@ -10,7 +13,7 @@ For each model NAME it writes NAME.onnx and NAME.json:
                initializer's own layout (a MatMul weight is W^T of the nn.Linear weight)
   loss_after   eval-mode loss on (x, y) after 3 full-batch SGDM steps (lr 0.05, momentum 0.9, PyTorch form)
 """
-import copy, json, os
+import collections, copy, json, os, sys
 import numpy as np
 import onnx
 from onnx import numpy_helper
@@ -84,6 +87,17 @@ class ConvView(nn.Module):
         return self.fc(h.view(h.size(0), -1))
 
 
+class Standardize(nn.Module):
+    """(x - mean_c) / std_c per channel inside the model, as torchvision's Normalize computes it."""
+    def __init__(self, mean, std):
+        super().__init__()
+        self.register_buffer('mean', torch.tensor(mean).reshape(-1, 1, 1))
+        self.register_buffer('std', torch.tensor(std).reshape(-1, 1, 1))
+
+    def forward(self, x):
+        return (x - self.mean) / self.std
+
+
 def models():
     torch.manual_seed(0)
     # (name, module, one sample's shape, opset, constant folding). The exporter fuses an eval-mode BatchNorm2d that
@@ -99,6 +113,7 @@ def models():
     yield 'cnn_view', ConvView(), [1, 5, 5], 13, True  # x.view(x.size(0), -1): Shape, Gather, Unsqueeze, Concat, Reshape
     yield 'transpose', nn.Sequential(Transpose(1, 3), nn.Flatten(), nn.Linear(24, 3)), [2, 3, 4], 13, True
     yield 'residual_stack', nn.Sequential(nn.Linear(6, 8), PlainResidual(8), PlainResidual(8), nn.Linear(8, 3)), [6], 13, True
+    yield 'standardized', nn.Sequential(Standardize([0.5, -1.0], [2.0, 0.25]), nn.Flatten(), nn.Linear(18, 3)), [2, 3, 3], 13, True  # Sub, Div at the input
 
 
 def logits_of(model, x):
@@ -223,5 +238,33 @@ class Shift(nn.Module):
         return x + self.shift
 
 
+class EncoderClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0, batch_first=True, activation='gelu')
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        # The data's samples are [1, T, D] (a 3-D array reads as one channel of T×D), the layer's [T, D].
+        return self.head(self.enc(x.view(x.size(0), 4, 8)).mean(1))
+
+
+def transformer_ops(out):
+    torch.manual_seed(0)
+    model = EncoderClassifier().eval()
+    for opset, name in ((13, 'tel13.onnx'), (17, 'tel.onnx')):
+        path = os.path.join(out, name)
+        torch.onnx.export(model, torch.randn(1, 1, 4, 8), path, opset_version=opset, input_names=['input'], output_names=['logits'],
+                          dynamic_axes={'input': {0: 'batch'}})
+        ops = collections.Counter(node.op_type for node in onnx.load(path).graph.node)
+        print(name, 'opset', opset, sum(ops.values()), 'nodes', dict(ops.most_common()))
+    g = torch.Generator().manual_seed(4)
+    np.savez(os.path.join(out, 'tel_data.npz'), x_train=torch.randn([6, 4, 8], generator=g).numpy(), y_train=np.arange(6) % 3,
+             x_test=torch.randn([3, 4, 8], generator=g).numpy(), y_test=np.arange(3) % 3)
+
+
 if __name__ == '__main__':
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == '--transformer-ops':
+        transformer_ops(sys.argv[2])
+    else:
+        main()

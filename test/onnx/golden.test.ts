@@ -25,7 +25,7 @@ interface Fixture {
 }
 
 export const fixtureDir = join(repoRoot(), 'test', 'fixtures', 'onnx');
-const NAMES = ['mlp', 'cnn', 'residual', 'batchnorm', 'ln_gelu', 'ln_gelu_opset13', 'cnn_view', 'transpose', 'residual_stack'];
+const NAMES = ['mlp', 'cnn', 'residual', 'batchnorm', 'ln_gelu', 'ln_gelu_opset13', 'cnn_view', 'transpose', 'residual_stack', 'standardized'];
 
 function close(what: string, got: ArrayLike<number>, want: readonly number[], tol = 1e-9): void {
   assert.equal(got.length, want.length, `${what}: length`);

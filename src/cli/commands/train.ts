@@ -18,6 +18,7 @@ import { canonicalJson, loadCheckpoint, saveCheckpoint } from '../../experiments
 import { checkpointToSnapshot, snapshotToCheckpoint, trainSignature } from '../../experiments/train-checkpoint.js';
 import { openKernels } from '../../node/kernels.js';
 import { checkOutputFile } from '../../node/output-paths.js';
+import { planOnnxExport } from '../../node/onnx.js';
 
 function parseJsonFlag(raw: string, flag: string): unknown {
   let value: unknown;
@@ -64,6 +65,7 @@ export const trainCommand: Command = {
     'checkpoint-every': { kind: 'int', help: 'steps between checkpoints (with --checkpoint)', default: 100 },
     resume: { kind: 'boolean', help: 'continue from --checkpoint if it exists (same flags required); bit-identical to an uninterrupted run' },
     'init-from': { kind: 'string', help: 'start from the weights of a checkpoint of the same model (fine-tuning)' },
+    'save-onnx': { kind: 'string', help: 'write the trained model as an ONNX file for PyTorch/onnxruntime (takes raw data: a standardisation is in the graph)' },
   },
   async run(flags) {
     if (flags.lr === undefined) throw new UserError('--lr is required (e.g. --lr 0.05)');
@@ -99,10 +101,13 @@ export const trainCommand: Command = {
     };
     const progress = progressReporter(process.stderr.isTTY === true);
     const ckpt = await checkpointOptions(flags, config);
+    const onnx = await planOnnxExport(flags['save-onnx'] as string | undefined, { ...config, ...ckpt.config });
     const t0 = performance.now();
-    const result = await train({ ...config, ...ckpt.config }, { ...progress.hooks, ...ckpt.hooks });
+    const result = await train({ ...config, ...ckpt.config, ...onnx.config }, { ...progress.hooks, ...ckpt.hooks, ...onnx.hooks });
     progress.done();
     const wall = (performance.now() - t0) / 1000;
+    const wrote = onnx.write(result);
+    if (wrote !== null) process.stderr.write(wrote + '\n');
     if (flags.json === true) {
       process.stdout.write(JSON.stringify({ ...result, wallSeconds: wall, peakRssBytes: process.resourceUsage().maxRSS * 1024 }) + '\n');
     } else {

@@ -3,6 +3,8 @@
  *   Sigmoid   x → y = 1/(1 + e^−x);  dy → dx = dy·y·(1 − y)
  *   View      x [n, …] → the same buffer under another per-sample shape (Flatten, Reshape, a folded Softmax)
  *   Permute   x [n, d₀, …] → y [n, d_perm[0], …] (Transpose within each sample);  dy → dx by the inverse permutation
+ *   InputOp   x [n, …] → y = x + c, x − c, x·c or x/c with a constant c per sample position (the standardisation of
+ *             raw inputs at the start of a graph);  dy → dx = dy, dy, dy·c or dy/c
  *   GraphNet  tensors joined by steps (a layer of one input, or the sum of two tensors), run in the file's node
  *             order; backward runs the steps in reverse and sums the gradients of a tensor read by several steps.
  */
@@ -61,6 +63,38 @@ export class Permute extends Base {
   backward(dy: Buf, n: number): Buf {
     const dx = this.dx, S = this.outSize, f = this.from;
     for (let s = 0; s < n; s++) for (let j = 0; j < S; j++) dx[s * S + f[j]!] = dy[s * S + j]!;
+    return dx;
+  }
+}
+
+export type InputOpKind = 'Add' | 'Sub' | 'Mul' | 'Div';
+
+/** An element-wise op with a constant `c` of one sample's size (broadcast values already expanded). */
+export class InputOp extends Base {
+  readonly kind = 'inputop';
+  constructor(ctx: BuildContext, inShape: readonly number[], readonly op: InputOpKind, readonly c: Float64Array) {
+    super(ctx.backend, inShape, inShape);
+    if (c.length !== this.inSize) throw new Error(`InputOp: ${c.length} constants for samples of ${this.inSize} values`);
+  }
+  forward(x: Buf, n: number): Buf {
+    const y = this.out, c = this.c, S = this.inSize;
+    for (let s = 0; s < n; s++) {
+      const o = s * S;
+      if (this.op === 'Add') for (let j = 0; j < S; j++) y[o + j] = x[o + j]! + c[j]!;
+      else if (this.op === 'Sub') for (let j = 0; j < S; j++) y[o + j] = x[o + j]! - c[j]!;
+      else if (this.op === 'Mul') for (let j = 0; j < S; j++) y[o + j] = x[o + j]! * c[j]!;
+      else for (let j = 0; j < S; j++) y[o + j] = x[o + j]! / c[j]!;
+    }
+    return y;
+  }
+  backward(dy: Buf, n: number): Buf {
+    const dx = this.dx, c = this.c, S = this.inSize;
+    for (let s = 0; s < n; s++) {
+      const o = s * S;
+      if (this.op === 'Mul') for (let j = 0; j < S; j++) dx[o + j] = dy[o + j]! * c[j]!;
+      else if (this.op === 'Div') for (let j = 0; j < S; j++) dx[o + j] = dy[o + j]! / c[j]!;
+      else for (let j = 0; j < S; j++) dx[o + j] = dy[o + j]!;
+    }
     return dx;
   }
 }

@@ -6,6 +6,7 @@
  *   LayerNormalization (last axis), or its decomposed form (ReduceMean … Sqrt, Div, Mul, Add) from opsets 13–16
  *   Relu, Tanh, Sigmoid, Gelu and its Erf form (x·½·(1 + erf(x/√2))), Dropout
  *   Transpose that keeps the batch axis first → Permute
+ *   Add, Sub, Mul, Div of a constant at the graph's input (standardisation of raw data) → InputOp
  *   Flatten, Reshape, Identity, a Pad of zeros, a final Softmax/LogSoftmax (folded into the cross-entropy loss) → views
  *   Shape, Gather, Unsqueeze, Concat of shapes → folded into constants (x.view(x.size(0), -1))
  * Anything else is a one-line UserError naming the file, the node and its op type. Nodes run in the file's order,
@@ -15,12 +16,13 @@ import { AvgPool2d, BatchNorm, Conv2d, Dropout, GELU, GlobalAvgPool, LayerNorm, 
 import { prod } from '../engine/layers/base.js';
 import type { Param } from '../engine/params.js';
 import { UserError } from '../util/errors.js';
-import { GraphNet, Permute, Sigmoid, View, type GraphStep } from './graph-net.js';
+import { GraphNet, InputOp, Permute, Sigmoid, View, type GraphStep, type InputOpKind } from './graph-net.js';
 import type { OnnxModel, OnnxNode, OnnxTensor } from './proto.js';
 
 export const OPSETS = { min: 13, max: 17 };
 export const SUPPORTED_OPS = ['Gemm', 'MatMul', 'Add', 'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'BatchNormalization',
   'LayerNormalization (or its decomposed form)', 'Relu', 'Tanh', 'Sigmoid', 'Gelu', 'Erf (as GELU)', 'Dropout', 'Flatten', 'Reshape', 'Transpose (batch first)', 'Identity', 'Pad (zeros)',
+  'Add, Sub, Mul, Div of a constant at the input',
   'Constant', 'Softmax', 'LogSoftmax (last)', 'Shape, Gather, Unsqueeze, Concat (of shapes, as x.view(x.size(0), -1) exports)'];
 
 /** Which file initializer a parameter starts from; `transposed` when the parameter is its transpose (MatMul weights). */
@@ -54,6 +56,8 @@ class Builder {
   private readonly bindings: OnnxBinding[] = [];
   private readonly readers = new Map<string, OnnxNode[]>();
   private readonly done = new Set<OnnxNode>();
+  /** The graph's input and the results of constant ops applied to it (InputOp), before any other layer. */
+  private readonly atInput = new Set<string>();
 
   constructor(private readonly model: OnnxModel, private readonly file: string, private readonly ctx: BuildContext,
     private readonly dropout: boolean) {
@@ -87,6 +91,7 @@ class Builder {
       }
     }
     this.tensor(input.name, inShape);
+    this.atInput.add(input.name);
     for (const node of graph.nodes) if (!this.done.has(node)) this.node(node);
     const out = graph.outputs[0];
     const id = out === undefined ? undefined : this.ids.get(out.name);
@@ -159,6 +164,7 @@ class Builder {
   private node(node: OnnxNode): void {
     const ctx = this.ctx, out = node.outputs[0]!, name = node.name || out;
     if (node.domain !== '' && node.domain !== 'ai.onnx') this.fail(node, `is in domain ${node.domain}; only the default ONNX domain is supported`);
+    if (this.isInputOp(node)) return this.inputOp(node);
     switch (node.opType) {
       case 'Constant': {
         const t = node.attributes.get('value')?.t;
@@ -225,6 +231,35 @@ class Builder {
       default:
         this.fail(node, `is not supported (supported: ${SUPPORTED_OPS.join(', ')})`);
     }
+  }
+
+  /** x ∘ c at the graph's input, with x from the input and c a constant (either order for Add and Mul). */
+  private isInputOp(node: OnnxNode): boolean {
+    const op = node.opType, [a = '', b = ''] = node.inputs;
+    if (op !== 'Add' && op !== 'Sub' && op !== 'Mul' && op !== 'Div') return false;
+    if (op === 'Div' && this.soleReader(node.outputs[0]!, 'Erf') !== null) return false; // GELU's Erf form
+    const commutes = op === 'Add' || op === 'Mul';
+    return (this.atInput.has(a) && this.consts.has(b)) || (commutes && this.atInput.has(b) && this.consts.has(a));
+  }
+
+  /** The constant of an InputOp, broadcast (numpy rules) over one sample [1, …inShape] and expanded to its values. */
+  private inputOp(node: OnnxNode): void {
+    const xName = this.atInput.has(node.inputs[0]!) && !this.consts.has(node.inputs[0]!) ? node.inputs[0]! : node.inputs[1]!;
+    const x = this.input(node, node.inputs.indexOf(xName)), c = this.consts.get(node.inputs.find((i) => i !== xName) ?? xName)!;
+    const full = [1, ...x.shape], lead = full.length - c.dims.length;
+    if (lead < 0 || c.dims.some((d, i) => d !== 1 && d !== full[lead + i])) {
+      this.fail(node, `has a constant of shape ${fmt(c.dims)} that does not broadcast over the samples [batch, ${x.shape.join(', ')}]`);
+    }
+    const dims = full.slice(1), cDims = full.map((_, i) => (i < lead ? 1 : c.dims[i - lead]!)).slice(1);
+    const values = new Float64Array(prod(dims)), idx = dims.map(() => 0);
+    for (let j = 0; j < values.length; j++) {
+      let src = 0;
+      for (let k = 0; k < dims.length; k++) src = src * cDims[k]! + (cDims[k] === 1 ? 0 : idx[k]!);
+      values[j] = c.values[src]!;
+      for (let k = dims.length - 1; k >= 0 && ++idx[k]! === dims[k]!; k--) idx[k] = 0;
+    }
+    this.step(new InputOp(this.ctx, x.shape, node.opType as InputOpKind, values), xName, node.outputs[0]!);
+    this.atInput.add(node.outputs[0]!);
   }
 
   /** Nodes that change no value the engine computes: Identity, Dropout (a layer only when it drops), zero Pad, a last Softmax. */
