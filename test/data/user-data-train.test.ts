@@ -39,6 +39,7 @@ test('train --data with a bad file: exit code 2, one line naming the file, no st
     [['--data', join(fixtures, 'images')], /give --image-size HxW/],
     [['--data', join(fixtures, 'images'), '--image-size', '4by3'], /--image-size: must look like 32x32/],
     [['--layout', 'nhwc'], /--layout reads a --data file; give --data FILE too/],
+    [['--data', join(fixtures, 'images'), '--image-size', '6x6', '--model', 'cnn'], /cnn needs images of at least 10×10 .* got 6×6/],
   ];
   for (const [args, re] of cases) {
     const r = run(['train', ...args, '--lr', '0.1', '--max-steps', '1']);

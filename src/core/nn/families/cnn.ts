@@ -21,6 +21,9 @@ export const cnnFamily = registerModelFamily<CnnSpec>({
   },
   build(spec, inShape, K, ctx) {
     check(inShape.length === 3, 'model', `cnn needs image input [C, H, W], got [${inShape.join(', ')}]`);
+    // Two valid 3×3 convolutions, each followed by a 2×2 pool, must leave at least one pixel: H, W ≥ 10.
+    const side = (n: number): number => Math.floor((Math.floor((n - 2) / 2) - 2) / 2);
+    check(side(inShape[1]!) >= 1 && side(inShape[2]!) >= 1, 'model', `cnn needs images of at least 10×10 (two 3×3 convolutions, each pooled 2×2), got ${inShape[1]}×${inShape[2]}; use mlp or a smaller ONNX model for smaller images`);
     const net = new LayerChain(inShape);
     // conv→ReLU and dense→ReLU are fused layers (relu = true): the same function with one memory pass fewer.
     net.add(new Conv2d(ctx, 'conv1', net.shape, spec.channels[0], 3, 1, 0, true, true));
