@@ -111,11 +111,11 @@ export function wrapWords(text: string, width: number): string[] {
 }
 
 /**
- * Two aligned columns: names padded to one width (at most `maxName`; a longer name has its text start on the next
- * line), texts wrapped to `HELP_WIDTH` and continued under themselves.
+ * Two aligned columns: names padded to the widest of at most `maxName` characters (a longer name has a line of its
+ * own, its text below), texts wrapped to `HELP_WIDTH` and continued under themselves.
  */
 export function twoColumns(rows: readonly (readonly [string, string])[], maxName = 32): string {
-  const pad = Math.min(maxName, Math.max(0, ...rows.map(([n]) => n.length)));
+  const pad = Math.max(0, ...rows.map(([n]) => n.length).filter((w) => w <= maxName));
   const indent = ' '.repeat(2 + pad + 2);
   const out: string[] = [];
   for (const [name, text] of rows) {

@@ -111,7 +111,8 @@ export const runsShowCommand: Command = {
         `summary: ${r.summary === null ? '—' : JSON.stringify(r.summary)}`,
         'metrics (tag, step, epoch, value):',
       ];
-      for (const [tag, pts] of Object.entries(series)) for (const p of pts) lines.push(`  ${tag}  ${p.step}  ${p.epoch ?? '—'}  ${p.value ?? 'null'}`);
+      const width = Math.max(0, ...Object.keys(series).map((t) => t.length));
+      for (const [tag, pts] of Object.entries(series)) for (const p of pts) lines.push(`  ${tag.padEnd(width)}  ${String(p.step).padStart(6)}  ${String(p.epoch ?? '—').padStart(6)}  ${p.value ?? 'null'}`);
       if (Object.keys(series).length === 0) lines.push('  (none recorded)');
       process.stdout.write(lines.join('\n') + '\n');
     });
