@@ -22,6 +22,10 @@ function printable(message: string): string {
 
 function usage(): string {
   const rows = COMMANDS.map((c): [string, string] => [c.path.join(' '), c.summary]);
+  const notes = `Run 'momentum-lab <command> --help' (or 'momentum-lab help <command>') for its flags; 'momentum-lab --version'
+    prints the version. Any command takes --plugin FILE (repeatable): a module that registers a model family or a dataset
+    source first (README, "Extending"). Exit codes: 0 success; 1 a sweep run failed, a theory check failed, or a bug (with
+    its stack trace); 2 bad input (one line naming it); 3 train diverged. More: docs/cli.md.`;
   return `momentum-lab — does momentum matter for this training run?
 
 Usage: momentum-lab <command> [arguments] [--flags]
@@ -29,9 +33,7 @@ Usage: momentum-lab <command> [arguments] [--flags]
 Commands:
 ${twoColumns(rows)}
 
-Run 'momentum-lab <command> --help' (or 'momentum-lab help <command>') for its flags; 'momentum-lab --version' prints
-the version. Any command takes --plugin FILE (repeatable): a module that registers a model family or a dataset
-source first (README, "Extending"). Exit codes: 0 success, 1 a run failed or a check did not pass, 2 bad input.`;
+${wrapWords(notes, HELP_WIDTH).join('\n')}`;
 }
 
 function commandHelp(cmd: Command): string {

@@ -152,3 +152,12 @@ test('flagHelp pads the flag column to one width and wraps long help under itsel
   assert.deepEqual(wrapWords('aa bb cc', 5), ['aa bb', 'cc']);
   assert.deepEqual(wrapWords('abcdefgh ij', 5), ['abcdefgh', 'ij']);
 });
+
+test('docs/cli.md has a section and the --help block of every command', () => {
+  const doc = readFileSync(join(repoRoot(), 'docs', 'cli.md'), 'utf8');
+  for (const c of COMMANDS) {
+    const path = c.path.join(' ');
+    assert.match(doc, new RegExp(`^## ${path}$`, 'm'), path);
+    assert.ok(doc.includes(`$ momentum-lab ${path} --help\n${c.usage ?? `momentum-lab ${path}`}\n`), path);
+  }
+});
