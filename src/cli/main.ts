@@ -75,10 +75,10 @@ function resolve(argv: readonly string[]): Resolved {
   const members = COMMANDS.filter((c) => c.path[0] === word && c.path.length > 1);
   if (members.length > 0) return { kind: 'group', word, members, rest: argv.slice(1) };
   const words = topWords();
-  const near = nearest(word, words);
+  const near = nearest(word, word.startsWith('-') ? ['--help', '--version'] : [...words, 'help']);
   return {
     kind: 'unknown',
-    message: `unknown command ${JSON.stringify(word)}${near === null ? '' : `; did you mean '${near}'?`} (commands: ${words.join(', ')}; run 'momentum-lab --help' for what each does)`,
+    message: `unknown ${word.startsWith('-') ? 'option' : 'command'} ${JSON.stringify(word)}${near === null ? '' : `; did you mean '${near}'?`} (commands: ${words.join(', ')}; run 'momentum-lab --help' for what each does)`,
   };
 }
 

@@ -87,6 +87,7 @@ test('a bare group word, or with -h/--help, lists its subcommands', () => {
 test('near-miss commands and flags get "did you mean"; far ones list what is known', () => {
   assert.match(oneLineError(['trian']), /^error: unknown command "trian"; did you mean 'train'\? \(commands: optim, data, sweep, runs, train, eval,/);
   assert.match(oneLineError(['adv']), /did you mean 'advise'\?/); // a prefix
+  assert.match(oneLineError(['--verison']), /^error: unknown option "--verison"; did you mean '--version'\?/);
   assert.match(oneLineError(['help', 'sweeep']), /unknown command "sweeep"; did you mean 'sweep'\?/);
   assert.match(oneLineError(['runs', 'lst', 'x.db']), /^error: unknown subcommand "lst" for 'runs'; did you mean 'runs list'\? \(subcommands: list, show, export;/);
   assert.match(oneLineError(['data', '--json']), /^error: 'data' needs a subcommand before --json \(subcommands: list, fetch;/);
