@@ -210,6 +210,9 @@ def main():
     xs = {k: torch.randn([n, 1, 3, 4], generator=g).numpy() for k, n in (('train', 24), ('test', 12))}
     ys = {'train': np.arange(24) % 3, 'test': np.arange(12) % 3}
     np.savez(os.path.join(OUT, 'mlp_data.npz'), x_train=xs['train'], y_train=ys['train'], x_test=xs['test'], y_test=ys['test'])
+    # `eval --model mlp.onnx --data mlp_data.npz`: the exported weights' float32 test loss on the data as given.
+    with torch.no_grad():
+        initial_test_loss = nn.functional.cross_entropy(logits_of(initial['mlp'].float().eval(), torch.from_numpy(xs['test'])), torch.from_numpy(ys['test'])).item()
     # `train --model mlp.onnx --data mlp_data.npz --inputs raw --batch 24`: full-batch SGDM on the data as given, float32.
     model = initial['mlp'].float().train()
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=BETA)
@@ -221,7 +224,8 @@ def main():
     with torch.no_grad():
         test_loss = nn.functional.cross_entropy(logits_of(model.eval(), torch.from_numpy(xs['test'])), torch.from_numpy(ys['test'])).item()
     with open(os.path.join(OUT, 'mlp_data.json'), 'w') as f:
-        json.dump({'model': 'mlp.onnx', 'data': 'mlp_data.npz', 'batch': 24, 'lr': LR, 'momentum': BETA, 'steps': STEPS, 'test_loss': test_loss}, f)
+        json.dump({'model': 'mlp.onnx', 'data': 'mlp_data.npz', 'batch': 24, 'lr': LR, 'momentum': BETA, 'steps': STEPS, 'test_loss': test_loss,
+                   'initial_test_loss': initial_test_loss}, f)
 
 
 class Abs(nn.Module):

@@ -1,6 +1,7 @@
 /**
  * Exports of the results store for re-analysis (Crowded Valley: publish raw per-run results):
  * CSV — one row per scalar with the run's grid coordinates (AlgoPerf-style `split/metric` tags);
+ * wide CSV — one row per run: its config flattened into columns and its final metrics (Optuna's `trials_dataframe`);
  * JSONL — one JSON object per run (DeepOBS-style: config, optimizer record, status, summary, per-tag series).
  */
 import { UserError } from '../core/util/errors.js';
@@ -24,14 +25,18 @@ function runColumns(r: RunRow): unknown[] {
 const RUN_HEADER = ['hash', 'task', 'status', 'diverged_at_step', 'form', 'lr', 'momentum', 'effective_lr', 'dampening', 'nesterov',
   'weight_decay', 'weight_decay_mode', 'batch_size', 'svag', 'seed', 'steps'];
 
+/** An unknown sweep name is an error listing the store's sweeps. */
+export function checkSweep(store: ResultsStore, sweep: string | undefined): void {
+  if (sweep === undefined) return;
+  const known = store.sweepNames();
+  if (!known.includes(sweep)) {
+    throw new UserError(`no sweep named ${sweep} in ${store.path}; its sweeps: ${known.length === 0 ? '(none)' : known.join(', ')}`, '--sweep');
+  }
+}
+
 /** Writes the export chunk by chunk through `write`. An unknown `opts.sweep` is an error listing the known ones. */
 export function exportRuns(store: ResultsStore, format: 'csv' | 'jsonl', write: (s: string) => void, opts: { sweep?: string } = {}): number {
-  if (opts.sweep !== undefined) {
-    const known = store.sweepNames();
-    if (!known.includes(opts.sweep)) {
-      throw new UserError(`no sweep named ${opts.sweep} in ${store.path}; its sweeps: ${known.length === 0 ? '(none)' : known.join(', ')}`, '--sweep');
-    }
-  }
+  checkSweep(store, opts.sweep);
   const runs = store.listRuns(opts);
   if (format === 'csv') {
     write([...RUN_HEADER, 'tag', 'step', 'epoch', 'value'].join(',') + '\n');
@@ -53,6 +58,48 @@ export function exportRuns(store: ResultsStore, format: 'csv' | 'jsonl', write: 
         config: r.config, record: r.record, summary: r.summary, metrics,
       }) + '\n');
     }
+  }
+  return runs.length;
+}
+
+/** Nested plain objects as dotted keys (`optimizer.lr`, `params.model.kind`); arrays and scalars are values. */
+export function flattenConfig(value: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flattenConfig(v, prefix === '' ? k : `${prefix}.${k}`, out);
+  } else {
+    out[prefix] = value;
+  }
+  return out;
+}
+
+/**
+ * A run's metrics as one flat record: `final/<tag>` (the value at the tag's last step, as the runner's summary
+ * computes it, so runs that stopped early have them too), and the summary's other numbers (`best/<tag>`; names without a
+ * slash, like samplesPerSec, as `summary/<name>` so that they cannot be mistaken for config columns).
+ */
+export function runMetrics(store: ResultsStore, r: RunRow): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const m of store.metrics(r.hash)) out[`final/${m.tag}`] = m.value; // ordered by step within each tag
+  for (const [k, v] of Object.entries(r.summary ?? {})) out[k.includes('/') ? k : `summary/${k}`] = v;
+  return out;
+}
+
+const WIDE_RUN_HEADER = ['hash', 'status', 'diverged_at_step', 'error', 'attempts', 'created_at', 'started_at', 'finished_at', 'effective_lr'];
+
+/**
+ * One CSV row per run: the run columns, then every config column (flattened, in the order first met), then every metric
+ * column (sorted). A run without some column leaves it empty.
+ */
+export function exportRunsWide(store: ResultsStore, write: (s: string) => void, opts: { sweep?: string } = {}): number {
+  checkSweep(store, opts.sweep);
+  const runs = store.listRuns(opts);
+  const rows = runs.map((r) => ({ run: r, config: flattenConfig(r.config), metrics: runMetrics(store, r) }));
+  const configColumns = [...new Set(rows.flatMap((x) => Object.keys(x.config)))];
+  const metricColumns = [...new Set(rows.flatMap((x) => Object.keys(x.metrics)))].sort();
+  write([...WIDE_RUN_HEADER, ...configColumns, ...metricColumns].map(csvCell).join(',') + '\n');
+  for (const { run: r, config, metrics } of rows) {
+    const head = [r.hash, r.status, r.divergedAtStep, r.error, r.attempts, r.createdAt, r.startedAt, r.finishedAt, runEffectiveLr(r.config.optimizer)];
+    write([...head, ...configColumns.map((c) => config[c]), ...metricColumns.map((c) => metrics[c])].map(csvCell).join(',') + '\n');
   }
   return runs.length;
 }

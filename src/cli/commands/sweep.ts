@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { UserError } from '../../core/util/errors.js';
-import { checkOutputPath, expandGrid, exportRuns, parseSweepConfig, progressReporter, readConfigFile, ResultsStore, runLabel, runSweep, writeFileAtomically } from '../../experiments/index.js';
+import { expandGrid, parseSweepConfig, progressReporter, readConfigFile, ResultsStore, runLabel, runSweep } from '../../experiments/index.js';
 import type { Command } from '../command.js';
 import { parseDataSpec } from '../../core/data/data-file.js';
 import { isDataFilePath } from '../../node/data/load.js';
@@ -79,37 +79,3 @@ function checkDataFile(base: Record<string, unknown>): void {
   if (params?.data !== undefined) loadUserData(parseDataSpec(params.data, 'base.params.data'));
   else if (typeof params?.dataset === 'string' && isDataFilePath(params.dataset)) loadUserData(parseDataSpec(params.dataset, 'base.params.dataset'));
 }
-
-export const runsExportCommand: Command = {
-  path: ['runs', 'export'],
-  summary: 'export a results store as CSV (one row per scalar) or JSONL (one object per run)',
-  usage: 'momentum-lab runs export DB [--format csv|jsonl] [--out FILE] [--sweep NAME]',
-  positionals: 1,
-  flags: {
-    format: { kind: 'string', help: 'output format', choices: ['csv', 'jsonl'], default: 'csv' },
-    out: { kind: 'string', help: 'output file (default: stdout)' },
-    sweep: { kind: 'string', help: 'only the runs of this sweep' },
-  },
-  async run(flags, positionals) {
-    if (positionals.length !== 1) throw new UserError('runs export takes one DB file');
-    const db = positionals[0]!;
-    const out = typeof flags.out === 'string' ? flags.out : null;
-    if (out !== null) checkOutputPath(out);
-    const store = new ResultsStore(db, { readonly: true });
-    try {
-      const format = flags.format as 'csv' | 'jsonl';
-      const opts = typeof flags.sweep === 'string' ? { sweep: flags.sweep } : {};
-      if (out !== null) {
-        writeFileAtomically(out, (write) => exportRuns(store, format, write, opts));
-      } else {
-        // `| head` closes the pipe early; that is not an error.
-        process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
-        exportRuns(store, format, (s) => process.stdout.write(s), opts);
-      }
-    } finally {
-      store.close();
-    }
-  },
-};
-
-export const sweepCommands: Command[] = [sweepCommand, runsExportCommand];

@@ -14,6 +14,8 @@ import { loadDataset } from '../../node/data/load.js';
 import { loadUserData } from '../../node/data/user-data.js';
 import { DATA_FILE_FLAGS, dataFileSpec } from './data-file-flags.js';
 import { datasetNames } from '../../core/data/registry.js';
+import { channelsOf } from '../../core/data/dataset.js';
+import { channelStats, identityStats } from '../../core/data/transforms.js';
 import { canonicalJson, loadCheckpoint, saveCheckpoint } from '../../experiments/index.js';
 import { checkpointToSnapshot, snapshotToCheckpoint, trainSignature } from '../../experiments/train-checkpoint.js';
 import { openKernels } from '../../node/kernels.js';
@@ -31,7 +33,8 @@ function parseJsonFlag(raw: string, flag: string): unknown {
   return value;
 }
 
-function modelArg(raw: string): unknown {
+/** A --model value: JSON when it looks like an object, else a name (or a file). */
+export function modelArg(raw: string): unknown {
   return raw.trim().startsWith('{') ? parseJsonFlag(raw, 'model') : raw;
 }
 
@@ -153,7 +156,10 @@ async function checkpointOptions(flags: FlagValues, config: TrainConfig): Promis
   }
   if (file === undefined) return { config: out, hooks: {} };
   out.checkpointEvery = every;
-  return { config: out, hooks: { onCheckpoint: (snap) => saveCheckpoint(file, snapshotToCheckpoint(snap, signature, { run: runKey })) } };
+  // The input transform the run trains with (the training split's statistics), so that eval applies the same one.
+  const C = channelsOf(data.shape);
+  const inputs = { transform: config.inputs, ...(config.inputs === 'raw' ? identityStats(C) : channelStats(data.train, C)) };
+  return { config: out, hooks: { onCheckpoint: (snap) => saveCheckpoint(file, snapshotToCheckpoint(snap, signature, { run: runKey, inputs })) } };
 }
 
 function summary(r: TrainResult, wall: number): string {
