@@ -9,7 +9,7 @@ import { TEXT_TASKS, type CorpusParts } from '../../core/text/corpus.js';
 import { chooseLr } from '../paper/fine-tuning.js';
 import { textFineTuneClaim, type Claim } from '../paper/claims.js';
 import { pairBySeed, type PairedRuns } from '../paper/stats.js';
-import { accuracy, encodeTask, fineTuneRun, variantNet, type RunResult, type Variant } from './finetune.js';
+import { accuracy, encodeTask, fineTuneRun, NetPool, type RunResult, type Variant } from './finetune.js';
 import type { TextPlan } from './plan.js';
 import { pretrainMlm, type Pretrained, type PretrainReport } from './pretrain.js';
 
@@ -46,14 +46,15 @@ export function runTextExperiment(plan: TextPlan, parts: CorpusParts, o: TextOpt
     const shots = ft.shots.filter((k) => k <= Math.min(...trainPool));
     tasks.push({ task: name, classes: task.classes, labelWords: data.labelWords.map((i) => pre.tokenizer.token(i)), majority: data.majority, testExamples: data.prompt.test.seqs.n, trainPool });
     o.log(`      task ${name} (${task.classes.join(' / ')}; label words ${data.labelWords.map((i) => pre.tokenizer.token(i)).join(' / ')}): K ∈ {${shots.join(', ')}}, majority class ${(100 * data.majority).toFixed(1)}% of ${data.prompt.test.seqs.n} test emails`);
-    const zero = accuracy(variantNet(pre, data, 'prompt', 0, o.backend), null, data.prompt.test);
+    const pool = new NetPool(pre, data, o.backend);
+    const zero = accuracy(pool.get('prompt', 0), null, data.prompt.test);
     controls.push({ task: name, variant: 'zero-shot', k: 0, eta: null, seeds: [], accuracies: [zero] });
     // Each (variant, optimiser, K): all η × seeds on validation; the η with the best mean; its runs on test.
     const tuned = (variant: Variant, optimizer: 'sgd' | 'sgdm', k: number): { eta: number; valid: number; test: Map<number, number>; vShot: number } => {
       const runs: RunResult[] = [];
-      for (const eta of ft.lr) for (const seed of ft.dataSeeds) runs.push(fineTuneRun(pre, data, { variant, optimizer, eta, k, seed }, settings, o.backend));
+      for (const eta of ft.lr) for (const seed of ft.dataSeeds) runs.push(fineTuneRun(pre, data, { variant, optimizer, eta, k, seed }, settings, o.backend, pool));
       const pick = chooseLr(new Map(ft.lr.map((eta) => [eta, runs.filter((x) => x.eta === eta).map((x) => x.validAccuracy)])));
-      const net = variantNet(pre, data, variant, 0, o.backend);
+      const net = pool.get(variant, 0);
       const test = new Map(runs.filter((x) => x.eta === pick.eta).map((x) => [x.seed, x.diverged ? 1 / C : accuracy(net, x.params, variant === 'linear-head' ? data.plain.test : data.prompt.test)] as const));
       return { eta: pick.eta, valid: pick.mean, test, vShot: Math.min(k, ft.maxValidationShot, data.validationCap) };
     };

@@ -9,7 +9,7 @@
  * of steps at a constant lr. Accuracy on a K-shot validation sample (drawn with the same seed from the validation
  * part) chooses the lr; the test part scores only the chosen run.
  */
-import type { Backend, Buf } from '../../core/engine/backend.js';
+import { float32Backend, type Backend, type Buf } from '../../core/engine/backend.js';
 import { countCorrect, softmaxCrossEntropy } from '../../core/engine/loss.js';
 import { kShotIndices } from '../../core/data/splits.js';
 import { TextNet, type MlmSpec } from '../../core/nn/families/mlm.js';
@@ -79,7 +79,7 @@ export function variantSpec(pre: Pretrained, data: TaskData, v: Variant): MlmSpe
 export function variantNet(pre: Pretrained, data: TaskData, v: Variant, seed: number, backend: Backend): TextNet {
   const named = new Map<string, Float32Array>();
   if (v !== 'random-init') {
-    const ref = new TextNet(pre.spec, pre.spec.vocab, 0, backend);
+    const ref = new TextNet(pre.spec, pre.spec.vocab, 0, float32Backend());
     for (const p of ref.store.list) named.set(p.name, pre.params.subarray(p.offset, p.offset + p.size));
   }
   return new TextNet(variantSpec(pre, data, v), data.task.classes.length, seed, backend, (store) => {
@@ -111,9 +111,25 @@ export function fewShot(data: TaskData, v: Variant, k: number, seed: number, max
   return { train: subset(src.train, kShotIndices(src.train.labels, C, k, seed)), valid: subset(src.valid, kShotIndices(src.valid.labels, C, V, seed)) };
 }
 
-export function fineTuneRun(pre: Pretrained, data: TaskData, r: RunSpec, s: FineTuneSettings, backend: Backend): RunResult {
+/**
+ * One network per (task, variant) on the run backend, re-initialised for each run: WebAssembly memory only grows, so
+ * a network per run would hold every run's activations until the process ends. Initial values come from a network
+ * built on the reference float32 backend (plain arrays, freed when dropped): the same values, element for element.
+ */
+export class NetPool {
+  private readonly nets = new Map<Variant, TextNet>();
+  constructor(private readonly pre: Pretrained, private readonly data: TaskData, private readonly backend: Backend) {}
+  get(v: Variant, seed: number): TextNet {
+    let net = this.nets.get(v);
+    if (net === undefined) { net = variantNet(this.pre, this.data, v, seed, this.backend); this.nets.set(v, net); }
+    net.store.params.set(variantNet(this.pre, this.data, v, seed, float32Backend()).store.params);
+    return net;
+  }
+}
+
+export function fineTuneRun(pre: Pretrained, data: TaskData, r: RunSpec, s: FineTuneSettings, backend: Backend, pool = new NetPool(pre, data, backend)): RunResult {
   const { train, valid } = fewShot(data, r.variant, r.k, r.seed, s.maxValidationShot);
-  const net = variantNet(pre, data, r.variant, r.seed, backend);
+  const net = pool.get(r.variant, r.seed);
   const C = data.task.classes.length, T = train.seqs.T, B = Math.min(s.batch, train.seqs.n);
   // Matched effective lr: SGD at γ = η; SGDM (PyTorch form) at γ = η(1 − β).
   const cfg = r.optimizer === 'sgd' ? optimizerConfig({ form: 'sgd', lr: r.eta }) : optimizerConfig({ form: 'pytorch', lr: r.eta * (1 - s.momentum), momentum: s.momentum });

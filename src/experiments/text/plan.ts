@@ -50,7 +50,7 @@ export function textPlan(mode: TextMode): TextPlan {
       mode, ...common,
       model: { seqLen: 32, dim: 64, heads: 4, layers: 2 },
       pretrain: { maxPerDoc: 8, slots: 6, steps: 300, batch: 32, lr: 0.05, momentum: 0.9, warmup: 0.05, evalEvery: 100, seed: 0 },
-      fineTune: { tasks: ['spam'], shots: [16, 64], dataSeeds: [13, 21, 42], lr: [0.01, 0.03, 0.1], momentum: 0.9, steps: 40, batch: 8, maxValidationShot: 32, controls: ['random-init', 'linear-head'] },
+      fineTune: { tasks: ['spam'], shots: [16, 64], dataSeeds: [13, 21, 42], lr: [0.01, 0.03], momentum: 0.9, steps: 40, batch: 8, maxValidationShot: 32, controls: ['random-init', 'linear-head'] },
       reductions: [],
     };
   }

@@ -111,8 +111,9 @@ export class TextNet {
     this.gather = all.find((l): l is GatherPositions => l instanceof GatherPositions)!;
     this.width = classes;
   }
+  /** Sizes the activations for batches of up to `capacity` (grow only: kernel memory is not returned). */
   setup(capacity: number): void {
-    if (capacity === this.cap) return;
+    if (capacity <= this.cap) return;
     this.cap = capacity;
     this.net.setup(capacity);
   }
