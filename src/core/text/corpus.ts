@@ -19,8 +19,8 @@ export interface EmailDoc { body: string; group: EmailGroup; hash: number }
 
 export type TextPart = 'pretrain' | 'train' | 'valid' | 'test';
 
-/** Cut points of u = hash/2³²: [0, 0.4) pre-training, [0.4, 0.7) train pool, [0.7, 0.8) validation pool, [0.8, 1) test. */
-export const PART_BOUNDS: readonly (readonly [TextPart, number])[] = [['pretrain', 0.4], ['train', 0.7], ['valid', 0.8], ['test', 1]];
+/** Cut points of u = hash/2³²: [0, 0.35) pre-training, [0.35, 0.7) train pool, [0.7, 0.8) validation pool, [0.8, 1) test. */
+export const PART_BOUNDS: readonly (readonly [TextPart, number])[] = [['pretrain', 0.35], ['train', 0.7], ['valid', 0.8], ['test', 1]];
 
 /** FNV-1a over UTF-16 code units, as an unsigned 32-bit integer. */
 export function fnv1a(s: string): number {
@@ -36,19 +36,22 @@ const ENTITIES: Record<string, string> = { nbsp: ' ', amp: '&', lt: '<', gt: '>'
 
 /**
  * The text a reader sees: everything after the first blank line (the header block ends there), with quoted-printable
- * soft breaks joined, `<style>`/`<script>` blocks and HTML tags dropped, common entities decoded, MIME boundary and
- * part-header lines dropped, and runs of whitespace collapsed to one space.
+ * soft breaks joined and escapes decoded, `<style>`/`<script>` blocks and HTML tags dropped, common entities decoded,
+ * MIME boundary and part-header lines and base64 blocks dropped, and runs of whitespace collapsed to one space.
  */
 export function emailBody(raw: string): string {
   const text = raw.replace(/\r\n/g, '\n');
   const cut = text.indexOf('\n\n');
   let body = cut < 0 ? '' : text.slice(cut + 2);
   body = body.replace(/=\n/g, '')
+    // Quoted-printable escapes: ASCII ones decoded (=20, =3D), others (bytes of another charset) become a space.
+    .replace(/=([0-9A-F]{2})/g, (_, h: string) => { const c = parseInt(h, 16); return c < 128 ? String.fromCharCode(c) : ' '; })
     .replace(/<(style|script)[^>]*>[\s\S]*?<\/\1\s*>/gi, ' ')
     .replace(/<[^>]*>/g, ' ')
     .replace(/&(nbsp|amp|lt|gt|quot|apos);/gi, (_, e: string) => ENTITIES[e.toLowerCase()]!)
     .replace(/&#(\d+);/g, (_, d: string) => String.fromCharCode(Number(d) % 65536));
-  const lines = body.split('\n').filter((l) => !/^--\S+\s*$/.test(l) && !/^content-(type|transfer-encoding|disposition):/i.test(l.trim()));
+  // Base64 blocks (attachments, encoded parts) are lines of 60+ characters of its alphabet and no space.
+  const lines = body.split('\n').filter((l) => !/^--\S+\s*$/.test(l) && !/^content-(type|transfer-encoding|disposition):/i.test(l.trim()) && !/^[A-Za-z0-9+/=]{60,}\s*$/.test(l));
   return lines.join(' ').replace(/\s+/g, ' ').trim();
 }
 
