@@ -70,7 +70,7 @@ function withReductions(p: TextPlan): TextPlan {
     ...p,
     reductions: [
       `a ${m.layers}-layer transformer (dim ${m.dim}, ${m.heads} heads, T = ${m.seqLen} tokens, BPE vocabulary ${p.tokenizer.vocabSize}) instead of RoBERTa-large (24 layers, dim 1024, T = 512)`,
-      `masked-LM pre-training for ${pt.steps} steps of ${pt.batch} windows on 2,270 SpamAssassin email bodies, with SGDM (the engine has no Adam), instead of RoBERTa's 160 GB corpus`,
+      `masked-LM pre-training for ${pt.steps} steps of ${pt.batch} windows on the 2,004 SpamAssassin email bodies of the pre-training part, with SGDM (the engine has no Adam), instead of RoBERTa's 160 GB corpus`,
       `${ft.tasks.length === 1 ? 'one task (ham vs spam)' : 'two tasks (ham vs spam; easy ham / hard ham / spam)'} from one corpus instead of SST-2, SST-5, SNLI, TREC and MNLI`,
       `K ∈ {${ft.shots.join(', ')}} per class where the train part has that many, data seeds ${ft.dataSeeds.join(', ')}, lr grid η ∈ {${ft.lr.join(', ')}}, ${ft.steps} steps at batch ${ft.batch} with a constant lr, validation min(K, ${ft.maxValidationShot}) per class`,
       'controls at the smallest K with SGDM only',
