@@ -11,7 +11,7 @@ export interface ClaimRows {
   measurements: Record<string, unknown>[];
 }
 
-/** The pair chart of each claim that has one: batch-size, svag and fine-tuning (in that order, where present). */
+/** The pair chart of each claim that has one: batch-size, svag, fine-tuning and fine-tuning-text per task (in that order, where present). */
 export function claimCharts(claims: readonly ClaimRows[]): Chart[] {
   const find = (id: string): ClaimRows | undefined => claims.find((c) => c.id === id && c.measurements.length > 0);
   const out: Chart[] = [];
@@ -19,6 +19,10 @@ export function claimCharts(claims: readonly ClaimRows[]): Chart[] {
   if (bs !== undefined) out.push(pairChart('batch-size-best', 'Best test accuracy vs batch size', 'SGD and SGDM at their own best effective lr per batch size, mean ± std over seeds (a diverged seed counts as chance). The paper: equal at small and medium batch, SGDM ahead only at large batch.', bs.measurements, 'batch', 'batch size B'));
   if (sv !== undefined) out.push(pairChart('svag-vs-l', 'Test accuracy vs SVAG level ℓ', 'Same effective lr for both (SGDM\'s best at this batch size), mean ± std over seeds; a diverged seed counts as chance. The paper: SGDM ahead at ℓ = 1, the gap closes as ℓ grows.', sv.measurements, 'l', 'SVAG level ℓ'));
   if (ft !== undefined) out.push(pairChart('fine-tuning-vs-k', 'Fine-tuning: test accuracy vs K', 'Mean ± std over the data seeds; the claim is that the two agree within that std at every K.', ft.measurements, 'k', 'K (examples per class)'));
+  const tx = find('fine-tuning-text');
+  for (const task of new Set((tx?.measurements ?? []).map((m) => String(m.task)))) {
+    out.push(pairChart(`text-${task}-vs-k`, `Prompt fine-tuning of the masked LM (${task}): test accuracy vs K`, 'Mean ± std over the data seeds; the claim is that the two are equivalent at every K.', tx!.measurements.filter((m) => m.task === task), 'k', 'K (examples per class)'));
+  }
   return out;
 }
 

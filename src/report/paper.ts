@@ -39,6 +39,8 @@ export function claimsJson(r: PaperResult): Record<string, unknown> {
     batchSelections: r.details.batchSelections,
     // Fine-tuning: each optimiser's lr per K, chosen on the K-shot validation split.
     fineTuneSelections: r.details.fineTuneSelections,
+    // The masked-LM text experiment: pre-training curve, each optimiser's lr per (task, K), the controls.
+    text: r.details.text,
     claims: r.claims,
   };
 }
@@ -69,6 +71,24 @@ export async function writePaperReport(r: PaperResult, outDir: string): Promise<
   const ftClaim = r.claims.find((c) => c.id === 'fine-tuning');
   if (ftClaim !== undefined && ftClaim.measurements.length > 0) {
     sections.push({ title: '3. Fine-tuning', intro: `${r.details.fineTuneShift ?? ''}. Test accuracy after fine-tuning the whole network, mean ± std over the data seeds; each optimiser's lr chosen per K by mean accuracy over the seeds on a validation split of min(K, ${r.plan.fineTune.maxValidationShot}) examples per class drawn from the training pool, disjoint from the K-shot sample, never on test.`, charts: [pairChart('fine-tuning-vs-k', 'Fine-tuning: test accuracy vs K', `Mean ± std over the data seeds; the claim is that the two are equivalent within ±${(100 * r.plan.margin).toFixed(0)} pp at every K.`, ftClaim.measurements, 'k', 'K (examples per class)')] });
+  }
+  const textClaim = r.claims.find((c) => c.id === 'fine-tuning-text');
+  const text = r.details.text;
+  if (textClaim !== undefined && text !== null) {
+    const pt = text.pretraining;
+    const curve: Chart = {
+      name: 'text-pretraining', title: 'Masked-LM pre-training: held-out loss', caption: `Nats per masked token on held-out emails; the dashed line is the unigram baseline (${pt.unigramLoss.toFixed(3)}). Final ${pt.mlmLoss.toFixed(3)} (perplexity ${Math.exp(pt.mlmLoss).toFixed(0)} vs ${Math.exp(pt.unigramLoss).toFixed(0)}).`,
+      spec: {
+        width: 480, height: 280, background: 'white',
+        layer: [
+          { data: { values: pt.curve }, mark: { type: 'line', point: true }, encoding: { x: { field: 'step', type: 'quantitative', title: 'step' }, y: { field: 'loss', type: 'quantitative', title: 'held-out MLM loss', scale: { zero: false } } } },
+          { data: { values: [{ unigram: pt.unigramLoss }] }, mark: { type: 'rule', strokeDash: [6, 4] }, encoding: { y: { field: 'unigram', type: 'quantitative' } } },
+        ],
+      },
+    };
+    const byTask = text.tasks.map((t) => pairChart(`text-${t.task}-vs-k`, `Prompt fine-tuning (${t.classes.join(' / ')}): test accuracy vs K`, `Mean ± std over the data seeds; majority class ${(100 * t.majority).toFixed(1)}%. The claim: equivalent within ±${(100 * r.plan.margin).toFixed(0)} pp at every K.`, textClaim.measurements.filter((m) => m.task === t.task), 'k', 'K (examples per class)'));
+    const controls = text.controls.map((c) => `${c.task} ${c.variant}${c.k > 0 ? ` K = ${c.k}` : ''}: ${(100 * c.accuracies.reduce((a, b) => a + b, 0) / c.accuracies.length).toFixed(1)}%`).join('; ');
+    sections.push({ title: '3b. Fine-tuning a masked LM on text', intro: `A ${pt.parameters.toLocaleString('en-US')}-parameter transformer pre-trained as a masked LM for ${pt.steps} steps on ${pt.trainSequences} windows of SpamAssassin email bodies (BPE vocabulary ${pt.vocab}), then fine-tuned K-shot through a prompt ("this message is [MASK] :", label words ${text.tasks.map((t) => t.labelWords.join('/')).join(', ')}) with SGD and SGDM at matched effective lr, each lr chosen on a K-shot validation sample. Controls (SGDM, test accuracy): ${controls}. Reductions: ${text.reductions.join('; ')}.`, charts: [curve, ...byTask] });
   }
   const theoryCharts: Chart[] = r.details.theory.map((t) => ({ name: `theory-${t.check}`, title: `theory: ${t.check}`, caption: t.criterion, spec: getCheck(t.check).chart(t) }));
   if (theoryCharts.length > 0) sections.push({ title: '4. Theory lab', intro: 'Seeded float64 simulations against closed forms (docs/theory.md §3–§5).', charts: theoryCharts });

@@ -25,7 +25,7 @@ test('paper --quick runs every experiment and computes a verdict for each claim'
   assert.equal(claims.mode, 'quick');
   assert.equal(claims.dataset, 'mnist');
   const ids = claims.claims.map((c) => c.id);
-  for (const id of ['matched-lr', 'batch-size', 'batch-size/stricter', 'advisor', 'svag', 'fine-tuning', 'theory/stationary', 'theory/weak-approx', 'theory/coupling', 'theory/slow-sde', 'theory/svag', 'theory/curvature-vs-noise', 'memory']) {
+  for (const id of ['matched-lr', 'batch-size', 'batch-size/stricter', 'advisor', 'svag', 'fine-tuning', 'fine-tuning-text', 'theory/stationary', 'theory/weak-approx', 'theory/coupling', 'theory/slow-sde', 'theory/svag', 'theory/curvature-vs-noise', 'memory']) {
     assert.ok(ids.includes(id), `claim ${id} missing from claims.json`);
   }
   for (const c of claims.claims) {

@@ -11,6 +11,7 @@ import { reportCommand } from './report.js';
 import { paperCommand } from './paper.js';
 import { workerCommand } from './worker.js';
 import { labCommand } from './lab.js';
+import { textCommand } from './text.js';
 
 /** Every CLI command; add yours here. */
-export const COMMANDS: Command[] = [optimTrace, dataList, dataFetch, sweepCommand, ...runsCommands, trainCommand, evalCommand, benchTrainCommand, theory, reportCommand, adviseCommand, paperCommand, workerCommand, labCommand];
+export const COMMANDS: Command[] = [optimTrace, dataList, dataFetch, sweepCommand, ...runsCommands, trainCommand, evalCommand, benchTrainCommand, theory, reportCommand, adviseCommand, paperCommand, workerCommand, labCommand, textCommand];

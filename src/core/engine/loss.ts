@@ -8,22 +8,8 @@ import { exp, log } from '../util/fmath.js';
  * with the engine's own exp and log so the loss has the same bits in Node and in a browser.
  */
 export function softmaxCrossEntropy(logits: Buf, labels: Int32Array, n: number, C: number, dlogits: Buf | null): number {
-  let total = 0;
-  const invN = 1 / n;
-  for (let i = 0; i < n; i++) {
-    const o = i * C;
-    let max = -Infinity;
-    for (let j = 0; j < C; j++) if (logits[o + j]! > max) max = logits[o + j]!;
-    let sum = 0;
-    for (let j = 0; j < C; j++) sum += exp(logits[o + j]! - max);
-    const y = labels[i]!;
-    total += log(sum) + max - logits[o + y]!;
-    if (dlogits !== null) {
-      const inv = 1 / sum;
-      for (let j = 0; j < C; j++) dlogits[o + j] = (exp(logits[o + j]! - max) * inv - (j === y ? 1 : 0)) * invN;
-    }
-  }
-  return total * invN;
+  // Labels are class indices (≥ 0), so no row is ignored and the mean is over all n rows.
+  return tokenCrossEntropy(logits, labels, n, C, dlogits).loss;
 }
 
 /** Number of rows whose arg-max (first maximum) equals the label. */
@@ -48,4 +34,33 @@ export function meanSquaredError(y: Buf, target: ArrayLike<number>, n: number, d
     if (dy !== null) dy[i] = (2 * e) / m;
   }
   return s / m;
+}
+
+/**
+ * Token-level cross-entropy with ignored positions (torch.nn.CrossEntropyLoss(ignore_index=−1)): the mean of
+ * −log softmax(z_i)[y_i] over the rows with y_i ≥ 0, and dL/dz = (softmax(z) − onehot(y))/count on those rows, 0 on
+ * the ignored ones. Returns the mean and the count; with no row counted the loss is 0 (torch gives NaN).
+ */
+export function tokenCrossEntropy(logits: Buf, labels: Int32Array, n: number, C: number, dlogits: Buf | null): { loss: number; count: number } {
+  let count = 0;
+  for (let i = 0; i < n; i++) if (labels[i]! >= 0) count++;
+  let total = 0;
+  const inv = count === 0 ? 0 : 1 / count;
+  for (let i = 0; i < n; i++) {
+    const o = i * C, y = labels[i]!;
+    if (y < 0) {
+      if (dlogits !== null) dlogits.fill(0, o, o + C);
+      continue;
+    }
+    let max = -Infinity;
+    for (let j = 0; j < C; j++) if (logits[o + j]! > max) max = logits[o + j]!;
+    let sum = 0;
+    for (let j = 0; j < C; j++) sum += exp(logits[o + j]! - max);
+    total += log(sum) + max - logits[o + y]!;
+    if (dlogits !== null) {
+      const s = 1 / sum;
+      for (let j = 0; j < C; j++) dlogits[o + j] = (exp(logits[o + j]! - max) * s - (j === y ? 1 : 0)) * inv;
+    }
+  }
+  return { loss: total * inv, count };
 }

@@ -16,6 +16,8 @@ export interface Claim {
   /** One line saying why this verdict, in numbers. */
   reason: string;
   measurements: Record<string, unknown>[];
+  /** The text claim's pre-training, measured on held-out text (nats per masked token). */
+  pretraining?: { mlmLoss: number; unigramLoss: number; steps: number };
 }
 
 /**
@@ -177,6 +179,50 @@ export function fineTuneClaim(rows: readonly { k: number; runs: PairedRuns }[], 
   };
   if (sorted.length === 0) return { ...base, verdict: 'inconclusive', reason: 'no fine-tuning results' };
   const line = sorted.map((r, i) => `K = ${r.k}: ${outcomeWord(cs[i]!)} ${said(cs[i]!)}`).join('; ');
+  if (cs.some((c) => c.outcome === 'different')) return { ...base, verdict: 'not supported', reason: line };
+  if (cs.some((c) => c.outcome === 'inconclusive')) return { ...base, verdict: 'inconclusive', reason: line };
+  return { ...base, verdict: 'supported', reason: line };
+}
+
+/** How far above the majority class and the random-initialisation control the pre-trained K-shot accuracy must be. */
+export const PRETRAINING_MATTERS_MARGIN = 0.02;
+
+/**
+ * Claim 3b (the paper's RoBERTa few-shot fine-tuning, on text): after masked-LM pre-training, prompt-based K-shot
+ * fine-tuning with SGD and SGDM reaches the same test accuracy at every (task, K). Judged only where pre-training
+ * matters: held-out MLM loss below the unigram baseline, and at the smallest K the prompt model's mean accuracy
+ * (both optimisers) ahead of the majority class and of the same model from random initialisation.
+ */
+export function textFineTuneClaim(
+  rows: readonly { task: string; k: number; runs: PairedRuns }[],
+  controls: readonly { task: string; variant: string; k: number; accuracies: number[] }[],
+  tasks: readonly { task: string; majority: number }[],
+  pretraining: { mlmLoss: number; unigramLoss: number; steps: number },
+  margin = DEFAULT_MARGIN,
+): Claim {
+  const cs = compareFamily(rows.map((r) => r.runs), margin);
+  const avg = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const base = {
+    id: 'fine-tuning-text',
+    statement: 'When a masked language model pre-trained on text is fine-tuned K-shot through a prompt (LM-BFF / MeZO style) with a small learning rate, SGD and SGDM (β = 0.9, matched effective lr) reach the same accuracy.',
+    criterion: `Pre-training must matter first: held-out MLM loss below the unigram baseline, and at the smallest K the prompt model's mean test accuracy at least ${pp(PRETRAINING_MATTERS_MARGIN)} above both the majority class and the same model fine-tuned from random initialisation (else inconclusive). Then for every (task, K), test accuracy "equivalent" (${statisticsRule(margin)}, pairs = data seeds, Holm across all (task, K)); each optimiser's lr chosen per (task, K) on a K-shot validation sample.`,
+    measurements: rows.map((r, i) => ({ task: r.task, ...measurement('k', r.k, r.runs, cs[i]!) })),
+    pretraining,
+  };
+  if (rows.length === 0) return { ...base, verdict: 'inconclusive', reason: 'no fine-tuning results' };
+  const gaps: string[] = [];
+  if (!(pretraining.mlmLoss < pretraining.unigramLoss)) gaps.push(`held-out MLM loss ${pretraining.mlmLoss.toFixed(3)} is not below the unigram ${pretraining.unigramLoss.toFixed(3)}`);
+  for (const t of tasks) {
+    const first = rows.filter((r) => r.task === t.task).sort((a, b) => a.k - b.k)[0];
+    if (first === undefined) continue;
+    const prompt = avg([...first.runs.sgd, ...first.runs.sgdm]);
+    const random = controls.find((c) => c.task === t.task && c.variant === 'random-init' && c.k === first.k);
+    if (prompt < t.majority + PRETRAINING_MATTERS_MARGIN) gaps.push(`${t.task} K = ${first.k}: ${pp(prompt)} is not ${pp(PRETRAINING_MATTERS_MARGIN)} above the majority class ${pp(t.majority)}`);
+    if (random === undefined) gaps.push(`${t.task} K = ${first.k}: no random-initialisation control`);
+    else if (prompt < avg(random.accuracies) + PRETRAINING_MATTERS_MARGIN) gaps.push(`${t.task} K = ${first.k}: ${pp(prompt)} is not ${pp(PRETRAINING_MATTERS_MARGIN)} above random initialisation ${pp(avg(random.accuracies))}`);
+  }
+  const line = rows.map((r, i) => `${r.task} K = ${r.k}: ${outcomeWord(cs[i]!)} ${said(cs[i]!)}`).join('; ');
+  if (gaps.length > 0) return { ...base, verdict: 'inconclusive', reason: `pre-training does not matter enough to judge fine-tuning: ${gaps.join('; ')} — ${line}` };
   if (cs.some((c) => c.outcome === 'different')) return { ...base, verdict: 'not supported', reason: line };
   if (cs.some((c) => c.outcome === 'inconclusive')) return { ...base, verdict: 'inconclusive', reason: line };
   return { ...base, verdict: 'supported', reason: line };

@@ -25,6 +25,7 @@ import { shadowLossGap } from '../../core/advisor/verdict.js';
 import { sweepAgreement, type SweepPoint } from '../../core/advisor/validation.js';
 import { modelLabel, paperPlan, type PaperMode, type PaperPlan, type PlanModel } from './plan.js';
 import { pairBySeed } from './stats.js';
+import { runText, textPlan, type TextResult } from '../text/index.js';
 
 export interface PaperOptions {
   mode: PaperMode;
@@ -58,12 +59,14 @@ export interface PaperResult {
     fineTuneShift: string | null;
     /** Each optimiser's lr per K, chosen on the validation split (mean validation accuracy over data seeds). */
     fineTuneSelections: { k: number; validationShot: number; sgdEta: number; sgdmEta: number; sgdValid: number; sgdmValid: number }[];
+    /** The masked-LM text experiment (experiments/text), its claim aside; null when skipped. */
+    text: (Omit<TextResult, 'claim'> & { reductions: string[] }) | null;
     theory: CheckResult[];
     seconds: number;
   };
 }
 
-export const PAPER_PARTS = ['batch-size', 'advisor', 'svag', 'fine-tuning', 'theory', 'memory'] as const;
+export const PAPER_PARTS = ['batch-size', 'advisor', 'svag', 'fine-tuning', 'fine-tuning-text', 'theory', 'memory'] as const;
 
 /**
  * The advisor's probe at each batch size: `advise`'s default length (100 steps, or the run's whole budget when that
@@ -101,7 +104,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
   const db = join(out, 'runs.db');
   const store = new ResultsStore(db, { remedy: 'give another --out folder' });
   const claims: Claim[] = [];
-  const details: PaperResult['details'] = { batchSelections: [], batchBudgets: [], svagEta: null, fineTuneShift: null, fineTuneSelections: [], theory: [], seconds: 0 };
+  const details: PaperResult['details'] = { batchSelections: [], batchBudgets: [], svagEta: null, fineTuneShift: null, fineTuneSelections: [], text: null, theory: [], seconds: 0 };
   const classes = userData?.classes ?? 10;
   const sweepOpts = {
     db: store, ...(o.workers === undefined ? {} : { workers: o.workers }), ...(o.queue === undefined ? {} : { queue: o.queue }),
@@ -195,6 +198,16 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
       details.fineTuneShift = res.shift;
       details.fineTuneSelections = res.selections;
       claims.push(res.claim);
+    }
+
+    // ---- 3b. fine-tuning a masked LM on text (its pre-trained checkpoint cached in the output folder) -----------
+    if (!skip.has('fine-tuning-text')) {
+      const tp = textPlan(o.mode);
+      log(`[3b]  fine-tuning a masked LM on text: SpamAssassin emails, K ∈ {${tp.fineTune.shots.join(', ')}} per class, data seeds ${tp.fineTune.dataSeeds.join(', ')}`);
+      const { result } = await runText(o.mode, out, log, tp);
+      const { claim, ...rest } = result;
+      details.text = { ...rest, reductions: tp.reductions };
+      claims.push(claim);
     }
 
     // ---- 4. theory --------------------------------------------------------------------------------------------

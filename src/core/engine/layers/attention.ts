@@ -10,12 +10,16 @@ import { Base, EMPTY, type BuildContext } from './base.js';
  * Multi-head self-attention core (llm.c's attention_forward/backward): input [T, 3D] holding q, k, v side by side
  * (the output of a Linear(D, 3D)), output [T, D] of concatenated heads. Scores are q·k/√(D/H); with `causal`,
  * position t attends to t' ≤ t only. The q/k/v and output projections are separate Linear layers.
+ * With `keyLengths` set (one entry per sample of the next forward/backward), sample b attends to keys
+ * t' < keyLengths[b] only: the padding mask of right-padded sequences (PyTorch's key_padding_mask).
  */
 export class SelfAttention extends Base {
   readonly kind = 'attention';
   private att: Buf = EMPTY;
   private readonly T: number; private readonly D: number;
   private readonly dpre: Float64Array;
+  /** Valid keys per sample (right padding beyond); null: every key. */
+  keyLengths: Int32Array | null = null;
   constructor(ctx: BuildContext, inShape: readonly number[], readonly heads: number, readonly causal: boolean) {
     const [T, D3] = inShape as [number, number];
     super(ctx.backend, inShape, [T, D3 / 3]);
@@ -26,6 +30,10 @@ export class SelfAttention extends Base {
   protected override allocExtra(capacity: number): void {
     this.att = this.be.alloc(capacity * this.heads * this.T * this.T);
   }
+  private lastKey(b: number, t: number): number {
+    const last = this.causal ? t : this.T - 1;
+    return this.keyLengths === null ? last : Math.min(last, this.keyLengths[b]! - 1);
+  }
   forward(x: Buf, n: number): Buf {
     this.x = x;
     const { T, D, heads } = this;
@@ -33,7 +41,7 @@ export class SelfAttention extends Base {
     for (let b = 0; b < n; b++) for (let t = 0; t < T; t++) for (let h = 0; h < heads; h++) {
       const q = (b * T + t) * C3 + h * hs;
       const a = ((b * heads + h) * T + t) * T;
-      const last = this.causal ? t : T - 1;
+      const last = this.lastKey(b, t);
       let max = -Infinity;
       for (let t2 = 0; t2 <= last; t2++) {
         const k = (b * T + t2) * C3 + D + h * hs;
@@ -64,7 +72,7 @@ export class SelfAttention extends Base {
       const q = (b * T + t) * C3 + h * hs;
       const a = ((b * heads + h) * T + t) * T;
       const o = (b * T + t) * D + h * hs;
-      const last = this.causal ? t : T - 1;
+      const last = this.lastKey(b, t);
       // datt[t2] = dout·v[t2];  dv[t2] += att[t2]·dout
       let dot = 0;
       for (let t2 = 0; t2 <= last; t2++) {

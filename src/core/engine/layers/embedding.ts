@@ -9,13 +9,16 @@ import type { Buf } from '../backend.js';
 import type { Param } from '../params.js';
 import { Base, type BuildContext } from './base.js';
 
-/** Token ids (stored as floats, exact below 2^24) [T] → rows of a [V × D] table, N(0, 1) init as torch.nn.Embedding. */
+/**
+ * Token ids (stored as floats, exact below 2^24) [T] → rows of a [V × D] table, N(0, 1) init as torch.nn.Embedding
+ * (`std` scales it: BERT's tied tables start at 0.02).
+ */
 export class Embedding extends Base {
   readonly kind = 'embedding';
   readonly weight: Param;
-  constructor(ctx: BuildContext, name: string, inShape: readonly number[], readonly vocab: number, readonly dim: number) {
+  constructor(ctx: BuildContext, name: string, inShape: readonly number[], readonly vocab: number, readonly dim: number, std = 1) {
     super(ctx.backend, inShape, [...inShape, dim]);
-    this.weight = ctx.store.declare(`${name}.weight`, [vocab, dim], { kind: 'normal', std: 1 });
+    this.weight = ctx.store.declare(`${name}.weight`, [vocab, dim], { kind: 'normal', std });
     this.needsInputGrad = false;
   }
   forward(x: Buf, n: number): Buf {

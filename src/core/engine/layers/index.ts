@@ -9,3 +9,4 @@ export { Dropout } from './dropout.js';
 export { Embedding, Patchify, PositionalEmbedding, TokenMeanPool } from './embedding.js';
 export { SelfAttention } from './attention.js';
 export { Flatten, Residual, Sequential } from './containers.js';
+export { GatherPositions, TiedLMHead } from './lm-head.js';
