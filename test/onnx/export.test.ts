@@ -48,9 +48,9 @@ function inputs(be: Backend, n: number, shape: readonly number[]): Float32Array 
 }
 
 async function onnxruntimeLogits(bytes: Uint8Array, x: Float32Array, shape: readonly number[]): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(bytes);
+  const runner = await ort.InferenceSession.create(bytes);
   const n = x.length / shape.reduce((a, b) => a * b, 1);
-  const out = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x), [n, ...shape]) });
+  const out = await runner.run({ input: new ort.Tensor('float32', Float32Array.from(x), [n, ...shape]) });
   const logits = out.logits!;
   assert.deepEqual(logits.dims, [n, logits.dims[1]]);
   return logits.data as Float32Array;
