@@ -157,7 +157,7 @@ test('lab: served by momentum-lab lab, isolated, offline; simulator, closed form
     await t.test('results: a claims.json and a *.vl.json drawn with the CLI specs', async () => {
       const claimsFile = join(repoRoot(), 'results', 'paper-quick', 'claims.json');
       const expected = claimCharts((JSON.parse(readFileSync(claimsFile, 'utf8')) as { claims: { id: string; measurements: Record<string, unknown>[] }[] }).claims).map((c) => c.name);
-      assert.deepEqual(expected, ['batch-size-best', 'svag-vs-l', 'fine-tuning-vs-k']);
+      assert.deepEqual(expected, ['batch-size-best', 'svag-vs-l', 'fine-tuning-vs-k', 'text-spam-vs-k']);
       const vl = join(tempDir('lab-vl'), 'loss.vl.json');
       writeFileSync(vl, JSON.stringify({ title: 'a chart', data: { values: [{ x: 1, y: 2 }, { x: 2, y: 1 }] }, mark: 'line', encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } } }));
       await page.locator('#tab-results').click();
