@@ -27,7 +27,7 @@ test('report: section 3b with the pre-training curve and accuracy vs K; claims.j
       details: {
         batchSelections: [], batchBudgets: [], svagEta: null, fineTuneShift: null, fineTuneSelections: [], theory: [], seconds: 1,
         text: {
-          pretraining: { ...pretraining, curve: [{ step: 0, loss: 6.42 }, { step: 300, loss: 6.06 }], trainSequences: 13974, heldOutTokens: 3001, vocab: 3000, parameters: 301432, seconds: 50, checkpoint: 'x.ckpt', cached: false },
+          pretraining: { ...pretraining, curve: [{ step: 0, loss: 6.42 }, { step: 300, loss: 6.06 }], trainSequences: 13974, heldOutTokens: 3001, vocab: 3000, parameters: 301432, seconds: 50, checkpoint: 'x.ckpt' },
           tasks, rows, controls, seconds: 100, reductions: ['a small transformer'],
         },
       },

@@ -4,6 +4,7 @@
  * over seeds), score the chosen runs on the test part, and compare SGD with SGDM paired by data seed. The controls
  * (random initialisation, linear head without prompt) run at the smallest K with SGDM, their η chosen the same way.
  */
+import { basename } from 'node:path';
 import type { Backend } from '../../core/engine/backend.js';
 import { TEXT_TASKS, type CorpusParts } from '../../core/text/corpus.js';
 import { chooseLr } from '../paper/fine-tuning.js';
@@ -17,7 +18,8 @@ export interface TextRow { task: string; k: number; validationShot: number; sgdE
 export interface ControlRow { task: string; variant: Variant | 'zero-shot'; k: number; eta: number | null; seeds: number[]; accuracies: number[] }
 
 export interface TextResult {
-  pretraining: PretrainReport & { checkpoint: string; cached: boolean };
+  /** `checkpoint`: the pre-trained checkpoint's file name in the output folder (a name, so claims.json is the same wherever it is written). */
+  pretraining: PretrainReport & { checkpoint: string };
   tasks: { task: string; classes: string[]; labelWords: string[]; majority: number; testExamples: number; trainPool: number[] }[];
   rows: TextRow[];
   controls: ControlRow[];
@@ -74,5 +76,5 @@ export function runTextExperiment(plan: TextPlan, parts: CorpusParts, o: TextOpt
   }
   const claim = textFineTuneClaim(rows, controls, tasks, { mlmLoss: r.mlmLoss, unigramLoss: r.unigramLoss, steps: r.steps }, plan.margin);
   o.log(`      → ${claim.verdict}: ${claim.reason}`);
-  return { pretraining: { ...r, checkpoint: pre.checkpoint, cached: pre.cached }, tasks, rows, controls, claim, seconds: (performance.now() - t0) / 1000 };
+  return { pretraining: { ...r, checkpoint: basename(pre.checkpoint) }, tasks, rows, controls, claim, seconds: (performance.now() - t0) / 1000 };
 }
