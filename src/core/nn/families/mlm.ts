@@ -19,6 +19,7 @@ import { ParameterStore } from '../../engine/params.js';
 import { check } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import { LayerChain, positiveInt, registerModelFamily, type ModelSpecBase } from '../registry.js';
+import { addEncoderBlocks } from './transformer.js';
 
 export interface MlmSpec extends ModelSpecBase {
   kind: 'mlm';
@@ -56,19 +57,7 @@ export const mlmFamily = registerModelFamily<MlmSpec>({
     const D = spec.dim;
     const embed = net.add(new Embedding(ctx, 'tok_embed', net.shape, spec.vocab, D, 0.02));
     net.add(new PositionalEmbedding(ctx, 'pos_embed', net.shape));
-    for (let i = 0; i < spec.layers; i++) {
-      const s0 = net.shape;
-      const ln1 = new LayerNorm(ctx, `h${i}.ln1`, s0);
-      const qkv = new Linear(ctx, `h${i}.attn.qkv`, s0, 3 * D);
-      const att = new SelfAttention(ctx, qkv.outShape, spec.heads, false);
-      const proj = new Linear(ctx, `h${i}.attn.proj`, att.outShape, D);
-      net.add(new Residual(ctx, new Sequential([ln1, qkv, att, proj]), null));
-      const ln2 = new LayerNorm(ctx, `h${i}.ln2`, s0);
-      const fc = new Linear(ctx, `h${i}.mlp.fc`, s0, 4 * D);
-      const act = new GELU(ctx, fc.outShape);
-      const fc2 = new Linear(ctx, `h${i}.mlp.proj`, fc.outShape, D);
-      net.add(new Residual(ctx, new Sequential([ln2, fc, act, fc2]), null));
-    }
+    addEncoderBlocks(net, ctx, D, spec.heads, spec.layers, false);
     net.add(new LayerNorm(ctx, 'ln_f', net.shape));
     net.add(new GatherPositions(ctx, net.shape, spec.slots));
     if (spec.head === 'linear') {

@@ -1,5 +1,5 @@
 /** The vision-transformer family: 'transformer' in configs. */
-import { GELU, LayerNorm, Linear, Patchify, PositionalEmbedding, Residual, SelfAttention, Sequential, TokenMeanPool } from '../../engine/layers/index.js';
+import { GELU, LayerNorm, Linear, Patchify, PositionalEmbedding, Residual, SelfAttention, Sequential, TokenMeanPool, type BuildContext } from '../../engine/layers/index.js';
 import { check } from '../../util/errors.js';
 import { LayerChain, positiveInt, registerModelFamily, type ModelSpecBase } from '../registry.js';
 
@@ -11,6 +11,26 @@ export interface TransformerSpec extends ModelSpecBase {
   heads: number;
   layers: number;
   causal: boolean;
+}
+
+/**
+ * `layers` pre-LN encoder blocks of width D onto `net` (tokens [T, D]): x + proj(attention(qkv(LN(x)))), then
+ * x + fc2(GELU(fc(LN(x)))) with a 4·D hidden width. Shared by the vision transformer and the masked LM.
+ */
+export function addEncoderBlocks(net: LayerChain, ctx: BuildContext, D: number, heads: number, layers: number, causal: boolean): void {
+  for (let i = 0; i < layers; i++) {
+    const s0 = net.shape;
+    const ln1 = new LayerNorm(ctx, `h${i}.ln1`, s0);
+    const qkv = new Linear(ctx, `h${i}.attn.qkv`, s0, 3 * D);
+    const att = new SelfAttention(ctx, qkv.outShape, heads, causal);
+    const proj = new Linear(ctx, `h${i}.attn.proj`, att.outShape, D);
+    net.add(new Residual(ctx, new Sequential([ln1, qkv, att, proj]), null));
+    const ln2 = new LayerNorm(ctx, `h${i}.ln2`, s0);
+    const fc = new Linear(ctx, `h${i}.mlp.fc`, s0, 4 * D);
+    const act = new GELU(ctx, fc.outShape);
+    const fc2 = new Linear(ctx, `h${i}.mlp.proj`, fc.outShape, D);
+    net.add(new Residual(ctx, new Sequential([ln2, fc, act, fc2]), null));
+  }
 }
 
 export const transformerFamily = registerModelFamily<TransformerSpec>({
@@ -30,19 +50,7 @@ export const transformerFamily = registerModelFamily<TransformerSpec>({
     net.add(new Patchify(ctx, net.shape, spec.patch));
     net.add(new Linear(ctx, 'patch_embed', net.shape, D));
     net.add(new PositionalEmbedding(ctx, 'pos_embed', net.shape));
-    for (let i = 0; i < spec.layers; i++) {
-      const s0 = net.shape;
-      const ln1 = new LayerNorm(ctx, `h${i}.ln1`, s0);
-      const qkv = new Linear(ctx, `h${i}.attn.qkv`, s0, 3 * D);
-      const att = new SelfAttention(ctx, qkv.outShape, spec.heads, spec.causal);
-      const proj = new Linear(ctx, `h${i}.attn.proj`, att.outShape, D);
-      net.add(new Residual(ctx, new Sequential([ln1, qkv, att, proj]), null));
-      const ln2 = new LayerNorm(ctx, `h${i}.ln2`, s0);
-      const fc = new Linear(ctx, `h${i}.mlp.fc`, s0, 4 * D);
-      const act = new GELU(ctx, fc.outShape);
-      const fc2 = new Linear(ctx, `h${i}.mlp.proj`, fc.outShape, D);
-      net.add(new Residual(ctx, new Sequential([ln2, fc, act, fc2]), null));
-    }
+    addEncoderBlocks(net, ctx, spec.dim, spec.heads, spec.layers, spec.causal);
     net.add(new LayerNorm(ctx, 'ln_f', net.shape));
     net.add(new TokenMeanPool(ctx, net.shape));
     net.add(new Linear(ctx, 'head', net.shape, K));
