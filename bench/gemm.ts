@@ -9,7 +9,8 @@
  * the native BLAS loads, and torch's) unless --keep-openblas-env: both then run OpenBLAS's kernels for this CPU.
  *
  * Shapes are the MLP's (784-256-256-10, batch 128) three GEMMs of its first layer plus docs/benchmarks.md's
- * 256×784·784×256, and the CNN's per-image conv GEMMs (conv2: 64 channels over 13×13 → 11×11, k = 32·3·3).
+ * 256×784·784×256, the CNN's per-image conv GEMMs (conv2: 64 channels over 13×13 → 11×11, k = 32·3·3), and a
+ * 1024³ product whose OpenBLAS rate stands for the core's attainable peak.
  * Each figure is the best of 5 timing windows of ≥ min-ms, in GFLOP/s = 2·M·N·K / seconds / 1e9.
  * PyTorch runs under /usr/bin/python3 (Debian's python3-torch) with OMP_WAIT_POLICY=PASSIVE, at 1 thread
  * (OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1, torch.set_num_threads(1)) and at N threads; the BLAS library torch
@@ -41,6 +42,9 @@ const SHAPES: Shape[] = [
   { label: 'conv2 dW  dY·colsᵀ', ta: false, tb: true, M: 64, N: 288, K: 121 },
   { label: 'conv2 dX  Wᵀ·dY', ta: true, tb: false, M: 288, N: 121, K: 64 },
   { label: 'conv1 fwd W·cols', ta: false, tb: false, M: 32, N: 676, K: 9 },
+  // Large enough for OpenBLAS to run at its best: its rate here is the core's attainable peak that the rows above
+  // are read against.
+  { label: 'peak     1024³', ta: false, tb: false, M: 1024, N: 1024, K: 1024 },
 ];
 
 function argValue(name: string): string | undefined {

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { parseSweepConfig, runRecord, type SweepConfig, type SweepConfigInput } from './config.js';
 import { expandGrid, runLabel, selectBest, type GridLabels, type PlannedRun, type Selection } from './grid.js';
 import { executeRun, removeCheckpoint, type RunOutcome } from './run.js';
+import { moduleWorker } from '../node/module-worker.js';
 import { checkOutputFolder } from '../node/output-paths.js';
 import { ResultsStore, type RunStatus } from '../node/store.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
@@ -56,15 +57,7 @@ export interface SweepResult {
 
 
 function workerFactory(): () => Worker {
-  const self = import.meta.url;
-  if (self.endsWith('.ts')) {
-    // Running from sources under tsx (tests, development): register tsx inside the worker first.
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const target = new URL('./worker.ts', self).href;
-    const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
-    return () => new Worker(code, { eval: true });
-  }
-  return () => new Worker(new URL('./worker.js', self));
+  return () => moduleWorker(import.meta.url, './worker.js');
 }
 
 /** How often a sweep looks again at tuning runs another live process is executing. */

@@ -25,7 +25,7 @@ import { shadowLossGap } from '../../core/advisor/verdict.js';
 import { sweepAgreement, type SweepPoint } from '../../core/advisor/validation.js';
 import { modelLabel, paperPlan, type PaperMode, type PaperPlan, type PlanModel } from './plan.js';
 import { pairBySeed } from './stats.js';
-import { runText, textPlan, type TextResult } from '../text/index.js';
+import { runTextInBackground, textPlan, type TextJob, type TextResult } from '../text/index.js';
 
 export interface PaperOptions {
   mode: PaperMode;
@@ -116,6 +116,11 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
     return expandGrid(parsed);
   };
   const trainParams = (model: PlanModel, epochs: number, validation: number): Record<string, unknown> => ({ dataset, model, epochs, validation, threads: 1 });
+  // The text experiment takes one core and depends on nothing else here: it starts on its own thread once the
+  // batch-size sweeps (which take every core) are done, beside the advisor's one-thread probes, and is collected in
+  // its place in the order (3b).
+  let textJob = null as TextJob | null;
+  const startText = (): void => { if (textJob === null && !skip.has('fine-tuning-text')) textJob = runTextInBackground(o.mode, out, textPlan(o.mode)); };
 
   try {
     // ---- 1. batch-size sweep -------------------------------------------------------------------------------
@@ -132,6 +137,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
       bestEta = res.bestEta;
       const claimRows = res.rows;
 
+      startText();
       // ---- advisor validation: does a short probe predict the winner at each batch size? -----------
       if (!skip.has('advisor')) {
         log(`[1b]  advisor: probe of SGDM at its best lr for each batch size (${probe.probeSteps} steps, or the run's whole budget when shorter; coupled runs over the whole budget where the probe's rules disagree), verdict vs the measured winner`);
@@ -204,7 +210,8 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
     if (!skip.has('fine-tuning-text')) {
       const tp = textPlan(o.mode);
       log(`[3b]  fine-tuning a masked LM on text: SpamAssassin emails, K ∈ {${tp.fineTune.shots.join(', ')}} per class, data seeds ${tp.fineTune.dataSeeds.join(', ')}`);
-      const { result } = await runText(o.mode, out, log, tp);
+      startText();
+      const { result } = await textJob!.finish(log);
       const { claim, ...rest } = result;
       details.text = { ...rest, reductions: tp.reductions };
       claims.push(claim);
@@ -241,6 +248,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
       log(`      → ${claims[claims.length - 1]!.verdict}: ${claims[claims.length - 1]!.reason}`);
     }
   } finally {
+    textJob?.cancel();
     store.close();
   }
   details.seconds = (performance.now() - t0) / 1000;

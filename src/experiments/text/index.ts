@@ -9,10 +9,13 @@ import { float32Backend } from '../../core/engine/backend.js';
 import { fnv1a } from '../../core/text/corpus.js';
 import { spamCorpus } from '../../node/data/text-corpus.js';
 import { openKernels } from '../../node/kernels.js';
+import { moduleWorker } from '../../node/module-worker.js';
+import { UserError } from '../../core/util/errors.js';
 import { writeAtomically } from '../../node/atomic-write.js';
 import { canonicalJson } from '../config.js';
 import { runTextExperiment, type TextResult } from './experiment.js';
 import { textPlan, type TextMode, type TextPlan } from './plan.js';
+import type { TextWorkerData, TextWorkerMessage } from './worker.js';
 
 export { textPlan, type TextMode, type TextPlan } from './plan.js';
 export type { TextResult } from './experiment.js';
@@ -33,4 +36,53 @@ export async function runText(mode: TextMode, cacheDir: string, log: (line: stri
   } finally {
     if (owned) kernels.dispose();
   }
+}
+
+/** The text experiment running on its own thread (runTextInBackground). */
+export interface TextJob {
+  /** Writes the lines logged so far to `log`, then each new one, and resolves with runText's value. */
+  finish(log: (line: string) => void): Promise<Awaited<ReturnType<typeof runText>>>;
+  /** Stops the thread if it is still running (a caller that failed before asking for the result). */
+  cancel(): void;
+}
+
+/**
+ * runText on a worker thread, so that its one core works while the caller does something else (the paper suite
+ * starts it beside the advisor's one-thread probes). Same kernels, same seeds: the same numbers as runText.
+ */
+export function runTextInBackground(mode: TextMode, cacheDir: string, plan: TextPlan = textPlan(mode)): TextJob {
+  const lines: string[] = [];
+  let sink: ((line: string) => void) | null = null;
+  let settled = false;
+  const worker = moduleWorker(import.meta.url, './worker.js', { workerData: { mode, cacheDir, plan } satisfies TextWorkerData });
+  const value = new Promise<Awaited<ReturnType<typeof runText>>>((resolveValue, reject) => {
+    worker.on('message', (m: TextWorkerMessage) => {
+      if (m.type === 'log') {
+        if (sink === null) lines.push(m.line);
+        else sink(m.line);
+      } else if (m.type === 'done') {
+        resolveValue(m.value);
+      } else {
+        const err = m.user ? new UserError(m.message) : Object.assign(new Error(m.message), { stack: m.stack });
+        reject(err);
+      }
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => { if (!settled) reject(new Error(`the text experiment's thread exited with code ${code}`)); });
+  }).finally(() => {
+    settled = true;
+    void worker.terminate();
+  });
+  // Held until finish() is called: a failure before then must not surface as an unhandled rejection.
+  value.catch(() => {});
+  return {
+    finish(log) {
+      for (const line of lines.splice(0)) log(line);
+      sink = log;
+      return value;
+    },
+    cancel() {
+      if (!settled) void worker.terminate();
+    },
+  };
 }
