@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { UserError } from '../core/util/errors.js';
-import { nearest } from './suggest.js';
+import { nearest } from '../core/util/suggest.js';
 
 export type FlagKind = 'string' | 'number' | 'boolean' | 'int';
 export interface FlagSpec {

@@ -9,7 +9,7 @@ import { packageRoot } from '../node/package-root.js';
 import { flagHelp, HELP_WIDTH, parseArgs, twoColumns, wrapWords } from './args.js';
 import { COMMANDS } from './commands/index.js';
 import type { Command } from './command.js';
-import { nearest } from './suggest.js';
+import { nearest } from '../core/util/suggest.js';
 
 /**
  * A user error as one terminal-safe line: control characters that came from a config or flag (newlines, escape

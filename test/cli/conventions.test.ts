@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS } from '../../src/cli/commands/index.js';
 import { flagHelp, HELP_WIDTH, parseArgs, twoColumns, wrapWords } from '../../src/cli/args.js';
-import { editDistance, nearest } from '../../src/cli/suggest.js';
+import { editDistance, nearest } from '../../src/core/util/suggest.js';
 import { isUserError } from '../../src/core/util/errors.js';
 import { repoRoot } from '../helpers.js';
 
@@ -95,6 +95,15 @@ test('near-miss commands and flags get "did you mean"; far ones list what is kno
   assert.match(oneLineError(['train', '--wei', '0.1']), /did you mean --weight-decay\?/); // a prefix
   assert.match(oneLineError(['runs', 'list', 'x.db', '--jsn']), /did you mean --json\?/);
   assert.match(oneLineError(['train', '--zzzzzz']), /^error: unknown flag --zzzzzz for 'train' \(known: --dataset, --data-dir,/);
+});
+
+test('a mistyped model or dataset name gets the nearest known one, in the same one-line error', () => {
+  assert.match(oneLineError(['train', '--dataset', 'mnist', '--model', 'mpl', '--lr', '0.1']), /unknown model "mpl"; did you mean "mlp"\? \(expected one of: mlp, cnn/);
+  assert.match(oneLineError(['train', '--dataset', 'mnsit', '--model', 'mlp', '--lr', '0.1']), /unknown dataset 'mnsit'; did you mean 'mnist'\? \(known: /);
+  assert.match(oneLineError(['data', 'fetch', 'cifar1O']), /unknown dataset 'cifar1O'; did you mean 'cifar10'\?/);
+  assert.match(oneLineError(['train', '--dataset', 'mnist', '--model', '{"kind":"cnnn"}', '--lr', '0.1']), /unknown model kind "cnnn"; did you mean "cnn"\?/);
+  // Nothing near: the list alone, as before.
+  assert.match(oneLineError(['train', '--dataset', 'mnist', '--model', 'vgg', '--lr', '0.1']), /unknown model "vgg" \(expected one of/);
 });
 
 test('editDistance and nearest: within 2 edits (fewer than the word has letters), else a unique prefix', () => {

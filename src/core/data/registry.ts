@@ -7,6 +7,7 @@
 import { UserError } from '../util/errors.js';
 import type { Dataset, RawSplit } from './dataset.js';
 import { BUILT_IN_SOURCES } from './sources.js';
+import { didYouMean } from '../util/suggest.js';
 
 /** One file of a canonical download. `sha256` is of the file exactly as served (compressed). */
 export interface RemoteFile {
@@ -81,7 +82,7 @@ export function isDatasetName(s: string): boolean {
 /** The source of `name`; a UserError naming the known ones otherwise. */
 export function datasetSource(name: string): DatasetSource {
   const s = SOURCES.get(name);
-  if (s === undefined) throw new UserError(`unknown dataset '${name}' (known: ${datasetNames().join(', ')})`, 'dataset');
+  if (s === undefined) throw new UserError(`unknown dataset '${name}'${didYouMean(name, datasetNames(), "'")} (known: ${datasetNames().join(', ')})`, 'dataset');
   return s;
 }
 

@@ -14,6 +14,7 @@ import { Rng } from '../util/rng.js';
 import type { CnnSpec, MlpSpec, ResNetSpec, TransformerSpec } from './families/index.js';
 import './families/index.js'; // registers the built-in families
 import { modelFamilies, modelFamily, modelNames, type ModelSpecBase } from './registry.js';
+import { didYouMean } from '../util/suggest.js';
 
 export { LayerChain, positiveInt, findModelFamily, modelFamilies, modelFamily, modelNames, registerModelFamily, type ModelFamily, type ModelFamilyDefinition, type ModelSpecBase } from './registry.js';
 export type { CnnSpec, MlpSpec, ResNetSpec, TransformerSpec } from './families/index.js';
@@ -28,7 +29,7 @@ export function parseModelSpec(raw: unknown, field = 'model'): ModelSpec {
       const partial = family.fromName(raw);
       if (partial !== null) return parseModelSpec(partial, field);
     }
-    throw new UserError(`unknown model ${JSON.stringify(raw)} (expected one of: ${modelNames().join(', ')}, or an object with "kind")`, field);
+    throw new UserError(`unknown model ${JSON.stringify(raw)}${didYouMean(raw, modelNames())} (expected one of: ${modelNames().join(', ')}, or an object with "kind")`, field);
   }
   check(typeof raw === 'object' && raw !== null && !Array.isArray(raw), field, 'must be a model name or an object with "kind"');
   const o = raw as Record<string, unknown>;

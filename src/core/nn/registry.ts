@@ -6,6 +6,7 @@
  */
 import type { BuildContext, Layer } from '../engine/layers/index.js';
 import { UserError, check } from '../util/errors.js';
+import { didYouMean } from '../util/suggest.js';
 
 /** Any family's spec: its kind and its knobs, a plain JSON object (runs and checkpoints save it as is). */
 export interface ModelSpecBase {
@@ -75,7 +76,7 @@ export function modelFamily(spec: Readonly<ModelSpecBase> | string, field = 'mod
   const kind: unknown = typeof spec === 'string' ? spec : spec.kind;
   const family = typeof kind === 'string' ? families.get(kind) : undefined;
   if (family === undefined) {
-    throw new UserError(`unknown model kind ${JSON.stringify(kind)} (expected ${[...families.keys()].join(', ')})`, `${field}.kind`);
+    throw new UserError(`unknown model kind ${JSON.stringify(kind)}${typeof kind === 'string' ? didYouMean(kind, [...families.keys()]) : ''} (expected ${[...families.keys()].join(', ')})`, `${field}.kind`);
   }
   return family;
 }

@@ -14,6 +14,7 @@ import { UserError } from '../../core/util/errors.js';
 import { findCifarDir } from '../../core/data/cifar.js';
 import { datasetNames, datasetSource, isDatasetName, type RemoteFile } from '../../core/data/registry.js';
 import { defaultCacheDir } from './load.js';
+import { didYouMean } from '../../core/util/suggest.js';
 
 export type FetchStatus = 'present' | 'downloaded' | 'resumed';
 
@@ -282,7 +283,7 @@ export interface FetchResult {
 /** `momentum-lab data fetch <name>`: download, verify and (CIFAR-10) unpack into `<cacheDir>/<name>/`. */
 export async function fetchDataset(nameIn: string, opts: FetchOptions = {}): Promise<FetchResult> {
   const downloadable = datasetNames({ files: true }).filter((n) => datasetSource(n).remote.length > 0);
-  if (!isDatasetName(nameIn) || !downloadable.includes(nameIn)) throw new UserError(`unknown dataset '${nameIn}' (known: ${downloadable.join(', ')})`, 'dataset');
+  if (!isDatasetName(nameIn) || !downloadable.includes(nameIn)) throw new UserError(`unknown dataset '${nameIn}'${didYouMean(nameIn, downloadable, "'")} (known: ${downloadable.join(', ')})`, 'dataset');
   const info = datasetSource(nameIn);
   const dir = join(opts.cacheDir ?? defaultCacheDir(), nameIn);
   const files = opts.files ?? info.remote;

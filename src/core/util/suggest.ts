@@ -1,4 +1,7 @@
-/** "did you mean …?" for a mistyped flag or command: the closest known word by edit distance, or one it begins. */
+/**
+ * "did you mean …?" for a mistyped flag, command, model or dataset name: the closest known word by edit distance,
+ * or one it begins.
+ */
 
 /** Levenshtein distance (insertions, deletions, substitutions each cost 1). */
 export function editDistance(a: string, b: string): number {
@@ -29,4 +32,10 @@ export function nearest(typed: string, known: readonly string[]): string | null 
   if (best !== null) return best;
   const begun = typed.length >= 2 ? known.filter((k) => k.startsWith(typed)) : [];
   return begun.length === 1 ? begun[0]! : null;
+}
+
+/** `; did you mean "X"?` for the known word nearest to `typed`, or '' when none is near: the tail of an error message. */
+export function didYouMean(typed: string, known: readonly string[], quote = '"'): string {
+  const near = nearest(typed, known);
+  return near === null ? '' : `; did you mean ${quote}${near}${quote}?`;
 }
