@@ -119,8 +119,9 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
   // The text experiment takes one core and depends on nothing else here: it starts on its own thread once the
   // batch-size sweeps (which take every core) are done, beside the advisor's one-thread probes, and is collected in
   // its place in the order (3b).
+  const tp = textPlan(o.mode);
   let textJob = null as TextJob | null;
-  const startText = (): void => { if (textJob === null && !skip.has('fine-tuning-text')) textJob = runTextInBackground(o.mode, out, textPlan(o.mode)); };
+  const startedText = (): TextJob => (textJob ??= runTextInBackground(o.mode, out, tp));
 
   try {
     // ---- 1. batch-size sweep -------------------------------------------------------------------------------
@@ -137,7 +138,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
       bestEta = res.bestEta;
       const claimRows = res.rows;
 
-      startText();
+      if (!skip.has('fine-tuning-text')) startedText();
       // ---- advisor validation: does a short probe predict the winner at each batch size? -----------
       if (!skip.has('advisor')) {
         log(`[1b]  advisor: probe of SGDM at its best lr for each batch size (${probe.probeSteps} steps, or the run's whole budget when shorter; coupled runs over the whole budget where the probe's rules disagree), verdict vs the measured winner`);
@@ -208,10 +209,8 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
 
     // ---- 3b. fine-tuning a masked LM on text (its pre-trained checkpoint cached in the output folder) -----------
     if (!skip.has('fine-tuning-text')) {
-      const tp = textPlan(o.mode);
       log(`[3b]  fine-tuning a masked LM on text: SpamAssassin emails, K ∈ {${tp.fineTune.shots.join(', ')}} per class, data seeds ${tp.fineTune.dataSeeds.join(', ')}`);
-      startText();
-      const { result } = await textJob!.finish(log);
+      const { result } = await startedText().finish(log);
       const { claim, ...rest } = result;
       details.text = { ...rest, reductions: tp.reductions };
       claims.push(claim);

@@ -20,7 +20,10 @@ import type { TextWorkerData, TextWorkerMessage } from './worker.js';
 export { textPlan, type TextMode, type TextPlan } from './plan.js';
 export type { TextResult } from './experiment.js';
 
-export async function runText(mode: TextMode, cacheDir: string, log: (line: string) => void, plan: TextPlan = textPlan(mode)): Promise<{ plan: TextPlan; result: TextResult; cached: boolean }> {
+/** What runText gives: the plan it ran, its result, and whether that result came from the cache. */
+export interface TextRun { plan: TextPlan; result: TextResult; cached: boolean }
+
+export async function runText(mode: TextMode, cacheDir: string, log: (line: string) => void, plan: TextPlan = textPlan(mode)): Promise<TextRun> {
   const { parts } = spamCorpus();
   const key = fnv1a(canonicalJson({ plan, corpus: Object.values(parts).map((p) => p.length) })).toString(16).padStart(8, '0');
   const file = join(cacheDir, `text-result-${key}.json`);
@@ -41,7 +44,7 @@ export async function runText(mode: TextMode, cacheDir: string, log: (line: stri
 /** The text experiment running on its own thread (runTextInBackground). */
 export interface TextJob {
   /** Writes the lines logged so far to `log`, then each new one, and resolves with runText's value. */
-  finish(log: (line: string) => void): Promise<Awaited<ReturnType<typeof runText>>>;
+  finish(log: (line: string) => void): Promise<TextRun>;
   /** Stops the thread if it is still running (a caller that failed before asking for the result). */
   cancel(): void;
 }
@@ -52,26 +55,17 @@ export interface TextJob {
  */
 export function runTextInBackground(mode: TextMode, cacheDir: string, plan: TextPlan = textPlan(mode)): TextJob {
   const lines: string[] = [];
-  let sink: ((line: string) => void) | null = null;
-  let settled = false;
+  let sink = (line: string): void => { lines.push(line); };
   const worker = moduleWorker(import.meta.url, './worker.js', { workerData: { mode, cacheDir, plan } satisfies TextWorkerData });
-  const value = new Promise<Awaited<ReturnType<typeof runText>>>((resolveValue, reject) => {
+  // Once the promise is settled, a later reject (the thread's exit) is a no-op.
+  const value = new Promise<TextRun>((resolveValue, reject) => {
     worker.on('message', (m: TextWorkerMessage) => {
-      if (m.type === 'log') {
-        if (sink === null) lines.push(m.line);
-        else sink(m.line);
-      } else if (m.type === 'done') {
-        resolveValue(m.value);
-      } else {
-        const err = m.user ? new UserError(m.message) : Object.assign(new Error(m.message), { stack: m.stack });
-        reject(err);
-      }
+      if (m.type === 'log') sink(m.line);
+      else if (m.type === 'done') resolveValue(m.value);
+      else reject(m.user ? new UserError(m.message) : Object.assign(new Error(m.message), { stack: m.stack }));
     });
     worker.on('error', reject);
-    worker.on('exit', (code) => { if (!settled) reject(new Error(`the text experiment's thread exited with code ${code}`)); });
-  }).finally(() => {
-    settled = true;
-    void worker.terminate();
+    worker.on('exit', (code) => reject(new Error(`the text experiment's thread exited with code ${code}`)));
   });
   // Held until finish() is called: a failure before then must not surface as an unhandled rejection.
   value.catch(() => {});
@@ -82,7 +76,7 @@ export function runTextInBackground(mode: TextMode, cacheDir: string, plan: Text
       return value;
     },
     cancel() {
-      if (!settled) void worker.terminate();
+      void worker.terminate();
     },
   };
 }

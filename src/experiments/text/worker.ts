@@ -5,12 +5,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isUserError } from '../../core/util/errors.js';
 import { installNodeHost } from '../../node/host.js';
-import { runText, type TextMode, type TextPlan } from './index.js';
+import { runText, type TextMode, type TextPlan, type TextRun } from './index.js';
 
 export interface TextWorkerData { mode: TextMode; cacheDir: string; plan: TextPlan }
 export type TextWorkerMessage =
   | { type: 'log'; line: string }
-  | { type: 'done'; value: Awaited<ReturnType<typeof runText>> }
+  | { type: 'done'; value: TextRun }
   | { type: 'error'; message: string; stack: string | undefined; user: boolean };
 
 installNodeHost();
