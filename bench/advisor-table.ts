@@ -8,7 +8,12 @@
  */
 import { readFileSync } from 'node:fs';
 
-interface Sweep { batch: number; sgd: string; sgdm: string; seeds: number; gap: number; noise: number; outcome: string }
+/** A batch-size row: paired statistics (diff, ci95, outcome equivalent | different | inconclusive), or, in sweeps
+ * recorded before them, the gap against a noise band (outcome 'same within noise' | 'SGDM higher' | 'SGD higher'). */
+interface Sweep {
+  batch: number; sgd: string; sgdm: string; seeds: number | string; outcome: string;
+  diff?: number; ci95?: [number, number]; n?: number; gap?: number; noise?: number;
+}
 interface Probe {
   batch: number; eta: number; regime: string; decidedBy: string; budgetSteps: number | null; batchOverBNoise: number | null;
   sgdEtaLambda: number | null; sgdLossGap: number | null; sgdHalfEtaLambda: number | null; sgdHalfLossGap: number | null;
@@ -28,7 +33,14 @@ function advisorCell(p: Probe): string {
   return `${p.regime} (shadows: SGD at η = ${n3(p.eta)} ${at(p.sgdEtaLambda, p.sgdLossGap)}; at η/2 ${at(p.sgdHalfEtaLambda, p.sgdHalfLossGap)})`;
 }
 
+const pp = (x: number): string => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`;
+
 function outcomeCell(s: Sweep): string {
+  if (s.diff !== undefined && s.ci95 !== undefined) {
+    const what = s.outcome === 'different' ? (s.diff > 0 ? 'SGDM ahead' : 'SGD ahead') : s.outcome;
+    return `${what} (${pp(s.diff)} pp [${pp(s.ci95[0])}, ${pp(s.ci95[1])}], n ${s.n})`;
+  }
+  if (s.gap === undefined || s.noise === undefined) return s.outcome;
   const band = `noise ${(100 * s.noise).toFixed(1)}`;
   if (s.outcome === 'same within noise') return `same (${s.gap >= 0 ? '+' : ''}${(100 * s.gap).toFixed(1)} pp, ${band})`;
   return `${s.outcome === 'SGDM higher' ? 'SGDM' : 'SGD'} ${s.outcome === 'SGDM higher' ? '+' : ''}${(100 * Math.abs(s.gap)).toFixed(1)} pp ahead (${band})`;

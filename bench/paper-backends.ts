@@ -1,8 +1,9 @@
 /**
  * WASM against native on the paper suite's own training runs. From a `paper --full` results store it takes one
  * tuning run per batch size, re-trains the first `--epochs` of it on each kernel backend (one thread each, the
- * backends interleaved, median of `--rounds`), and scales the store's recorded run times by each batch size's
- * WASM/native ratio: an estimate of what the same runs cost on WASM, without a second multi-hour run.
+ * backends interleaved, median of `--rounds`), and scales the recorded run times of the batch-size and SVAG runs by
+ * each batch size's WASM/native ratio: an estimate of what the same runs cost on WASM, without a second multi-hour
+ * run. Fine-tuning, theory and the regime probes are left out of the estimate.
  * Run after `npm run build`, on an otherwise idle machine:
  *   node dist/bench/paper-backends.js --store DIR [--epochs 1] [--rounds 3] [--json]
  */
@@ -37,15 +38,17 @@ if (!existsSync(dbPath)) fail(`no results store at ${dbPath}; pass the --out fol
 const epochs = num('epochs', 1);
 const rounds = num('rounds', 3);
 
-interface Row { config: string; status: string; started_at: string | null; finished_at: string | null }
+interface Row { config: string; status: string; started_at: string | null; finished_at: string | null; tune: number }
 const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+// The batch-size sweep's runs and SVAG's (the same CNN; SVAG at the largest B): the bulk of `paper --full`'s training.
 const rows = db.prepare(
-  `SELECT r.config, r.status, r.started_at, r.finished_at FROM runs r
-   WHERE r.hash IN (SELECT hash FROM sweep_runs WHERE sweep LIKE 'paper/batch-size/%')`,
+  `SELECT r.config, r.status, r.started_at, r.finished_at,
+     EXISTS (SELECT 1 FROM sweep_runs t WHERE t.hash = r.hash AND t.sweep = 'paper/batch-size/tune') AS tune
+   FROM runs r WHERE r.hash IN (SELECT hash FROM sweep_runs WHERE sweep LIKE 'paper/batch-size/%' OR sweep = 'paper/svag')`,
 ).all() as Row[];
 db.close();
 
-/** Per batch size: one finished tuning-length run to re-time, and the recorded seconds of all its finished runs. */
+/** Per batch size: one finished tuning run to re-time, and the recorded seconds of all its finished runs. */
 const byB = new Map<number, { sample: ResolvedRunConfig | undefined; seconds: number; runs: number }>();
 for (const r of rows) {
   if (r.started_at === null || r.finished_at === null || (r.status !== 'done' && r.status !== 'diverged')) continue;
@@ -53,11 +56,10 @@ for (const r of rows) {
   const e = byB.get(config.batchSize) ?? { sample: undefined, seconds: 0, runs: 0 };
   e.seconds += (Date.parse(r.finished_at) - Date.parse(r.started_at)) / 1000;
   e.runs++;
-  const p = config.params as Record<string, unknown>;
-  if (e.sample === undefined && r.status === 'done' && p['validation'] !== undefined && p['validation'] !== 0) e.sample = config;
+  if (e.sample === undefined && r.status === 'done' && r.tune === 1) e.sample = config;
   byB.set(config.batchSize, e);
 }
-if (byB.size === 0) fail(`${dbPath} has no finished batch-size runs yet`);
+if (byB.size === 0) fail(`${dbPath} has no finished batch-size or SVAG runs yet`);
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const backends = ['auto', 'native'] as const;
@@ -102,5 +104,5 @@ if (argv.includes('--json')) {
     console.log(`| ${o['batchSize']} | ${f(o['wasmSeconds'])} (${f(o['wasmMin'])}–${f(o['wasmMax'])}) | ${f(o['nativeSeconds'])} (${f(o['nativeMin'])}–${f(o['nativeMax'])}) | ` +
       `${f(o['wasmOverNative'], 2)}× | ${o['recordedRuns']} | ${f(o['recordedNativeSeconds'], 0)} | ${f(o['estimatedWasmSeconds'], 0)} |`);
   }
-  console.log(`all batch-size runs: ${f(nativeTotal, 0)} native run-seconds recorded, ${f(wasmTotal, 0)} estimated on WASM (${f(summary.wasmOverNative, 2)}×)`);
+  console.log(`batch-size and SVAG runs: ${f(nativeTotal, 0)} native run-seconds recorded, ${f(wasmTotal, 0)} estimated on WASM (${f(summary.wasmOverNative, 2)}×)`);
 }
