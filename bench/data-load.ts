@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { BatchStream } from '../src/core/data/batches.js';
 import { gatherBatch } from '../src/core/data/splits.js';
 import { loadSplits, tryLocateDataset } from '../src/node/data/load.js';
+import { median } from '../src/core/util/stats.js';
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const cacheDir = mkdtempSync(join(tmpdir(), 'ml-bench-data-'));
 const rows: Record<string, unknown>[] = [];
 try {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { initOptimizer, optimizerConfig, optimizerStep, type OptimizerConfig } from '../src/core/optim/index.js';
 import { createWasmKernels } from '../src/node/kernels.js';
 import { fastOptimizerStep } from '../src/core/engine/kernels/optimizer-step.js';
+import { median } from '../src/core/util/stats.js';
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -17,7 +18,6 @@ const arg = (name: string, dflt: number): number => {
 };
 const n = arg('n', 10_000_000);
 const reps = arg('reps', 15);
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 function timeIt(fn: () => void): number {
   fn();

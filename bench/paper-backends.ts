@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { executeRun } from '../src/experiments/run.js';
 import type { ResolvedRunConfig } from '../src/experiments/config.js';
 import { installNodeHost } from '../src/node/host.js';
+import { median } from '../src/core/util/stats.js';
 
 installNodeHost();
 
@@ -61,7 +62,6 @@ for (const r of rows) {
 }
 if (byB.size === 0) fail(`${dbPath} has no finished batch-size or SVAG runs yet`);
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const backends = ['auto', 'native'] as const;
 const out: Record<string, unknown>[] = [];
 let nativeTotal = 0;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ResultsStore, runSweep, type SweepConfigInput } from '../src/experiments/index.js';
 import { installNodeHost } from '../src/node/host.js';
+import { median } from '../src/core/util/stats.js';
 
 installNodeHost();
 
@@ -19,7 +20,6 @@ const sweep: SweepConfigInput = {
   grid: { form: ['sgd', 'pytorch'], momentum: [0.9], lr: [0.01, 0.03, 0.1, 0.3] },
 };
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const results: Record<string, number> = {};
 for (const workers of [1, 2]) {
   const times: number[] = [];

@@ -27,6 +27,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../src/node/package-root.js';
+import { median } from '../src/core/util/stats.js';
 
 const root = packageRoot();
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -54,7 +55,6 @@ function json(cmd: string, args: string[], env: Record<string, string> = {}): Re
   return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
 }
 
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
 const stats = (xs: number[]): { median: number; min: number; max: number } => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
 
 type Key = string;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareFamily, pairBySeed, summarize } from '../../src/experiments/paper/stats.js';
+import { median } from '../../src/core/util/stats.js';
 
 test('summarize: mean and sample std (n − 1)', () => {
   // values 1, 2, 3, 4: mean 2.5, Σ(x−m)² = 5, std = √(5/3) = 1.2910
@@ -35,4 +36,14 @@ test('one seed cannot be tested: inconclusive with the single difference recorde
   assert.equal(c!.outcome, 'inconclusive');
   assert.ok(Math.abs(c!.diff - 0.05) < 1e-15);
   assert.ok(Number.isNaN(c!.pValue));
+});
+
+test('median of timed rounds: the middle one, the upper middle for an even count, NaN for none', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 3);
+  assert.equal(median([5]), 5);
+  assert.ok(Number.isNaN(median([])));
+  const rounds = [9, 7, 8];
+  median(rounds);
+  assert.deepEqual(rounds, [9, 7, 8]);
 });

@@ -14,6 +14,15 @@ export function summarize(values: readonly number[]): Summary {
   return { mean, std: n > 1 ? Math.sqrt(ss / (n - 1)) : 0, n };
 }
 
+/**
+ * The middle of timed rounds: the middle value for an odd count, the upper of the two middle values for an even
+ * one, so the result is always one of the measured rounds. NaN for none.
+ */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  return [...values].sort((a, b) => a - b)[values.length >> 1]!;
+}
+
 /** Standard error of the difference of two means (Welch): √(s₁²/n₁ + s₂²/n₂). */
 export function differenceStandardError(a: Summary, b: Summary): number {
   return Math.sqrt((a.n > 0 ? a.std ** 2 / a.n : 0) + (b.n > 0 ? b.std ** 2 / b.n : 0));
