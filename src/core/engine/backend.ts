@@ -1,11 +1,13 @@
 /**
  * The numeric backend a model runs on: a buffer type plus the GEMM / im2col kernels layers call.
  * float32 wraps a `Kernels` implementation (reference TS or WebAssembly SIMD); float64 runs the same layer code
- * over Float64Array with the reference loops, which is the path gradient checks use (central finite differences
- * need double precision to be meaningful).
+ * over Float64Array with the reference im2col loops and a packed GEMM that rounds exactly as the reference one
+ * (kernels/gemm-f64.ts). It is the path gradient checks and the advisor's HVPs use (central finite differences need
+ * double precision to be meaningful).
  */
 import type { Kernels } from './kernels/api.js';
-import { createReferenceKernels, referenceCol2im, referenceGemm, referenceIm2col } from './kernels/reference.js';
+import { createReferenceKernels, referenceCol2im, referenceIm2col } from './kernels/reference.js';
+import { gemmF64 } from './kernels/gemm-f64.js';
 
 export type Buf = Float32Array | Float64Array;
 export type Precision = 'float32' | 'float64';
@@ -39,7 +41,7 @@ export function float64Backend(): Backend {
     name: 'reference-f64',
     kernels: null,
     alloc: (n) => new Float64Array(n),
-    gemm: referenceGemm,
+    gemm: gemmF64,
     im2col: referenceIm2col,
     col2im: referenceCol2im,
   };
