@@ -10,7 +10,7 @@ import type { ScheduleSpec } from '../../core/optim/schedules.js';
 import { parseSweepConfig, type SweepConfigInput } from '../config.js';
 import { selectBest, type PlannedRun } from '../grid.js';
 import type { ResultsStore, RunRow } from '../../node/store.js';
-import { adviseConfig } from '../../node/advise.js';
+import { adviseConfigs } from '../../node/advise-pool.js';
 import { runGridSweeps, type SweepOptions } from '../sweep.js';
 import { batchSizeClaim, batchSizeStrictClaim, inconclusiveBatches, matchedLrClaim, type BatchRow, type Claim, type RegimeMeasure } from './claims.js';
 import { modelLabel, type PaperPlan, type PlanModel } from './plan.js';
@@ -26,6 +26,8 @@ export interface BatchSizeContext {
   log: (line: string) => void;
   /** The advisor's probe sizes for this mode. */
   probe: { probeSteps: number; checkpoints: number; lanczosSteps: number };
+  /** Advisor probes run at once, one thread each. */
+  probeWorkers: number;
   finalAccuracy: (r: RunRow | undefined, tag: string) => number | null;
 }
 
@@ -112,12 +114,16 @@ export async function batchSizeExperiment(c: BatchSizeContext): Promise<BatchSiz
   // SGD's regime at its own tuned η: a probe of SGDM at γ = η_SGD(1−β), whose coupled SGD shadow runs at η_SGD.
   c.log(`      regime probes: SGD's ηλ_max at its tuned η (${c.probe.probeSteps} steps) and B/B_noise`);
   const regimes = new Map<number, RegimeMeasure>();
-  for (const r of rows) {
-    const sgdEta = bestEta.get(`sgd/${r.batch}`)!;
-    const res = await adviseConfig({
-      problem: null, model: parseModelSpec(bs.model), dataset: c.dataset as 'mnist', dataDir: null, batch: r.batch, lr: sgdEta * (1 - bs.momentum),
+  const probes = adviseConfigs(rows.map((r) => ({
+    config: {
+      problem: null, model: parseModelSpec(bs.model), dataset: c.dataset as 'mnist', dataDir: null, batch: r.batch, lr: bestEta.get(`sgd/${r.batch}`)! * (1 - bs.momentum),
       momentum: bs.momentum, form: 'pytorch', seed: 0, measureSamples: null, inputs: 'standardize', epochs: bs.epochs,
-    }, { ...c.probe, wholeRunSeeds: 1, wholeRunMaxSteps: 1, threads: 1 });
+    },
+    options: { ...c.probe, wholeRunSeeds: 1, wholeRunMaxSteps: 1, threads: 1 },
+  })), c.probeWorkers);
+  for (const [i, r] of rows.entries()) {
+    const sgdEta = bestEta.get(`sgd/${r.batch}`)!;
+    const { result: res } = await probes[i]!;
     const m: RegimeMeasure = { sgdEta, sgdEtaLambda: res.verdict.numbers.sgdEtaLambdaMax ?? null, sgdDiverged: res.sgdShadow?.diverged === true, batchOverBNoise: res.verdict.numbers.batchOverBNoise ?? null };
     regimes.set(r.batch, m);
     c.log(`      B = ${r.batch}: SGD at η = ${sgdEta.toPrecision(3)}: ηλ_max ${m.sgdDiverged ? 'diverged' : m.sgdEtaLambda?.toPrecision(3) ?? '—'}, B/B_noise ${m.batchOverBNoise?.toPrecision(3) ?? '—'}`);

@@ -4,6 +4,7 @@
  * measurement, and turns the measurements into claims with verdicts (claims.ts).
  */
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../core/util/errors.js';
 import { initOptimizer, optimizerConfig, stateBytes } from '../../core/optim/index.js';
@@ -19,7 +20,7 @@ import { runSweep, type SweepProgress } from '../sweep.js';
 import { ACCURACY_FLOOR, advisorClaim, memoryClaim, svagClaim, theoryClaim, type Claim } from './claims.js';
 import { batchSizeExperiment } from './batch-size.js';
 import { fineTuneExperiment } from './fine-tuning.js';
-import { adviseConfig } from '../../node/advise.js';
+import { adviseConfigs } from '../../node/advise-pool.js';
 import type { ShadowSummary } from '../../core/advisor/probe.js';
 import { shadowLossGap } from '../../core/advisor/verdict.js';
 import { sweepAgreement, type SweepPoint } from '../../core/advisor/validation.js';
@@ -110,15 +111,17 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
     db: store, ...(o.workers === undefined ? {} : { workers: o.workers }), ...(o.queue === undefined ? {} : { queue: o.queue }),
     ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
   };
+  // The advisor's probes (one thread each) run as many at once as the sweeps' local workers.
+  const probeWorkers = o.workers ?? availableParallelism();
   const sweep = async (cfg: SweepConfigInput): Promise<PlannedRun[]> => {
     const parsed = parseSweepConfig(cfg);
     await runSweep(parsed, sweepOpts);
     return expandGrid(parsed);
   };
   const trainParams = (model: PlanModel, epochs: number, validation: number): Record<string, unknown> => ({ dataset, model, epochs, validation, threads: 1 });
-  // The text experiment takes one core and depends on nothing else here: it starts on its own thread once the
-  // batch-size sweeps (which take every core) are done, beside the advisor's one-thread probes, and is collected in
-  // its place in the order (3b).
+  // The text experiment takes one core and depends on nothing else here: it starts on its own thread before the
+  // first sweep, so it fills the core the one-thread regime and advisor probes leave idle, and is collected in its
+  // place in the order (3b).
   const tp = textPlan(o.mode);
   let textJob = null as TextJob | null;
   const startedText = (): TextJob => (textJob ??= runTextInBackground(o.mode, out, tp));
@@ -128,30 +131,32 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
     const bs = plan.batchSweep;
     let bestEta = new Map<string, number>();
     const nTrain = userData?.train.n ?? (loc === null ? 0 : loadDatasetSync(dataset).train.n);
+    if (!skip.has('fine-tuning-text')) startedText();
     if (!skip.has('batch-size')) {
       const probe = ADVISOR_PROBE[plan.mode];
       const finalAcc = (r: RunRow | undefined, tag: string): number | null => finalAccuracy(r, tag, classes);
-      const res = await batchSizeExperiment({ plan, dataset, trainExamples: nTrain, store, sweepOpts, log, probe, finalAccuracy: finalAcc });
+      const res = await batchSizeExperiment({ plan, dataset, trainExamples: nTrain, store, sweepOpts, log, probe, probeWorkers, finalAccuracy: finalAcc });
       claims.push(...res.claims);
       details.batchSelections.push(...res.selections);
       details.batchBudgets = res.budgets;
       bestEta = res.bestEta;
       const claimRows = res.rows;
 
-      if (!skip.has('fine-tuning-text')) startedText();
       // ---- advisor validation: does a short probe predict the winner at each batch size? -----------
       if (!skip.has('advisor')) {
         log(`[1b]  advisor: probe of SGDM at its best lr for each batch size (${probe.probeSteps} steps, or the run's whole budget when shorter; coupled runs over the whole budget where the probe's rules disagree), verdict vs the measured winner`);
         const points: SweepPoint[] = [];
         const probes: Record<string, unknown>[] = [];
-        for (const row of claimRows) {
-          const eta = bestEta.get(`sgdm/${row.batch}`)!;
-          const gamma = eta * (1 - bs.momentum);
-          const t = performance.now();
-          const res = await adviseConfig({
-            problem: null, model: parseModelSpec(bs.model), dataset: dataset as 'mnist', dataDir: null, batch: row.batch, lr: gamma,
+        const runs = adviseConfigs(claimRows.map((row) => ({
+          config: {
+            problem: null, model: parseModelSpec(bs.model), dataset: dataset as 'mnist', dataDir: null, batch: row.batch, lr: bestEta.get(`sgdm/${row.batch}`)! * (1 - bs.momentum),
             momentum: bs.momentum, form: 'pytorch', seed: 0, measureSamples: null, inputs: 'standardize', epochs: bs.epochs,
-          }, { ...probe, threads: 1 });
+          },
+          options: { ...probe, threads: 1 },
+        })), probeWorkers);
+        for (const [i, row] of claimRows.entries()) {
+          const eta = bestEta.get(`sgdm/${row.batch}`)!;
+          const { result: res, seconds } = await runs[i]!;
           points.push({ batch: row.batch, verdict: res.verdict, sgd: row.sgd, sgdm: row.sgdm, higherIsBetter: true });
           const sgdEtaLambda = res.verdict.numbers.sgdEtaLambdaMax;
           const lo = res.sgdShadowLower;
@@ -167,7 +172,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
             bNoise: res.verdict.numbers.bNoise ?? null, batchOverBNoise: res.verdict.numbers.batchOverBNoise ?? null,
             probeSteps: res.steps, budgetSteps: res.verdict.numbers.budgetSteps, decidedBy: res.verdict.numbers.decidedBy,
             rulesDisagree: res.verdict.numbers.rulesDisagree, wholeRunEscalated: res.verdict.numbers.wholeRunEscalated,
-            basis: res.verdict.numbers.sharpnessBasis, regime: res.verdict.regime, seconds: (performance.now() - t) / 1000,
+            basis: res.verdict.numbers.sharpnessBasis, regime: res.verdict.regime, seconds,
           });
           log(`      B = ${row.batch}: ${res.verdict.regime} by ${res.verdict.numbers.decidedBy}${res.verdict.numbers.wholeRunEscalated ? ' after the probe\'s rules disagreed' : res.verdict.numbers.rulesDisagree ? ' (the probe\'s rules disagreed; no whole run)' : ''} (probe ${res.steps} of ${res.verdict.numbers.budgetSteps ?? '?'} steps; ηλ_max along SGD at η: ${res.sgdShadow?.diverged === true ? 'diverged' : sgdEtaLambda?.toPrecision(3) ?? '—'}, at η/2: ${lo?.diverged === true ? 'diverged' : sgdHalfEtaLambda?.toPrecision(3) ?? '—'}, along SGDM: ${(eta * res.lambdaMax).toPrecision(3)}; B/B_noise ${res.verdict.numbers.batchOverBNoise?.toPrecision(3) ?? '—'}${whole === null ? '' : `; over ${res.verdict.numbers.wholeRunSeeds} seeds SGD ${whole.map((g) => `at ${g.eta.toPrecision(3)} ${g.gap >= 0 ? '+' : ''}${(100 * g.gap).toFixed(1)}%${g.failed > 0 ? ` (diverged on ${g.failed}, scored at the initial loss)` : ''}`).join(', ')} behind SGDM on the mean loss`})`);
         }
