@@ -13,7 +13,7 @@ const INPUT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json'];
 /** Folders inside the inputs that the build itself writes (node-gyp's output). */
 const SKIP = new Set(['native/build']);
 const STAMP = join(root, 'dist', '.build-inputs');
-const OUTPUTS = ['dist/src/cli/main.js', 'dist/lab/index.html', 'build/kernels.wasm', 'build/normals.wasm'];
+const OUTPUTS = ['dist/src/cli/main.js', 'dist/lab/index.html', 'build/kernels.wasm', 'build/normals.wasm', 'build/gemm-f64.wasm'];
 
 function files(dir) {
   const out = [];
