@@ -12,11 +12,11 @@ export const paperCommand: Command = {
   usage: 'momentum-lab paper [--quick | --full] [--out DIR] [--data mnist|fashion-mnist|FILE] [--workers N | --queue URL] [--json]',
   positionals: 0,
   flags: {
-    quick: { kind: 'boolean', help: 'the ~10-minute protocol on the embedded MNIST digits (default)' },
+    quick: { kind: 'boolean', help: 'the ~5-minute protocol (2 cores) on the embedded MNIST digits (default)' },
     full: { kind: 'boolean', help: 'the full protocol (hours on 2 cores): a CNN on Fashion-MNIST when installed, B up to 2048 over 8 epochs with warm-up and ×0.1 decays, SVAG ℓ up to 8' },
     out: { kind: 'string', help: 'output folder (results store, report.html, claims.json)', default: 'paper-out' },
     data: { kind: 'string', help: 'dataset for the training experiments: mnist, fashion-mnist, or your data file (see train --data)' },
-    workers: { kind: 'int', help: 'parallel runs (default: number of cores)' },
+    workers: { kind: 'int', help: 'parallel runs, and advisor probes (default: number of cores)' },
     queue: { kind: 'string', help: 'run the sweeps on the workers of this Redis queue (momentum-lab worker --queue URL; share their --checkpoint-dir for fine-tuning)' },
     skip: { kind: 'string', help: `comma-separated parts to leave out: ${PAPER_PARTS.join(', ')}` },
     json: { kind: 'boolean', help: 'print claims.json on stdout at the end' },
