@@ -74,7 +74,7 @@ test('the paper report renders in headless Chromium with every chart drawn and n
   for (const [name, marks] of charts) assert.ok(marks > 0, `chart ${name} drew no marks`);
 });
 
-test('re-running paper --quick resumes from the results store (no training repeated)', { timeout: 10 * 60_000 }, () => {
+test('re-running paper --quick resumes from the results store and the kept probes (no training repeated, same claims)', { timeout: 10 * 60_000 }, () => {
   // Every run's row, finish time included, must be untouched by the second invocation (a re-run would rewrite it).
   const snapshot = (): string => {
     const db = new Database(join(out, 'runs.db'), { readonly: true });
@@ -85,8 +85,20 @@ test('re-running paper --quick resumes from the results store (no training repea
     }
   };
   const before = snapshot();
+  const first = JSON.parse(readFileSync(join(out, 'claims.json'), 'utf8')) as ClaimsFile;
   const r = spawnSync(process.execPath, [cli, 'paper', '--quick', '--out', out, '--skip', 'theory,memory'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr.slice(-2000));
   assert.doesNotMatch(r.stderr, /\bstart\b/, 'a finished run was started again');
   assert.equal(snapshot(), before);
+  // The regime and advisor probes come from their probe-*.json files (src/experiments/paper/probe-cache.ts), and
+  // the claims built on them are the first run's, value for value.
+  const output = r.stdout + r.stderr;
+  assert.match(output, /regime probes: .*\(4 of 4 kept from an earlier run\)/);
+  assert.match(output, /advisor: .*\(4 of 4 probes kept from an earlier run\)/);
+  const again = JSON.parse(readFileSync(join(out, 'claims.json'), 'utf8')) as ClaimsFile;
+  for (const id of ['matched-lr', 'batch-size', 'batch-size/stricter', 'advisor']) {
+    const diff = compareJson(first.claims.find((c) => c.id === id), again.claims.find((c) => c.id === id));
+    assert.deepEqual(diff.differences, [], id);
+    assert.ok(diff.compared > 10, `${id}: ${diff.compared} values compared`);
+  }
 });

@@ -5,12 +5,11 @@
  * with seeds for the matched-lr claim. Returns the three batch-size claims and what the advisor part reuses.
  */
 import { budgetSteps } from '../../core/nn/trainer.js';
-import { parseModelSpec } from '../../core/nn/models.js';
 import type { ScheduleSpec } from '../../core/optim/schedules.js';
 import { parseSweepConfig, type SweepConfigInput } from '../config.js';
 import { selectBest, type PlannedRun } from '../grid.js';
 import type { ResultsStore, RunRow } from '../../node/store.js';
-import { adviseConfigs } from '../../node/advise-pool.js';
+import { cachedProbes, paperProbeJob } from './probe-cache.js';
 import { runGridSweeps, type SweepOptions } from '../sweep.js';
 import { batchSizeClaim, batchSizeStrictClaim, inconclusiveBatches, matchedLrClaim, type BatchRow, type Claim, type RegimeMeasure } from './claims.js';
 import { modelLabel, type PaperPlan, type PlanModel } from './plan.js';
@@ -28,6 +27,8 @@ export interface BatchSizeContext {
   probe: { probeSteps: number; checkpoints: number; lanczosSteps: number };
   /** Advisor probes run at once, one thread each. */
   probeWorkers: number;
+  /** The output folder, where each probe's result is kept (probe-cache.ts). */
+  outDir: string;
   finalAccuracy: (r: RunRow | undefined, tag: string) => number | null;
 }
 
@@ -112,15 +113,11 @@ export async function batchSizeExperiment(c: BatchSizeContext): Promise<BatchSiz
   const rows = pairRows();
 
   // SGD's regime at its own tuned η: a probe of SGDM at γ = η_SGD(1−β), whose coupled SGD shadow runs at η_SGD.
-  c.log(`      regime probes: SGD's ηλ_max at its tuned η (${c.probe.probeSteps} steps) and B/B_noise`);
+  const { probes, reused } = cachedProbes(rows.map((r) => paperProbeJob(c.plan, c.dataset, r.batch, bestEta.get(`sgd/${r.batch}`)!, {
+    ...c.probe, wholeRunSeeds: 1, wholeRunMaxSteps: 1, threads: 1,
+  })), c.probeWorkers, c.outDir);
+  c.log(`      regime probes: SGD's ηλ_max at its tuned η (${c.probe.probeSteps} steps) and B/B_noise${reused > 0 ? ` (${reused} of ${rows.length} kept from an earlier run)` : ''}`);
   const regimes = new Map<number, RegimeMeasure>();
-  const probes = adviseConfigs(rows.map((r) => ({
-    config: {
-      problem: null, model: parseModelSpec(bs.model), dataset: c.dataset as 'mnist', dataDir: null, batch: r.batch, lr: bestEta.get(`sgd/${r.batch}`)! * (1 - bs.momentum),
-      momentum: bs.momentum, form: 'pytorch', seed: 0, measureSamples: null, inputs: 'standardize', epochs: bs.epochs,
-    },
-    options: { ...c.probe, wholeRunSeeds: 1, wholeRunMaxSteps: 1, threads: 1 },
-  })), c.probeWorkers);
   for (const [i, r] of rows.entries()) {
     const sgdEta = bestEta.get(`sgd/${r.batch}`)!;
     const { result: res } = await probes[i]!;

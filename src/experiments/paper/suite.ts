@@ -20,7 +20,7 @@ import { runSweep, type SweepProgress } from '../sweep.js';
 import { ACCURACY_FLOOR, advisorClaim, memoryClaim, svagClaim, theoryClaim, type Claim } from './claims.js';
 import { batchSizeExperiment } from './batch-size.js';
 import { fineTuneExperiment } from './fine-tuning.js';
-import { adviseConfigs } from '../../node/advise-pool.js';
+import { cachedProbes, paperProbeJob } from './probe-cache.js';
 import type { ShadowSummary } from '../../core/advisor/probe.js';
 import { shadowLossGap } from '../../core/advisor/verdict.js';
 import { sweepAgreement, type SweepPoint } from '../../core/advisor/validation.js';
@@ -135,7 +135,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
     if (!skip.has('batch-size')) {
       const probe = ADVISOR_PROBE[plan.mode];
       const finalAcc = (r: RunRow | undefined, tag: string): number | null => finalAccuracy(r, tag, classes);
-      const res = await batchSizeExperiment({ plan, dataset, trainExamples: nTrain, store, sweepOpts, log, probe, probeWorkers, finalAccuracy: finalAcc });
+      const res = await batchSizeExperiment({ plan, dataset, trainExamples: nTrain, store, sweepOpts, log, probe, probeWorkers, outDir: out, finalAccuracy: finalAcc });
       claims.push(...res.claims);
       details.batchSelections.push(...res.selections);
       details.batchBudgets = res.budgets;
@@ -144,16 +144,10 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
 
       // ---- advisor validation: does a short probe predict the winner at each batch size? -----------
       if (!skip.has('advisor')) {
-        log(`[1b]  advisor: probe of SGDM at its best lr for each batch size (${probe.probeSteps} steps, or the run's whole budget when shorter; coupled runs over the whole budget where the probe's rules disagree), verdict vs the measured winner`);
+        const { probes: runs, reused } = cachedProbes(claimRows.map((row) => paperProbeJob(plan, dataset, row.batch, bestEta.get(`sgdm/${row.batch}`)!, { ...probe, threads: 1 })), probeWorkers, out);
+        log(`[1b]  advisor: probe of SGDM at its best lr for each batch size (${probe.probeSteps} steps, or the run's whole budget when shorter; coupled runs over the whole budget where the probe's rules disagree), verdict vs the measured winner${reused > 0 ? ` (${reused} of ${claimRows.length} probes kept from an earlier run)` : ''}`);
         const points: SweepPoint[] = [];
         const probes: Record<string, unknown>[] = [];
-        const runs = adviseConfigs(claimRows.map((row) => ({
-          config: {
-            problem: null, model: parseModelSpec(bs.model), dataset: dataset as 'mnist', dataDir: null, batch: row.batch, lr: bestEta.get(`sgdm/${row.batch}`)! * (1 - bs.momentum),
-            momentum: bs.momentum, form: 'pytorch', seed: 0, measureSamples: null, inputs: 'standardize', epochs: bs.epochs,
-          },
-          options: { ...probe, threads: 1 },
-        })), probeWorkers);
         for (const [i, row] of claimRows.entries()) {
           const eta = bestEta.get(`sgdm/${row.batch}`)!;
           const { result: res, seconds } = await runs[i]!;
