@@ -44,3 +44,24 @@ test('cachedProbes: the second call reads every probe back unchanged; a damaged 
   assert.deepEqual(third[1]!.result.verdict, first[1]!.result.verdict);
   assert.deepEqual(decodeProbe(readFileSync(file, 'utf8')).result.lambdaMax, first[1]!.result.lambdaMax);
 });
+
+test('cachedProbes: probes that fail and are never awaited are no unhandled rejections', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mlab-probe-cache-'));
+  // Batch 5000 > the synthetic set's 4,096 training samples: both probes fail before training.
+  const bad: AdviseJob[] = [5000, 6000].map((batch) => ({
+    config: parseAdviseConfig({ model: 'mlp', dataset: 'synthetic', batch, lr: 0.05, momentum: 0.9, epochs: 1, seed: 2 }),
+    options: { probeSteps: 5, threads: 1 },
+  }));
+  const unhandled: unknown[] = [];
+  const note = (e: unknown): void => { unhandled.push(e); };
+  process.on('unhandledRejection', note);
+  try {
+    const { probes } = cachedProbes(bad, 1, dir);
+    // A caller that stops at the first failure, as the suite does, never awaits the second.
+    await assert.rejects(probes[0]!, /larger than the training split/);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', note);
+  }
+});

@@ -67,11 +67,17 @@ export function cachedProbes(jobs: AdviseJob[], workers: number, dir: string): {
   const cached = files.map(readCached);
   const missing = jobs.flatMap((j, i) => (cached[i] === null ? [i] : []));
   const fresh = adviseConfigs(missing.map((i) => jobs[i]!), workers);
-  const probes = cached.map((c, i) => (c !== null ? Promise.resolve(c) : fresh[missing.indexOf(i)]!.then((p) => {
-    try {
-      writeAtomically(files[i]!, (write) => write(`${encodeProbe(p)}\n`));
-    } catch { /* see above */ }
+  const probes = cached.map((c, i) => {
+    if (c !== null) return Promise.resolve(c);
+    const p = fresh[missing.indexOf(i)]!.then((r) => {
+      try {
+        writeAtomically(files[i]!, (write) => write(`${encodeProbe(r)}\n`));
+      } catch { /* see above */ }
+      return r;
+    });
+    // As adviseConfigs' own: a failure is the caller's to await, and not an unhandled rejection if it never does.
+    p.catch(() => {});
     return p;
-  })));
+  });
   return { probes, reused: jobs.length - missing.length };
 }
