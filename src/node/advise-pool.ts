@@ -7,7 +7,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { AdviseConfig } from '../core/advisor/config.js';
 import type { ProbeResult } from '../core/advisor/probe.js';
-import { UserError } from '../core/util/errors.js';
+import { fromThreadError, type ThreadError } from '../core/util/errors.js';
 import { adviseConfig, type AdviseOptions } from './advise.js';
 import { moduleWorker } from './module-worker.js';
 
@@ -20,7 +20,7 @@ export type AdviseWorkerRequest = { id: number; job: AdviseJob };
 export interface TimedProbe { result: ProbeResult; seconds: number }
 export type AdviseWorkerReply =
   | { id: number; type: 'done'; probe: TimedProbe }
-  | { id: number; type: 'error'; message: string; stack: string | undefined; user: boolean; field: string | undefined };
+  | { id: number; type: 'error'; error: ThreadError };
 
 /**
  * One promise per job, in the jobs' order, each settled when its probe is done (await them in order to report as
@@ -56,7 +56,7 @@ export function adviseConfigs(jobs: AdviseJob[], workers: number): Promise<Timed
     worker.on('message', (m: AdviseWorkerReply) => {
       const s = settle[m.id]!;
       if (m.type === 'done') s.resolve(m.probe);
-      else s.reject(m.user ? new UserError(m.message, m.field) : Object.assign(new Error(m.message), { stack: m.stack }));
+      else s.reject(fromThreadError(m.error));
       take();
     });
     let gone = false;

@@ -1,6 +1,6 @@
 /** Worker-thread entry of `adviseConfigs` (advise-pool.ts): runs the probes it is sent, one at a time. */
 import { parentPort } from 'node:worker_threads';
-import { isUserError } from '../core/util/errors.js';
+import { toThreadError } from '../core/util/errors.js';
 import { timedAdvise, type AdviseWorkerReply, type AdviseWorkerRequest } from './advise-pool.js';
 import { installNodeHost } from './host.js';
 
@@ -9,10 +9,6 @@ const port = parentPort!;
 port.on('message', (m: AdviseWorkerRequest) => {
   timedAdvise(m.job).then(
     (probe) => port.postMessage({ id: m.id, type: 'done', probe } satisfies AdviseWorkerReply),
-    (e: unknown) => {
-      const err = e instanceof Error ? e : new Error(String(e));
-      const field = isUserError(e) ? e.field : undefined;
-      port.postMessage({ id: m.id, type: 'error', message: err.message, stack: err.stack, user: isUserError(e), field } satisfies AdviseWorkerReply);
-    },
+    (e: unknown) => port.postMessage({ id: m.id, type: 'error', error: toThreadError(e) } satisfies AdviseWorkerReply),
   );
 });

@@ -120,8 +120,7 @@ export async function runPaperSuite(o: PaperOptions): Promise<PaperResult> {
   };
   const trainParams = (model: PlanModel, epochs: number, validation: number): Record<string, unknown> => ({ dataset, model, epochs, validation, threads: 1 });
   // The text experiment takes one core and depends on nothing else here: it starts on its own thread before the
-  // first sweep, so it fills the core the one-thread regime and advisor probes leave idle, and is collected in its
-  // place in the order (3b).
+  // first sweep, runs beside the sweeps and probes, and is collected in its place in the order (3b).
   const tp = textPlan(o.mode);
   let textJob = null as TextJob | null;
   const startedText = (): TextJob => (textJob ??= runTextInBackground(o.mode, out, tp));

@@ -10,7 +10,7 @@ import { fnv1a } from '../../core/text/corpus.js';
 import { spamCorpus } from '../../node/data/text-corpus.js';
 import { openKernels } from '../../node/kernels.js';
 import { moduleWorker } from '../../node/module-worker.js';
-import { UserError } from '../../core/util/errors.js';
+import { fromThreadError } from '../../core/util/errors.js';
 import { writeAtomically } from '../../node/atomic-write.js';
 import { canonicalJson } from '../config.js';
 import { runTextExperiment, type TextResult } from './experiment.js';
@@ -51,7 +51,7 @@ export interface TextJob {
 
 /**
  * runText on a worker thread, so that its one core works while the caller does something else (the paper suite
- * starts it beside the advisor's one-thread probes). Same kernels, same seeds: the same numbers as runText.
+ * starts it before its first sweep). Same kernels, same seeds: the same numbers as runText.
  */
 export function runTextInBackground(mode: TextMode, cacheDir: string, plan: TextPlan = textPlan(mode)): TextJob {
   const lines: string[] = [];
@@ -62,7 +62,7 @@ export function runTextInBackground(mode: TextMode, cacheDir: string, plan: Text
     worker.on('message', (m: TextWorkerMessage) => {
       if (m.type === 'log') sink(m.line);
       else if (m.type === 'done') resolveValue(m.value);
-      else reject(m.user ? new UserError(m.message) : Object.assign(new Error(m.message), { stack: m.stack }));
+      else reject(fromThreadError(m.error));
     });
     worker.on('error', reject);
     worker.on('exit', (code) => reject(new Error(`the text experiment's thread exited with code ${code}`)));

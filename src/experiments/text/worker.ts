@@ -3,7 +3,7 @@
  * its result or its error.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isUserError } from '../../core/util/errors.js';
+import { toThreadError, type ThreadError } from '../../core/util/errors.js';
 import { installNodeHost } from '../../node/host.js';
 import { runText, type TextMode, type TextPlan, type TextRun } from './index.js';
 
@@ -11,7 +11,7 @@ export interface TextWorkerData { mode: TextMode; cacheDir: string; plan: TextPl
 export type TextWorkerMessage =
   | { type: 'log'; line: string }
   | { type: 'done'; value: TextRun }
-  | { type: 'error'; message: string; stack: string | undefined; user: boolean };
+  | { type: 'error'; error: ThreadError };
 
 installNodeHost();
 const port = parentPort!;
@@ -20,6 +20,5 @@ try {
   const value = await runText(data.mode, data.cacheDir, (line) => port.postMessage({ type: 'log', line } satisfies TextWorkerMessage), data.plan);
   port.postMessage({ type: 'done', value } satisfies TextWorkerMessage);
 } catch (e) {
-  const err = e instanceof Error ? e : new Error(String(e));
-  port.postMessage({ type: 'error', message: err.message, stack: err.stack, user: isUserError(e) } satisfies TextWorkerMessage);
+  port.postMessage({ type: 'error', error: toThreadError(e) } satisfies TextWorkerMessage);
 }
